@@ -1,0 +1,51 @@
+import type { Shape } from './shape';
+
+/** Base class of every error neurone throws on purpose. */
+export class NeuroneError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+const fmt = (s: Shape): string => `[${s.join(', ')}]`;
+
+/** Shapes that do not fit an op: names the op and every shape involved. */
+export class ShapeError extends NeuroneError {
+  readonly op: string;
+  readonly shapes: Readonly<Record<string, Shape>>;
+  constructor(op: string, detail: string, shapes: Record<string, Shape> = {}) {
+    const list = Object.entries(shapes)
+      .map(([k, s]) => `${k}: ${fmt(s)}`)
+      .join(', ');
+    super(`${op}: ${detail}${list ? ` (${list})` : ''}`);
+    this.op = op;
+    this.shapes = shapes;
+  }
+}
+
+/** Tensors from two backends meet in one op; neurone never copies silently. */
+export class BackendMismatchError extends NeuroneError {
+  constructor(op: string, expected: string, got: string) {
+    super(
+      `${op}: tensors live on different backends (${expected} and ${got}); ` +
+        `move one explicitly, e.g. with backend.tensor(await t.data(), t.shape) or module.to(backend)`,
+    );
+  }
+}
+
+/** A tensor used after dispose(). */
+export class DisposedError extends NeuroneError {
+  constructor(op: string, shape: Shape) {
+    super(`${op}: tensor of shape ${fmt(shape)} was disposed and cannot be used`);
+  }
+}
+
+/** A value outside what an op accepts (labels out of range, NaN loss, bad option...). */
+export class ValueError extends NeuroneError {}
+
+/** Input data that cannot be read (a truncated or corrupt file...). */
+export class DataError extends NeuroneError {}
+
+/** A backend that cannot do what was asked (sync read on an async device, lost context...). */
+export class BackendError extends NeuroneError {}

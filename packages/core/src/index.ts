@@ -1,0 +1,32 @@
+export type { Backend, UnaryOp, BinaryOp, ActivationGrad, MemoryInfo } from './backend';
+export { Tensor, checkInputs } from './tensor';
+export type { DType, TypedArray } from './tensor';
+export { Module, Parameter } from './module';
+export type { Loss, Optimizer, LoadStateDictResult, StateValue } from './module';
+export {
+  NeuroneError,
+  ShapeError,
+  BackendMismatchError,
+  DisposedError,
+  ValueError,
+  DataError,
+  BackendError,
+} from './errors';
+export type { Shape } from './shape';
+export {
+  checkShape,
+  sizeOf,
+  shapesEqual,
+  broadcastShapes,
+  stridesOf,
+  normAxis,
+  reducedShape,
+  matmulShape,
+} from './shape';
+export { tidy, keep, dispose } from './scope';
+export { RNG, manualSeed, defaultRng } from './random';
+export { init, fans, gain } from './init';
+export type { Initializer, Nonlinearity } from './init';
+export { setBackend, getBackend, resolveBackend } from './registry';
+export { toSafetensors, encodeSafetensors, decodeSafetensors, fromSafetensors } from './serialize';
+export type { RawTensor } from './serialize';

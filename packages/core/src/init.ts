@@ -1,0 +1,83 @@
+import { ValueError } from './errors';
+import type { Shape } from './shape';
+import { sizeOf } from './shape';
+import type { RNG} from './random';
+import { defaultRng } from './random';
+
+/**
+ * A weight initialiser: values for a tensor of `shape`, given its fan-in and fan-out.
+ * For a Linear weight [out, in], fanIn = in and fanOut = out.
+ */
+export type Initializer = (shape: Shape, fan: { fanIn: number; fanOut: number }, rng?: RNG) => Float64Array;
+
+/** fan-in and fan-out of a weight shape, as PyTorch computes them ([out, in, ...kernel]). */
+export function fans(shape: Shape): { fanIn: number; fanOut: number } {
+  if (shape.length < 2) return { fanIn: shape[0] ?? 1, fanOut: shape[0] ?? 1 };
+  const receptive = sizeOf(shape.slice(2));
+  return { fanIn: shape[1]! * receptive, fanOut: shape[0]! * receptive };
+}
+
+const gains = { linear: 1, sigmoid: 1, tanh: 5 / 3, relu: Math.SQRT2 } as const;
+export type Nonlinearity = keyof typeof gains;
+
+function check(name: string, v: number): void {
+  if (!Number.isFinite(v) || v < 0) throw new ValueError(`init.${name}: expected a finite non-negative number, got ${v}`);
+}
+
+export const init = {
+  /** Uniform in [low, high). */
+  uniform(low: number, high: number): Initializer {
+    if (!(high >= low)) throw new ValueError(`init.uniform: high (${high}) must be ≥ low (${low})`);
+    return (shape, _fan, rng = defaultRng()) => rng.uniformArray(sizeOf(shape), low, high);
+  },
+  /** Normal N(mean, std²). */
+  normal(mean = 0, std = 1): Initializer {
+    check('normal', std);
+    return (shape, _fan, rng = defaultRng()) => rng.normalArray(sizeOf(shape), mean, std);
+  },
+  /** Constant value. */
+  constant(value: number): Initializer {
+    return (shape) => new Float64Array(sizeOf(shape)).fill(value);
+  },
+  zeros(): Initializer {
+    return (shape) => new Float64Array(sizeOf(shape));
+  },
+  /** Glorot & Bengio: U(±gain·√(6 / (fanIn + fanOut))). */
+  xavierUniform(gain = 1): Initializer {
+    check('xavierUniform', gain);
+    return (shape, { fanIn, fanOut }, rng = defaultRng()) => {
+      const a = gain * Math.sqrt(6 / (fanIn + fanOut));
+      return rng.uniformArray(sizeOf(shape), -a, a);
+    };
+  },
+  /** Glorot & Bengio: N(0, gain²·2 / (fanIn + fanOut)). */
+  xavierNormal(gain = 1): Initializer {
+    check('xavierNormal', gain);
+    return (shape, { fanIn, fanOut }, rng = defaultRng()) =>
+      rng.normalArray(sizeOf(shape), 0, gain * Math.sqrt(2 / (fanIn + fanOut)));
+  },
+  /** He et al.: U(±gain·√(3 / fanIn)), gain √2 for ReLU. */
+  kaimingUniform(nonlinearity: Nonlinearity = 'relu'): Initializer {
+    return (shape, { fanIn }, rng = defaultRng()) => {
+      const a = gains[nonlinearity] * Math.sqrt(3 / fanIn);
+      return rng.uniformArray(sizeOf(shape), -a, a);
+    };
+  },
+  /** He et al.: N(0, gain² / fanIn). */
+  kaimingNormal(nonlinearity: Nonlinearity = 'relu'): Initializer {
+    return (shape, { fanIn }, rng = defaultRng()) =>
+      rng.normalArray(sizeOf(shape), 0, gains[nonlinearity] / Math.sqrt(fanIn));
+  },
+  /** PyTorch's default for Linear and Conv weights and biases: U(±1/√fanIn). */
+  lecunUniform(): Initializer {
+    return (shape, { fanIn }, rng = defaultRng()) => {
+      const a = 1 / Math.sqrt(fanIn);
+      return rng.uniformArray(sizeOf(shape), -a, a);
+    };
+  },
+};
+
+/** The recommended gain for a nonlinearity (PyTorch's calculate_gain). */
+export function gain(nonlinearity: Nonlinearity): number {
+  return gains[nonlinearity];
+}

@@ -1,0 +1,246 @@
+import type { Backend } from './backend';
+import { BackendError, ShapeError, ValueError } from './errors';
+import { keep } from './scope';
+import { shapesEqual } from './shape';
+import type { Shape } from './shape';
+import type { Tensor } from './tensor';
+
+/** A trainable tensor and its accumulated gradient. Owns both: replacing one disposes the old. */
+export class Parameter {
+  #value: Tensor;
+  #grad: Tensor | null = null;
+
+  constructor(value: Tensor) {
+    this.#value = keep(value);
+  }
+
+  get value(): Tensor {
+    return this.#value;
+  }
+  set value(t: Tensor) {
+    if (t === this.#value) return;
+    if (!shapesEqual(t.shape, this.#value.shape)) {
+      throw new ShapeError('Parameter.value', 'a new value must keep the shape', { old: this.#value.shape, new: t.shape });
+    }
+    const old = this.#value;
+    this.#value = keep(t);
+    old.dispose();
+  }
+
+  /** dL/dvalue accumulated since the last zeroGrad() (zeros before any backward). */
+  get grad(): Tensor {
+    if (!this.#grad) this.#grad = keep(this.#value.backend.zeros(this.#value.shape));
+    return this.#grad;
+  }
+  set grad(t: Tensor) {
+    if (!shapesEqual(t.shape, this.#value.shape)) {
+      throw new ShapeError('Parameter.grad', 'a gradient must have the shape of its parameter', { value: this.#value.shape, grad: t.shape });
+    }
+    if (this.#grad && this.#grad !== t) this.#grad.dispose();
+    this.#grad = keep(t);
+  }
+
+  get shape(): Shape {
+    return this.#value.shape;
+  }
+  get backend(): Backend {
+    return this.#value.backend;
+  }
+
+  /** grad += g (g is not consumed). */
+  accumulateGrad(g: Tensor): void {
+    if (!shapesEqual(g.shape, this.#value.shape)) {
+      throw new ShapeError('Parameter.accumulateGrad', 'gradient shape differs from the parameter', { value: this.#value.shape, grad: g.shape });
+    }
+    this.grad = this.#grad ? this.#value.backend.axpby(1, this.#grad, 1, g) : this.#value.backend.affine(g, 1, 0);
+  }
+
+  zeroGrad(): void {
+    this.#grad?.dispose();
+    this.#grad = null;
+  }
+
+  /** Moves value to another backend (gradients are dropped). Reads synchronously. */
+  moveTo(backend: Backend): void {
+    if (backend === this.backend) return;
+    if (!this.backend.canReadSync) {
+      throw new BackendError(`Parameter.to: ${this.backend.name} reads asynchronously; use await module.toAsync(backend)`);
+    }
+    const moved = keep(backend.tensor(this.#value.dataSync(), this.#value.shape));
+    this.zeroGrad();
+    this.#value.dispose();
+    this.#value = moved;
+  }
+
+  async moveToAsync(backend: Backend): Promise<void> {
+    if (backend === this.backend) return;
+    const moved = keep(backend.tensor(await this.#value.data(), this.#value.shape));
+    this.zeroGrad();
+    this.#value.dispose();
+    this.#value = moved;
+  }
+
+  dispose(): void {
+    this.zeroGrad();
+    this.#value.dispose();
+  }
+}
+
+export interface LoadStateDictResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+/** A state dict value: a tensor, or raw values with their shape (as read from a file). */
+export type StateValue = Tensor | { shape: Shape; data: ArrayLike<number> };
+
+/**
+ * The seed's module: an explicit forward, and a backward split in two
+ * (gradient of the parameters, delta to the previous module).
+ */
+export abstract class Module {
+  training = true;
+  readonly #params = new Map<string, Parameter>();
+  readonly #children = new Map<string, Module>();
+
+  /** Computes the output; keeps nothing that backward cannot recompute from `input`. */
+  abstract forward(x: Tensor): Tensor;
+
+  /** Accumulates dL/dparams into each parameter's grad (no-op for modules without parameters). */
+  backwardUpdateGradient(_input: Tensor, _delta: Tensor): void {}
+
+  /** dL/dinput, given dL/doutput. */
+  abstract backwardDelta(input: Tensor, delta: Tensor): Tensor;
+
+  /** params −= step · grads. */
+  updateParameters(step: number): void {
+    for (const p of this.parameters()) p.value = p.backend.axpby(1, p.value, -step, p.grad);
+  }
+
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.zeroGrad();
+  }
+
+  protected registerParameter(name: string, p: Parameter): Parameter {
+    this.#params.set(name, p);
+    return p;
+  }
+
+  protected registerModule<M extends Module>(name: string, m: M): M {
+    this.#children.set(name, m);
+    return m;
+  }
+
+  /** Direct sub-modules with their names. */
+  namedChildren(): [string, Module][] {
+    return [...this.#children];
+  }
+
+  /** Every parameter with its dotted name, each shared parameter once (PyTorch's order). */
+  namedParameters(prefix = '', seen = new Set<Parameter>()): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    for (const [n, p] of this.#params) {
+      if (seen.has(p)) continue;
+      seen.add(p);
+      out.push([prefix + n, p]);
+    }
+    for (const [n, m] of this.#children) out.push(...m.namedParameters(`${prefix}${n}.`, seen));
+    return out;
+  }
+
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Dotted names → the live parameter tensors (not copies: do not dispose them). */
+  stateDict(): Record<string, Tensor> {
+    return Object.fromEntries(this.namedParameters().map(([n, p]) => [n, p.value]));
+  }
+
+  /**
+   * Copies values into the parameters. Shapes must match; with `strict` (default) the keys
+   * must match exactly. Everything is checked before anything changes.
+   */
+  loadStateDict(dict: Record<string, StateValue>, { strict = true }: { strict?: boolean } = {}): LoadStateDictResult {
+    const own = new Map(this.namedParameters());
+    const missingKeys = [...own.keys()].filter((k) => !(k in dict));
+    const unexpectedKeys = Object.keys(dict).filter((k) => !own.has(k));
+    const problems: string[] = [];
+    if (strict && missingKeys.length) problems.push(`missing keys: ${missingKeys.join(', ')}`);
+    if (strict && unexpectedKeys.length) problems.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
+    for (const [k, p] of own) {
+      const v = dict[k];
+      if (!v) continue;
+      if (!shapesEqual(v.shape, p.shape)) problems.push(`${k}: shape [${v.shape.join(', ')}] does not match the parameter's [${p.shape.join(', ')}]`);
+      else if (!('dataId' in v) && v.data.length !== p.value.size) problems.push(`${k}: ${v.data.length} values for shape [${p.shape.join(', ')}]`);
+    }
+    if (problems.length) throw new ValueError(`${this.constructor.name}.loadStateDict: ${problems.join('; ')} (nothing was loaded)`);
+    const values = new Map<Parameter, ArrayLike<number>>();
+    for (const [k, p] of own) {
+      const v = dict[k];
+      if (v) values.set(p, 'dataId' in v ? v.dataSync() : v.data);
+    }
+    for (const [p, data] of values) p.value = p.backend.tensor(data, p.shape);
+    return { missingKeys, unexpectedKeys };
+  }
+
+  train(mode = true): this {
+    this.training = mode;
+    for (const m of this.#children.values()) m.train(mode);
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Moves every parameter to `backend` (the source must read synchronously). */
+  to(backend: Backend): this {
+    for (const p of this.parameters()) p.moveTo(backend);
+    this.onMove(backend);
+    return this;
+  }
+
+  /** Moves every parameter to `backend`, from any backend. */
+  async toAsync(backend: Backend): Promise<this> {
+    for (const p of this.parameters()) await p.moveToAsync(backend);
+    this.onMove(backend);
+    return this;
+  }
+
+  /** Hook for modules that hold a backend reference. */
+  protected onMove(backend: Backend): void {
+    for (const m of this.#children.values()) m.onMove(backend);
+  }
+
+  /** Frees every parameter. */
+  dispose(): void {
+    for (const p of this.parameters()) p.dispose();
+  }
+
+  /** One line for this module's own settings (used by toString). */
+  protected extraRepr(): string {
+    return '';
+  }
+
+  toString(): string {
+    const head = `${this.constructor.name}(${this.extraRepr()}`;
+    if (!this.#children.size) return `${head})`;
+    const lines = [...this.#children].map(([n, m]) => `  (${n}): ${m.toString().replace(/\n/g, '\n  ')}`);
+    return `${head}\n${lines.join('\n')}\n)`;
+  }
+}
+
+/** The seed's loss: forward gives the loss, backward dLoss/dŷ (of the reduced loss). */
+export interface Loss {
+  forward(y: Tensor, yhat: Tensor): Tensor;
+  backward(y: Tensor, yhat: Tensor): Tensor;
+}
+
+/** An optimizer over a list of parameters. */
+export interface Optimizer {
+  readonly params: readonly Parameter[];
+  zeroGrad(): void;
+  step(): void;
+  stateDict(): Record<string, unknown>;
+}

@@ -1,0 +1,61 @@
+import type { Tensor } from './tensor';
+
+/**
+ * Scopes free a step's temporaries: every tensor created inside `tidy(fn)` is disposed when
+ * fn returns, except what fn returns and what `keep()` marked. Scopes nest.
+ */
+const stack: Set<Tensor>[] = [];
+const kept = new WeakSet<Tensor>();
+
+/** @internal called by the Tensor constructor. */
+export function track(t: Tensor): void {
+  const top = stack[stack.length - 1];
+  if (top) top.add(t);
+}
+
+/** Exempts `t` from disposal by the enclosing scopes (parameters, optimizer state). */
+export function keep<T extends Tensor>(t: T): T {
+  kept.add(t);
+  for (const s of stack) s.delete(t);
+  return t;
+}
+
+type Result = Tensor | Tensor[] | Record<string, Tensor> | number | void | undefined | null;
+
+function collect(r: unknown, out: Set<Tensor>): void {
+  if (r == null || typeof r !== 'object') return;
+  if (Array.isArray(r)) r.forEach((x) => collect(x, out));
+  else if ('dataId' in r && 'backend' in r) out.add(r as Tensor);
+  else Object.values(r).forEach((x) => collect(x, out));
+}
+
+/** Runs fn, then disposes every tensor it created that it does not return. */
+export function tidy<T extends Result>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  stack.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    stack.pop();
+    for (const t of scope) if (!kept.has(t)) t.dispose();
+    throw e;
+  }
+  stack.pop();
+  const keepSet = new Set<Tensor>();
+  collect(result, keepSet);
+  const parent = stack[stack.length - 1];
+  for (const t of scope) {
+    if (keepSet.has(t) || kept.has(t)) {
+      if (parent && !kept.has(t)) parent.add(t);
+    } else t.dispose();
+  }
+  return result;
+}
+
+/** Disposes every tensor found in a value (a tensor, an array or a record of tensors). */
+export function dispose(x: unknown): void {
+  const s = new Set<Tensor>();
+  collect(x, s);
+  for (const t of s) t.dispose();
+}

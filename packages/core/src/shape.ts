@@ -1,0 +1,85 @@
+import { ShapeError } from './errors';
+
+export type Shape = readonly number[];
+
+/** Throws unless every dimension is a non-negative integer. */
+export function checkShape(op: string, shape: Shape): void {
+  if (!Array.isArray(shape)) throw new ShapeError(op, `shape must be an array of dimensions, got ${String(shape)}`);
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new ShapeError(op, `dimension ${String(d)} is not a non-negative integer`, { shape });
+    }
+  }
+}
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function shapesEqual(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** NumPy broadcasting of two shapes; throws a ShapeError naming the op when they do not broadcast. */
+export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
+  const n = Math.max(a.length, b.length);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1;
+    const db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new ShapeError(op, `shapes do not broadcast (dimension ${i}: ${da} vs ${db})`, { a, b });
+    }
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+/** Row-major strides. */
+export function stridesOf(shape: Shape): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}
+
+/** Normalises a possibly negative axis; throws naming the op when out of range. */
+export function normAxis(op: string, axis: number, rank: number, shape: Shape): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= rank) {
+    throw new ShapeError(op, `axis ${axis} is out of range for rank ${rank}`, { x: shape });
+  }
+  return a;
+}
+
+/** Shape after reducing `axes` (sorted, normalised). */
+export function reducedShape(shape: Shape, axes: readonly number[], keepDims: boolean): number[] {
+  const out: number[] = [];
+  shape.forEach((d, i) => {
+    if (axes.includes(i)) {
+      if (keepDims) out.push(1);
+    } else out.push(d);
+  });
+  return out;
+}
+
+/** Output shape of a 2-D matmul with transpose flags, or a ShapeError. */
+export function matmulShape(a: Shape, b: Shape, transposeA: boolean, transposeB: boolean): [number, number, number] {
+  const shapes = { a, b };
+  if (a.length !== 2 || b.length !== 2) throw new ShapeError('matmul', 'both operands must be 2-D', shapes);
+  const [m, ka] = transposeA ? [a[1]!, a[0]!] : [a[0]!, a[1]!];
+  const [kb, n] = transposeB ? [b[1]!, b[0]!] : [b[0]!, b[1]!];
+  if (ka !== kb) {
+    throw new ShapeError(
+      'matmul',
+      `inner dimensions differ: ${ka} vs ${kb} (transposeA=${transposeA}, transposeB=${transposeB})`,
+      shapes,
+    );
+  }
+  return [m, ka, n];
+}

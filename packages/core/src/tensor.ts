@@ -1,0 +1,136 @@
+import { BackendMismatchError, DisposedError, ShapeError } from './errors';
+import type { Shape } from './shape';
+import { sizeOf } from './shape';
+import { track } from './scope';
+import type { Backend } from './backend';
+
+export type DType = 'float32' | 'float64';
+export type TypedArray = Float32Array | Float64Array;
+
+/**
+ * A handle on data that a backend owns: shape, dtype, the owning backend and an opaque
+ * storage id. Ops are synchronous and return new handles; reading may be asynchronous
+ * (`await t.data()`) and is synchronous where the backend can (`t.dataSync()`).
+ */
+export class Tensor {
+  readonly shape: Shape;
+  readonly dtype: DType;
+  readonly backend: Backend;
+  readonly size: number;
+  /** The backend's opaque storage; only the owning backend looks inside. */
+  readonly dataId: object;
+  #disposed = false;
+
+  constructor(backend: Backend, dataId: object, shape: Shape, dtype: DType) {
+    this.backend = backend;
+    this.dataId = dataId;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+    this.size = sizeOf(shape);
+    track(this);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** Throws a DisposedError (naming `op`) if this tensor was disposed. */
+  assertAlive(op: string): void {
+    if (this.#disposed) throw new DisposedError(op, this.shape);
+  }
+
+  /** A copy of the values, synchronously (throws on backends that read only asynchronously). */
+  dataSync(): TypedArray {
+    this.assertAlive('dataSync');
+    return this.backend.readSync(this);
+  }
+
+  /** A copy of the values; works on every backend. */
+  data(): Promise<TypedArray> {
+    this.assertAlive('data');
+    return this.backend.read(this);
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number {
+    const d = this.dataSync();
+    if (d.length !== 1) throw new ShapeError('item', 'only a one-element tensor has an item', { x: this.shape });
+    return d[0]!;
+  }
+
+  /** Nested arrays (a number for rank 0). */
+  arraySync(): unknown {
+    const d = this.dataSync();
+    const build = (dim: number, off: number): unknown => {
+      if (dim === this.shape.length) return d[off];
+      const n = this.shape[dim]!;
+      const stride = sizeOf(this.shape.slice(dim + 1));
+      return Array.from({ length: n }, (_, i) => build(dim + 1, off + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  /** Frees the storage. Idempotent. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.backend.disposeData(this);
+  }
+
+  // Fluent sugar over the backend's primitives.
+  reshape(shape: Shape): Tensor {
+    return this.backend.reshape(this, shape);
+  }
+  add(b: Tensor): Tensor {
+    return this.backend.binary('add', this, b);
+  }
+  sub(b: Tensor): Tensor {
+    return this.backend.binary('sub', this, b);
+  }
+  mul(b: Tensor): Tensor {
+    return this.backend.binary('mul', this, b);
+  }
+  div(b: Tensor): Tensor {
+    return this.backend.binary('div', this, b);
+  }
+  matmul(b: Tensor, opts: { transposeA?: boolean; transposeB?: boolean } = {}): Tensor {
+    return this.backend.matmul(this, b, opts.transposeA ?? false, opts.transposeB ?? false);
+  }
+  sum(axes?: number | readonly number[], keepDims = false): Tensor {
+    return this.backend.sum(this, axes, keepDims);
+  }
+  mean(axes?: number | readonly number[], keepDims = false): Tensor {
+    const s = this.backend.sum(this, axes, keepDims);
+    const n = this.size / Math.max(1, s.size);
+    const m = this.backend.affine(s, 1 / n, 0);
+    s.dispose();
+    return m;
+  }
+  argmax(axis = -1): Tensor {
+    return this.backend.argmax(this, axis);
+  }
+  clone(): Tensor {
+    return this.backend.affine(this, 1, 0);
+  }
+
+  toString(): string {
+    return `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, backend=${this.backend.name}${
+      this.#disposed ? ', disposed' : ''
+    })`;
+  }
+}
+
+/**
+ * Checks the inputs of an op: each is alive and lives on `backend`.
+ * Backends call this first in every primitive.
+ */
+export function checkInputs(op: string, backend: Backend, ...tensors: Tensor[]): void {
+  for (const t of tensors) {
+    t.assertAlive(op);
+    if (t.backend !== backend) throw new BackendMismatchError(op, backend.name, t.backend.name);
+  }
+}

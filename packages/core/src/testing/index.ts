@@ -1,0 +1,4 @@
+export { conformanceCases, runConformance, runConformanceCases } from './conformance';
+export type { ConformanceCase, ConformanceOptions } from './conformance';
+export { gradcheckModule, gradcheckLoss, numericGradient, compareGradients } from './gradcheck';
+export type { GradcheckOptions, GradcheckReport } from './gradcheck';
