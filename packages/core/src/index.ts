@@ -30,3 +30,4 @@ export type { Initializer, Nonlinearity } from './init';
 export { setBackend, getBackend, resolveBackend } from './registry';
 export { toSafetensors, encodeSafetensors, decodeSafetensors, fromSafetensors } from './serialize';
 export type { RawTensor } from './serialize';
+export type { Dataset, HostTensor } from './dataset';
