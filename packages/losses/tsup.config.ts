@@ -8,4 +8,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
+  // sibling packages stay external: one copy of core at run time
+  external: [/^@neurone\//],
 });
