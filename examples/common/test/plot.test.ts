@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
-import { Image, imageGrid, lineChart } from '../src/index';
+import { Image, imageGrid, lineChart } from '../src/plot';
 
 describe('plot helpers', () => {
   it('writes a line chart with one polyline per series', () => {

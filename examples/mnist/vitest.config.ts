@@ -1,3 +1,3 @@
 import { packageConfig } from '../../vitest.shared';
 
-export default packageConfig('example-plot');
+export default packageConfig('example-mnist');

@@ -1,0 +1,67 @@
+import { RNG, manualSeed } from '@neurone/core';
+import type { Dataset } from '@neurone/core';
+import { cpu } from '@neurone/backend-cpu';
+import { loadMnist } from '@neurone/data';
+import { Linear, Sequential, TanH } from '@neurone/layers';
+import { CrossEntropyLoss } from '@neurone/losses';
+import { SGD, evaluate, fit } from '@neurone/optim';
+import { useTf } from './peers';
+import { table } from './util';
+
+/** W2 on TF.js: the same network, PyTorch's default init, SGD lr 0.1, batch 64, shuffled. */
+async function tfEpochs(name: 'cpu' | 'wasm', train: Dataset, test: Dataset, epochs: number): Promise<{ sps: number; acc: number }> {
+  const tf = await useTf(name);
+  const rng = new RNG(1);
+  const u = (n: number, a: number) => Float32Array.from(rng.uniformArray(n, -a, a));
+  const W1 = tf.variable(tf.tensor2d(u(784 * 256, 1 / 28), [784, 256]));
+  const b1 = tf.variable(tf.tensor1d(u(256, 1 / 28)));
+  const W2 = tf.variable(tf.tensor2d(u(256 * 10, 1 / 16), [256, 10]));
+  const b2 = tf.variable(tf.tensor1d(u(10, 1 / 16)));
+  const opt = tf.train.sgd(0.1);
+  const n = train.y.shape[0]!;
+  const xs = train.x.data as Float32Array;
+  const xb = new Float32Array(64 * 784);
+  const yb = new Float32Array(64 * 10);
+  const t0 = performance.now();
+  for (let e = 0; e < epochs; e++) {
+    const perm = rng.permutation(n);
+    for (let s = 0; s + 64 <= n; s += 64) {
+      yb.fill(0);
+      for (let i = 0; i < 64; i++) {
+        const k = perm[s + i]!;
+        xb.set(xs.subarray(k * 784, (k + 1) * 784), i * 784);
+        yb[i * 10 + train.y.data[k]!] = 1;
+      }
+      const x = tf.tensor2d(xb, [64, 784]);
+      const y = tf.tensor2d(yb, [64, 10]);
+      opt.minimize(() => tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(tf.tanh(tf.add(tf.matMul(x, W1), b1)), W2), b2)) as never);
+      tf.dispose([x, y]);
+    }
+  }
+  const sps = (epochs * Math.floor(n / 64) * 64) / ((performance.now() - t0) / 1000);
+  const tx = tf.tensor2d(test.x.data as Float32Array, test.x.shape as [number, number]);
+  const pred = (await tf.argMax(tf.add(tf.matMul(tf.tanh(tf.add(tf.matMul(tx, W1), b1)), W2), b2), 1).data()) as Int32Array;
+  let ok = 0;
+  pred.forEach((p, i) => (ok += p === test.y.data[i] ? 1 : 0));
+  tf.disposeVariables();
+  return { sps, acc: ok / pred.length };
+}
+
+export async function w2(peers: ('cpu' | 'wasm')[], epochs = 1): Promise<void> {
+  const { train, test } = loadMnist();
+  manualSeed(1);
+  const B = cpu();
+  const net = new Sequential([new Linear(784, 256, { backend: B }), new TanH(), new Linear(256, 10, { backend: B })]);
+  const loss = new CrossEntropyLoss();
+  const hist = await fit(net, loss, new SGD(net.parameters(), { lr: 0.1 }), train, { epochs, batchSize: 64, seed: 1, progress: false });
+  const ours = hist.reduce((s, h) => s + h.samplesPerSecond, 0) / hist.length;
+  const acc = (await evaluate(net, loss, test, { batchSize: 1000 })).accuracy ?? NaN;
+  const rows: (string | number)[][] = [['library', 'samples/s', `test acc after ${epochs} ep`, 'neurone speed-up']];
+  rows.push(['neurone cpu()', ours.toFixed(0), (acc * 100).toFixed(2) + ' %', '1.00×']);
+  for (const p of peers) {
+    if (p === 'cpu' && epochs > 1) continue; // TF.js cpu at ~800 samples/s: one epoch is enough
+    const r = await tfEpochs(p, train, test, epochs);
+    rows.push([`tfjs-${p}`, r.sps.toFixed(0), (r.acc * 100).toFixed(2) + ' %', (ours / r.sps).toFixed(2) + '×']);
+  }
+  console.log(`\nW2 — MNIST MLP 784→256→TanH→10, SGD lr 0.1, batch 64, ${epochs} epoch(s)\n${table(rows)}`);
+}

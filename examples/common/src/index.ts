@@ -1,0 +1,2 @@
+export * from './plot';
+export { backendFromFlag } from './backend';
