@@ -1,0 +1,119 @@
+import { Module, Parameter, ShapeError, defaultRng, init as inits, resolveBackend } from '@neurone/core';
+import type { Backend, Initializer, RNG, Tensor } from '@neurone/core';
+
+export interface LinearOptions {
+  /** Learn an additive bias (default true). */
+  bias?: boolean;
+  /** Backend of the parameters (default: the registry's, `getBackend()`). */
+  backend?: Backend;
+  /** Weight initialiser (default PyTorch's: U(±1/√inFeatures)). */
+  init?: Initializer;
+  /** Bias initialiser (default PyTorch's: U(±1/√inFeatures)). */
+  biasInit?: Initializer;
+  /** Generator for the initialisers (default `defaultRng()`, seeded by `manualSeed`). */
+  rng?: RNG;
+}
+
+/**
+ * Fully connected layer z = x·Wᵀ + b. `weight` is the seed's W^h, one row per output:
+ * shape [outFeatures, inFeatures] (PyTorch's layout); `bias` is [outFeatures] or null.
+ */
+export class Linear extends Module {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  readonly #init: Initializer;
+  readonly #biasInit: Initializer;
+  readonly #rng: RNG | undefined;
+
+  constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
+    super();
+    for (const [n, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+      if (!Number.isInteger(v) || v < 1) {
+        throw new ShapeError('Linear', `${n} must be a positive integer, got ${String(v)}`);
+      }
+    }
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    this.#init = options.init ?? inits.lecunUniform();
+    this.#biasInit = options.biasInit ?? inits.lecunUniform();
+    this.#rng = options.rng;
+    const backend = resolveBackend(options.backend);
+    const [w, b] = this.#initialValues();
+    this.weight = this.registerParameter('weight', new Parameter(backend.tensor(w, [outFeatures, inFeatures])));
+    this.bias = options.bias === false ? null : this.registerParameter('bias', new Parameter(backend.tensor(b, [outFeatures])));
+  }
+
+  #initialValues(): [Float64Array, Float64Array] {
+    const rng = this.#rng ?? defaultRng();
+    const fan = { fanIn: this.inFeatures, fanOut: this.outFeatures };
+    return [this.#init([this.outFeatures, this.inFeatures], fan, rng), this.#biasInit([this.outFeatures], fan, rng)];
+  }
+
+  /** Draws fresh weights (and bias) from the initialisers, on the parameters' current backend. */
+  resetParameters(): void {
+    const [w, b] = this.#initialValues();
+    this.weight.value = this.weight.backend.tensor(w, this.weight.shape);
+    this.weight.zeroGrad();
+    if (this.bias) {
+      this.bias.value = this.bias.backend.tensor(b, this.bias.shape);
+      this.bias.zeroGrad();
+    }
+  }
+
+  #name(): string {
+    return `Linear(${this.inFeatures}, ${this.outFeatures})`;
+  }
+
+  #checkInput(op: string, x: Tensor): void {
+    if (x.rank !== 2 || x.shape[1] !== this.inFeatures) {
+      throw new ShapeError(`${this.#name()}.${op}`, `expects an input of shape [batch, ${this.inFeatures}]`, {
+        input: x.shape,
+        weight: this.weight.shape,
+      });
+    }
+  }
+
+  #checkDelta(op: string, x: Tensor, delta: Tensor): void {
+    this.#checkInput(op, x);
+    if (delta.rank !== 2 || delta.shape[0] !== x.shape[0] || delta.shape[1] !== this.outFeatures) {
+      throw new ShapeError(`${this.#name()}.${op}`, `expects a delta of shape [${x.shape[0]}, ${this.outFeatures}]`, {
+        input: x.shape,
+        delta: delta.shape,
+      });
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    this.#checkInput('forward', x);
+    const be = this.weight.backend;
+    const z = be.matmul(x, this.weight.value, false, true); // seed: z^h = z^{h-1}·(W^h)ᵀ
+    if (!this.bias) return z;
+    const out = be.binary('add', z, this.bias.value); // + b, broadcast over the rows
+    z.dispose();
+    return out;
+  }
+
+  override backwardUpdateGradient(input: Tensor, delta: Tensor): void {
+    this.#checkDelta('backwardUpdateGradient', input, delta);
+    const be = this.weight.backend;
+    const gW = be.matmul(delta, input, true, false); // seed: ∂L/∂W^h = (δ^h)ᵀ·z^{h-1}
+    this.weight.accumulateGrad(gW);
+    gW.dispose();
+    if (this.bias) {
+      const gb = be.sum(delta, 0); // ∂L/∂b = Σ_rows δ^h
+      this.bias.accumulateGrad(gb);
+      gb.dispose();
+    }
+  }
+
+  backwardDelta(input: Tensor, delta: Tensor): Tensor {
+    this.#checkDelta('backwardDelta', input, delta);
+    return this.weight.backend.matmul(delta, this.weight.value); // seed: ∂L/∂z^{h-1} = δ^h·W^h
+  }
+
+  protected override extraRepr(): string {
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias !== null}`;
+  }
+}
