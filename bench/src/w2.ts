@@ -54,7 +54,7 @@ export async function w2(peers: ('cpu' | 'wasm')[], epochs = 1): Promise<void> {
   const net = new Sequential([new Linear(784, 256, { backend: B }), new TanH(), new Linear(256, 10, { backend: B })]);
   const loss = new CrossEntropyLoss();
   const hist = await fit(net, loss, new SGD(net.parameters(), { lr: 0.1 }), train, { epochs, batchSize: 64, seed: 1, progress: false });
-  const ours = hist.reduce((s, h) => s + h.samplesPerSecond, 0) / hist.length;
+  const ours = hist.epochs.reduce((s, h) => s + h.samplesPerSecond, 0) / hist.epochs.length;
   const acc = (await evaluate(net, loss, test, { batchSize: 1000 })).accuracy ?? NaN;
   const rows: (string | number)[][] = [['library', 'samples/s', `test acc after ${epochs} ep`, 'neurone speed-up']];
   rows.push(['neurone cpu()', ours.toFixed(0), (acc * 100).toFixed(2) + ' %', '1.00×']);

@@ -19,6 +19,6 @@ export async function w3(_peers: ('cpu' | 'wasm')[]): Promise<void> {
   const bce = (await evaluate(net, loss, auto(test), { batchSize: 1000 })).loss;
   console.log(`\nW3 — MNIST autoencoder, BCE, Adam lr 1e-3, batch 128, 1 epoch\n${table([
     ['library', 'samples/s', 'test BCE/pixel'],
-    ['neurone cpu()', hist[0]!.samplesPerSecond.toFixed(0), bce.toFixed(4)],
+    ['neurone cpu()', hist.epochs[0]!.samplesPerSecond.toFixed(0), bce.toFixed(4)],
   ])}`);
 }

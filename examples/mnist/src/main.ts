@@ -68,14 +68,15 @@ const { matrix, accuracy } = await confusionMatrix(net, test);
 console.log(`\ntest accuracy ${(accuracy * 100).toFixed(2)} % after ${epochs} epochs\n\nconfusion matrix (rows: true digit, columns: predicted)\n${formatConfusion(matrix)}`);
 
 const out = args.out;
-const ep = history.map((h) => h.epoch);
+const logs = history.epochs;
+const ep = logs.map((h) => h.epoch);
 writeFile(
   join(out, 'curves.svg'),
   lineChart([
-    { title: 'cross-entropy loss', xlabel: 'epoch', ylabel: 'loss', series: [{ name: 'train', x: ep, y: history.map((h) => h.loss) }, { name: 'test', x: ep, y: history.map((h) => h.valLoss ?? NaN) }] },
-    { title: 'test accuracy (%)', xlabel: 'epoch', ylabel: 'accuracy', series: [{ name: 'test', x: ep, y: history.map((h) => 100 * (h.valAccuracy ?? 0)) }] },
+    { title: 'cross-entropy loss', xlabel: 'epoch', ylabel: 'loss', series: [{ name: 'train', x: ep, y: logs.map((h) => h.loss) }, { name: 'test', x: ep, y: logs.map((h) => h.valLoss ?? NaN) }] },
+    { title: 'test accuracy (%)', xlabel: 'epoch', ylabel: 'accuracy', series: [{ name: 'test', x: ep, y: logs.map((h) => 100 * (h.valAccuracy ?? 0)) }] },
   ]),
 );
 writeFile(join(out, 'weights.safetensors'), await toSafetensors(net.stateDict(), { network: '784-256-tanh-10', accuracy: accuracy.toFixed(4) }));
-writeFile(join(out, 'metrics.json'), JSON.stringify({ backend: backend.name, lr, momentum, batchSize, epochs, seed, accuracy, history, confusion: matrix }, null, 2));
+writeFile(join(out, 'metrics.json'), JSON.stringify({ backend: backend.name, lr, momentum, batchSize, epochs, seed, accuracy, history: logs, confusion: matrix }, null, 2));
 console.log(`\nwrote ${out}/curves.svg, ${out}/weights.safetensors, ${out}/metrics.json (total ${((performance.now() - t0) / 1000).toFixed(0)} s)`);

@@ -47,12 +47,21 @@ export class Parameter {
     return this.#value.backend;
   }
 
-  /** grad += g (g is not consumed). */
-  accumulateGrad(g: Tensor): void {
+  /**
+   * grad += g. With `consume`, the parameter takes ownership of g (adopting it as the gradient
+   * when there is none yet, disposing it otherwise): no copy of a fresh gradient.
+   */
+  accumulateGrad(g: Tensor, { consume = false }: { consume?: boolean } = {}): void {
     if (!shapesEqual(g.shape, this.#value.shape)) {
       throw new ShapeError('Parameter.accumulateGrad', 'gradient shape differs from the parameter', { value: this.#value.shape, grad: g.shape });
     }
-    this.grad = this.#grad ? this.#value.backend.axpby(1, this.#grad, 1, g) : this.#value.backend.affine(g, 1, 0);
+    const b = this.#value.backend;
+    if (!this.#grad) {
+      this.grad = consume ? g : b.affine(g, 1, 0);
+      return;
+    }
+    this.grad = b.axpby(1, this.#grad, 1, g);
+    if (consume) g.dispose();
   }
 
   zeroGrad(): void {

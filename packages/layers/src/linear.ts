@@ -99,12 +99,10 @@ export class Linear extends Module {
     this.#checkDelta('backwardUpdateGradient', input, delta);
     const be = this.weight.backend;
     const gW = be.matmul(delta, input, true, false); // seed: ∂L/∂W^h = (δ^h)ᵀ·z^{h-1}
-    this.weight.accumulateGrad(gW);
-    gW.dispose();
+    this.weight.accumulateGrad(gW, { consume: true });
     if (this.bias) {
       const gb = be.sum(delta, 0); // ∂L/∂b = Σ_rows δ^h
-      this.bias.accumulateGrad(gb);
-      gb.dispose();
+      this.bias.accumulateGrad(gb, { consume: true });
     }
   }
 
