@@ -40,6 +40,11 @@ export class Parameter {
     this.#grad = keep(t);
   }
 
+  /** Whether a gradient was accumulated since the last zeroGrad() (optimizers skip the others). */
+  get hasGrad(): boolean {
+    return this.#grad !== null;
+  }
+
   get shape(): Shape {
     return this.#value.shape;
   }
@@ -252,4 +257,7 @@ export interface Optimizer {
   zeroGrad(): void;
   step(): void;
   stateDict(): Record<string, unknown>;
+  loadStateDict?(dict: Record<string, unknown>): void;
+  /** The learning rate, settable between steps (schedules). */
+  lr?: number;
 }

@@ -1,0 +1,401 @@
+import { RNG, ShapeError, ValueError, getBackend, sizeOf, tidy } from '@neurone/core';
+import type { Backend, Dataset, HostTensor, Loss, Module, Optimizer, Tensor } from '@neurone/core';
+import { accuracy as metricsAccuracy, resolveMetrics } from './metrics';
+import type { Metric, MetricSpec } from './metrics';
+import { trainStep } from './optim';
+import { createProgress } from './progress';
+import type { ProgressOption } from './progress';
+
+/** Data already on a backend; fit reads it to the host once to shuffle and batch it. */
+export interface TensorData {
+  x: Tensor;
+  y: Tensor;
+}
+
+/** What fit, evaluate accept: a core Dataset (host typed arrays) or tensors. */
+export type FitData = Dataset | TensorData;
+
+/** One epoch's record. Epochs and batches count from 1. */
+export interface EpochLog {
+  epoch: number;
+  epochs: number;
+  /** Mean training loss over the epoch's samples (each batch's mean loss weighted by its size). */
+  loss: number;
+  /** Training metrics (mean over the epoch's samples), by name. */
+  metrics: Record<string, number>;
+  /** Loss on `validation` at the end of the epoch. */
+  valLoss?: number;
+  /** Accuracy on `validation` (classification with class-index targets). */
+  valAccuracy?: number;
+  /** Validation metrics, by name. */
+  valMetrics?: Record<string, number>;
+  /** The learning rate used during the epoch, when the optimizer has one. */
+  lr?: number;
+  /** Training time of the epoch (validation excluded). */
+  seconds: number;
+  samplesPerSecond: number;
+  samples: number;
+  batches: number;
+}
+
+/** One batch's record, given to `onBatch`. */
+export interface BatchLog {
+  epoch: number;
+  batch: number;
+  batches: number;
+  /** The batch's mean loss. */
+  loss: number;
+  /** Mean loss over the epoch's samples so far. */
+  runningLoss: number;
+  /** Samples in this batch. */
+  size: number;
+}
+
+/** Why fit returned. */
+export type StopReason = 'completed' | 'onEpoch' | 'onBatch' | 'aborted';
+
+export interface History {
+  /** One record per completed epoch. */
+  epochs: EpochLog[];
+  /** Per-epoch training loss (same as epochs.map(e => e.loss)). */
+  loss: number[];
+  /** Per-epoch validation loss (empty without validation). */
+  valLoss: number[];
+  /** Per-epoch validation accuracy (empty unless the validation targets are class indices). */
+  valAccuracy: number[];
+  stopped: StopReason;
+}
+
+export interface FitOptions {
+  epochs: number;
+  batchSize: number;
+  /** Reshuffle the samples every epoch (default true). */
+  shuffle?: boolean;
+  /** Seed of the shuffle (default 0): the same seed gives the same batches. */
+  seed?: number;
+  /** Evaluated at the end of every epoch: loss, and accuracy for class-index targets. */
+  validation?: FitData;
+  /** Batch size for the validation pass (default: batchSize). */
+  validationBatchSize?: number;
+  /** Called after every epoch; returning false stops training (the epoch is kept in the history). */
+  onEpoch?: (log: EpochLog) => boolean | void | Promise<boolean | void>;
+  /** Called for every batch once its loss was read; returning false stops training. */
+  onBatch?: (log: BatchLog) => boolean | void | Promise<boolean | void>;
+  /** Stops cleanly between batches; fit then resolves with the completed epochs. */
+  signal?: AbortSignal;
+  /** Progress bar (cli-progress) on a TTY; default: on when stdout is a TTY. Never printed elsewhere. */
+  progress?: ProgressOption;
+  /** 'accuracy' and/or custom { name, fn } metrics, computed on training batches and on validation. */
+  metrics?: readonly MetricSpec[];
+  /** Backend to upload batches to (default: the net's first parameter's, else getBackend()). */
+  backend?: Backend;
+  /** Read the loss every this many batches (default 1 on backends that read synchronously, else 10). */
+  readEvery?: number;
+  /** A learning-rate schedule stepped at the end of every epoch (StepLR, CosineAnnealingLR …). */
+  scheduler?: { step(): void };
+}
+
+export interface EvaluateOptions {
+  /** Samples per forward pass (default 256). */
+  batchSize?: number;
+  metrics?: readonly MetricSpec[];
+  backend?: Backend;
+}
+
+export interface EvaluateResult {
+  /** Mean loss over the samples. */
+  loss: number;
+  /** Share of correct arg-max predictions, for class-index targets ([n]) and outputs [n, classes ≥ 2]. */
+  accuracy?: number;
+  metrics: Record<string, number>;
+}
+
+// ---- host data -------------------------------------------------------------------------------
+
+function isTensor(v: unknown): v is Tensor {
+  return typeof v === 'object' && v !== null && 'dataId' in v && 'backend' in v;
+}
+
+async function hostOf(t: Tensor | HostTensor): Promise<HostTensor> {
+  return isTensor(t) ? { data: await t.data(), shape: t.shape } : t;
+}
+
+/** Checks a dataset and brings it to the host. */
+async function toHost(owner: string, data: FitData): Promise<Dataset> {
+  if (data == null || typeof data !== 'object' || data.x == null || data.y == null) {
+    throw new ValueError(`${owner}: data must be { x, y } (a Dataset of host arrays, or tensors), got ${String(data)}`);
+  }
+  const x = await hostOf(data.x);
+  const y = await hostOf(data.y);
+  for (const [k, h] of [['x', x], ['y', y]] as const) {
+    if (!h.shape || h.shape.length < 1 || !h.data || h.data.length !== sizeOf(h.shape)) {
+      throw new ShapeError(owner, `${k} holds ${h.data?.length} values, which do not fill its shape`, { [k]: h.shape ?? [] });
+    }
+  }
+  if (x.shape[0] !== y.shape[0]) throw new ShapeError(owner, 'x and y must have the same number of samples (axis 0)', { x: x.shape, y: y.shape });
+  if (x.shape[0] === 0) throw new ValueError(`${owner}: the dataset is empty`);
+  return { x, y };
+}
+
+/** Rows `order[start..end)` of a host tensor, uploaded to `backend` as one batch. */
+function gather(backend: Backend, h: HostTensor, order: Uint32Array | null, start: number, end: number): Tensor {
+  const n = end - start;
+  const row = h.data.length / h.shape[0]!;
+  const out = backend.dtype === 'float64' ? new Float64Array(n * row) : new Float32Array(n * row);
+  if (!order) out.set(h.data.subarray(start * row, end * row));
+  else if (row === 1) for (let i = 0; i < n; i++) out[i] = h.data[order[start + i]!]!;
+  else
+    for (let i = 0; i < n; i++) {
+      const j = order[start + i]!;
+      out.set(h.data.subarray(j * row, (j + 1) * row), i * row);
+    }
+  return backend.tensor(out, [n, ...h.shape.slice(1)]);
+}
+
+function positiveInt(owner: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(`${owner}: ${name} must be a positive integer, got ${String(v)}`);
+  return v;
+}
+
+function backendOf(net: Module, explicit?: Backend): Backend {
+  return explicit ?? net.parameters()[0]?.value.backend ?? getBackend();
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/** Lets timers and I/O run (an AbortSignal fired by a timer, a progress redraw). */
+function yieldToEventLoop(): Promise<void> {
+  const si = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
+  return new Promise((resolve) => (si ? si(resolve) : setTimeout(resolve, 0)));
+}
+
+/** Reads one-element tensors together (one round trip per tensor, issued at once), then disposes them. */
+async function readScalars(ts: readonly Tensor[]): Promise<number[]> {
+  try {
+    const vals = await Promise.all(ts.map((t) => t.data()));
+    return vals.map((v) => v[0]!);
+  } finally {
+    for (const t of ts) t.dispose();
+  }
+}
+
+const isClassIndices = (y: readonly number[], yhat: readonly number[]): boolean =>
+  y.length === 1 && yhat.length === 2 && yhat[1]! >= 2;
+
+// ---- evaluate / predict ------------------------------------------------------------------------
+
+/**
+ * Mean loss (and accuracy for class-index targets, and the requested metrics) of `net` over
+ * `data`, in eval mode, by batches. Sums stay on the device and are read once at the end.
+ */
+export async function evaluate(net: Module, loss: Loss, data: FitData, options: EvaluateOptions = {}): Promise<EvaluateResult> {
+  const batchSize = positiveInt('evaluate', 'batchSize', options.batchSize ?? 256);
+  const metrics = resolveMetrics('evaluate', options.metrics);
+  const host = await toHost('evaluate', data);
+  return evaluateHost(net, loss, host, batchSize, metrics, backendOf(net, options.backend));
+}
+
+async function evaluateHost(net: Module, loss: Loss, data: Dataset, batchSize: number, metrics: Metric[], backend: Backend): Promise<EvaluateResult> {
+  const n = data.x.shape[0]!;
+  const wasTraining = net.training;
+  net.eval();
+  // running sums on the device: [loss, accuracy?, ...metrics], each Σ batchMean·batchSize
+  let sums: Tensor[] | null = null;
+  let withAccuracy = false;
+  try {
+    for (let start = 0; start < n; start += batchSize) {
+      const end = Math.min(n, start + batchSize);
+      const next: Tensor[] = tidy(() => {
+        const x = gather(backend, data.x, null, start, end);
+        const y = gather(backend, data.y, null, start, end);
+        const yhat = net.forward(x);
+        const l = loss.forward(y, yhat);
+        if (l.size !== 1) throw new ShapeError('evaluate', 'the loss must reduce to one value', { loss: l.shape, y: y.shape, yhat: yhat.shape });
+        if (start === 0) withAccuracy = isClassIndices(data.y.shape, yhat.shape) && !metrics.some((m) => m.name === 'accuracy');
+        const fns = [...(withAccuracy ? [{ name: 'accuracy', fn: metricsAccuracy }] : []), ...metrics];
+        const vals = [l, ...fns.map((m) => m.fn(y, yhat))].map((v) => backend.reshape(v, [1]));
+        return sums ? vals.map((v, i) => backend.axpby(1, sums![i]!, end - start, v)) : vals.map((v) => backend.affine(v, end - start, 0));
+      });
+      sums?.forEach((t) => t.dispose());
+      sums = next;
+    }
+    const [l, ...rest] = (await readScalars(sums!)).map((v) => v / n);
+    sums = null;
+    const out: EvaluateResult = { loss: l!, metrics: {} };
+    if (withAccuracy) out.accuracy = rest.shift()!;
+    metrics.forEach((m, i) => (out.metrics[m.name] = rest[i]!));
+    if (out.accuracy === undefined && 'accuracy' in out.metrics) out.accuracy = out.metrics.accuracy;
+    return out;
+  } finally {
+    sums?.forEach((t) => t.dispose());
+    net.train(wasTraining);
+  }
+}
+
+/**
+ * `net.forward` over `x` by batches in eval mode; resolves to one tensor [n, ...] on the
+ * net's backend (the caller disposes it). A tensor input that fits one batch is forwarded as is.
+ */
+export async function predict(net: Module, x: Tensor | HostTensor, options: { batchSize?: number; backend?: Backend } = {}): Promise<Tensor> {
+  const batchSize = positiveInt('predict', 'batchSize', options.batchSize ?? 256);
+  const wasTraining = net.training;
+  net.eval();
+  try {
+    if (isTensor(x) && x.shape[0]! <= batchSize) return tidy(() => net.forward(x));
+    const h = await hostOf(x);
+    if (!h.shape?.length || h.data.length !== sizeOf(h.shape)) throw new ShapeError('predict', 'x does not fill its shape', { x: h.shape ?? [] });
+    const backend = backendOf(net, options.backend);
+    const n = h.shape[0]!;
+    let out: Float32Array | Float64Array | null = null;
+    let outShape: number[] = [];
+    for (let start = 0; start < n; start += batchSize) {
+      const end = Math.min(n, start + batchSize);
+      const yhat = tidy(() => net.forward(gather(backend, h, null, start, end)));
+      try {
+        if (!out) {
+          const row = yhat.size / (end - start);
+          outShape = [n, ...yhat.shape.slice(1)];
+          out = backend.dtype === 'float64' ? new Float64Array(n * row) : new Float32Array(n * row);
+        }
+        out.set(await yhat.data(), (start * out.length) / n);
+      } finally {
+        yhat.dispose();
+      }
+    }
+    return backend.tensor(out!, outShape);
+  } finally {
+    net.train(wasTraining);
+  }
+}
+
+// ---- fit -----------------------------------------------------------------------------------------
+
+/**
+ * Trains `net` on `data` for `options.epochs` epochs of shuffled mini-batches: each batch is
+ * gathered on the host (seeded shuffle), uploaded to the net's backend and run through
+ * `Optim`'s step. Resolves to the per-epoch History. Throws a ValueError naming the epoch and
+ * the batch when the loss turns NaN or infinite.
+ */
+export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: FitData, options: FitOptions): Promise<History> {
+  if (options == null || typeof options !== 'object') throw new ValueError('fit: options { epochs, batchSize } are required');
+  const epochs = options.epochs === 0 ? 0 : positiveInt('fit', 'epochs', options.epochs);
+  const batchSize = positiveInt('fit', 'batchSize', options.batchSize);
+  const backend = backendOf(net, options.backend);
+  const readEvery = positiveInt('fit', 'readEvery', options.readEvery ?? (backend.canReadSync ? 1 : 10));
+  const seed = options.seed ?? 0;
+  if (!Number.isFinite(seed)) throw new ValueError(`fit: seed must be a finite number, got ${String(seed)}`);
+  const metrics = resolveMetrics('fit', options.metrics);
+  const train = await toHost('fit', data);
+  const val = options.validation ? await toHost('fit (validation)', options.validation) : undefined;
+  const valBatch = positiveInt('fit', 'validationBatchSize', options.validationBatchSize ?? batchSize);
+  const { signal, onEpoch, onBatch, scheduler } = options;
+  const shuffle = options.shuffle ?? true;
+  const rng = new RNG(seed);
+  const n = train.x.shape[0]!;
+  const batches = Math.ceil(n / batchSize);
+  const metricFns = metrics.map((m) => m.fn);
+  const lrOf = (): number | undefined => {
+    const lr = (optimizer as { lr?: unknown }).lr;
+    return typeof lr === 'number' ? lr : undefined;
+  };
+
+  const history: History = { epochs: [], loss: [], valLoss: [], valAccuracy: [], stopped: 'completed' };
+  const progress = await createProgress(options.progress);
+  const wasTraining = net.training;
+  type Pending = { batch: number; size: number; tensors: Tensor[] };
+  let pending: Pending[] = [];
+  let lastYield = now();
+
+  try {
+    for (let epoch = 1; epoch <= epochs && history.stopped === 'completed'; epoch++) {
+      net.train();
+      const lr = lrOf();
+      const order = shuffle ? rng.permutation(n) : null;
+      const t0 = now();
+      let lossSum = 0;
+      const metricSums = metrics.map(() => 0);
+      let seen = 0;
+      progress?.startEpoch(epoch, epochs, batches);
+
+      // reads the pending batches' scalars, checks them, accumulates, reports
+      const flush = async (): Promise<void> => {
+        const group = pending;
+        pending = [];
+        const values = await readScalars(group.flatMap((p) => p.tensors));
+        const width = 1 + metrics.length;
+        for (let g = 0; g < group.length; g++) {
+          const { batch, size } = group[g]!;
+          const l = values[g * width]!;
+          if (!Number.isFinite(l)) {
+            const lrText = lr === undefined ? '' : ` (lr = ${lr})`;
+            throw new ValueError(
+              `fit: loss became ${l} at epoch ${epoch}, batch ${batch} (of ${batches}); the parameters are no longer finite — ` +
+                `lower the learning rate${lrText}, or check the data and the loss`,
+            );
+          }
+          lossSum += l * size;
+          metrics.forEach((_, k) => (metricSums[k]! += values[g * width + 1 + k]! * size));
+          seen += size;
+          progress?.update(batch, lossSum / seen, seen / Math.max(1e-9, (now() - t0) / 1000));
+          if (onBatch && (await onBatch({ epoch, batch, batches, loss: l, runningLoss: lossSum / seen, size })) === false) {
+            history.stopped = 'onBatch';
+          }
+        }
+      };
+
+      for (let b = 0; b < batches && history.stopped === 'completed'; b++) {
+        if (signal?.aborted) {
+          history.stopped = 'aborted';
+          break;
+        }
+        const start = b * batchSize;
+        const end = Math.min(n, start + batchSize);
+        const tensors = tidy(() => {
+          const x = gather(backend, train.x, order, start, end);
+          const y = gather(backend, train.y, order, start, end);
+          return trainStep(net, loss, optimizer, x, y, metricFns);
+        });
+        pending.push({ batch: b + 1, size: end - start, tensors });
+        if (pending.length >= readEvery || b === batches - 1) await flush();
+        if (now() - lastYield > 20) {
+          await yieldToEventLoop();
+          lastYield = now();
+        }
+      }
+      if (pending.length) await flush();
+      if (signal?.aborted && history.stopped === 'completed') history.stopped = 'aborted';
+      progress?.stopEpoch();
+      if (history.stopped !== 'completed') break;
+
+      const seconds = (now() - t0) / 1000;
+      const log: EpochLog = {
+        epoch,
+        epochs,
+        loss: lossSum / seen,
+        metrics: Object.fromEntries(metrics.map((m, k) => [m.name, metricSums[k]! / seen])),
+        seconds,
+        samplesPerSecond: seen / Math.max(seconds, 1e-9),
+        samples: seen,
+        batches,
+      };
+      if (lr !== undefined) log.lr = lr;
+      if (val) {
+        const r = await evaluateHost(net, loss, val, valBatch, metrics, backend);
+        log.valLoss = r.loss;
+        if (r.accuracy !== undefined) log.valAccuracy = r.accuracy;
+        if (metrics.length) log.valMetrics = r.metrics;
+        history.valLoss.push(r.loss);
+        if (r.accuracy !== undefined) history.valAccuracy.push(r.accuracy);
+      }
+      history.epochs.push(log);
+      history.loss.push(log.loss);
+      scheduler?.step();
+      if (onEpoch && (await onEpoch(log)) === false) history.stopped = 'onEpoch';
+    }
+    return history;
+  } finally {
+    for (const p of pending) for (const t of p.tensors) t.dispose();
+    progress?.stopEpoch();
+    net.train(wasTraining);
+  }
+}

@@ -1,0 +1,15 @@
+export { BaseOptimizer } from './optimizer';
+export type { ParamsInput, StateTensor, OptimizerStateDict, OptimizerStateDictInput } from './optimizer';
+export { SGD } from './sgd';
+export type { SGDOptions } from './sgd';
+export { Adam } from './adam';
+export type { AdamOptions } from './adam';
+export { LRScheduler, StepLR, CosineAnnealingLR } from './scheduler';
+export type { HasLr } from './scheduler';
+export { Optim } from './optim';
+export type { MetricFn } from './optim';
+export { accuracy } from './metrics';
+export type { Metric, MetricSpec } from './metrics';
+export { fit, evaluate, predict } from './fit';
+export type { FitData, TensorData, FitOptions, EpochLog, BatchLog, History, StopReason, EvaluateOptions, EvaluateResult } from './fit';
+export type { ProgressOption, ProgressStream } from './progress';

@@ -1,0 +1,88 @@
+import { BackendError, ShapeError, tidy } from '@neurone/core';
+import type { Loss, Module, Optimizer, Tensor } from '@neurone/core';
+
+/** A net with a whole-network backward (Sequential): it can skip the first layer's input gradient. */
+interface WholeBackward {
+  backward(delta: Tensor, options: { inputGrad?: boolean }): unknown;
+}
+
+function hasWholeBackward(net: Module): net is Module & WholeBackward {
+  return typeof (net as Partial<WholeBackward>).backward === 'function';
+}
+
+/** A per-batch metric on the device: returns a one-element tensor, the batch mean. */
+export type MetricFn = (y: Tensor, yhat: Tensor) => Tensor;
+
+/**
+ * One training step, all inside `tidy`: zeroGrad, forward, loss, backward, optimizer step.
+ * Returns the loss tensor (and the metric tensors), which the caller reads and disposes.
+ * @internal shared by Optim and fit.
+ */
+export function trainStep(
+  net: Module,
+  loss: Loss,
+  optimizer: Optimizer,
+  x: Tensor,
+  y: Tensor,
+  metrics: readonly MetricFn[] = [],
+): Tensor[] {
+  return tidy(() => {
+    net.zeroGrad();
+    optimizer.zeroGrad();
+    const yhat = net.forward(x);
+    const l = loss.forward(y, yhat);
+    if (l.size !== 1) throw new ShapeError('Optim.step', 'the loss must reduce to one value', { loss: l.shape, y: y.shape, yhat: yhat.shape });
+    const m = metrics.map((f) => f(y, yhat));
+    const delta = loss.backward(y, yhat); // seed: δ = ∂L/∂ŷ
+    if (hasWholeBackward(net)) net.backward(delta, { inputGrad: false });
+    else net.backwardUpdateGradient(x, delta);
+    optimizer.step();
+    return [l, ...m];
+  });
+}
+
+/** The first value of a one-element tensor, read synchronously, then the tensor is disposed. */
+function readDispose(t: Tensor): number {
+  try {
+    return t.dataSync()[0]!;
+  } finally {
+    t.dispose();
+  }
+}
+
+/**
+ * The course's training helper: `new Optim(net, loss, optimizer).step(x, y)` runs one
+ * mini-batch step (zeroGrad, forward, loss.forward, loss.backward, backward of the net,
+ * optimizer.step) and returns the loss. Every temporary is freed; only the parameters and
+ * the optimizer state survive a step.
+ */
+export class Optim {
+  readonly net: Module;
+  readonly loss: Loss;
+  readonly optimizer: Optimizer;
+
+  constructor(net: Module, loss: Loss, optimizer: Optimizer) {
+    this.net = net;
+    this.loss = loss;
+    this.optimizer = optimizer;
+  }
+
+  /** One step; returns the batch loss (reads synchronously: use stepAsync on async backends). */
+  step(x: Tensor, y: Tensor): number {
+    if (!x.backend.canReadSync) {
+      throw new BackendError(`Optim.step: ${x.backend.name} reads asynchronously; use await optim.stepAsync(x, y)`);
+    }
+    const [l] = trainStep(this.net, this.loss, this.optimizer, x, y);
+    return readDispose(l!);
+  }
+
+  /** One step on any backend; resolves to the batch loss. */
+  async stepAsync(x: Tensor, y: Tensor): Promise<number> {
+    const [l] = trainStep(this.net, this.loss, this.optimizer, x, y);
+    try {
+      return (await l!.data())[0]!;
+    } finally {
+      l!.dispose();
+    }
+  }
+}

@@ -1,0 +1,217 @@
+import { BackendError, ShapeError, ValueError, keep, shapesEqual } from '@neurone/core';
+import type { Optimizer, Parameter, Shape, StateValue, Tensor } from '@neurone/core';
+
+/** Something that holds parameters: a list, or a Module (anything with `parameters()`). */
+export type ParamsInput = readonly Parameter[] | { parameters(): Parameter[] };
+
+/** One state tensor's values, as `stateDict()` gives them (plain data, JSON-friendly once converted). */
+export interface StateTensor {
+  shape: Shape;
+  data: ArrayLike<number>;
+}
+
+/**
+ * An optimizer's state: its kind, hyper-parameters, step count, and per parameter index
+ * (position in `params`) the named state tensors (`momentumBuffer`, `expAvg`, `expAvgSq`).
+ */
+export type OptimizerStateDict = {
+  type: string;
+  hyper: Record<string, number | boolean | number[]>;
+  step: number;
+  state: Record<string, Record<string, StateTensor>>;
+};
+
+/** The same, as `loadStateDict()` accepts it: state values may also be tensors. */
+export type OptimizerStateDictInput = {
+  type: string;
+  hyper: Record<string, number | boolean | number[]>;
+  step: number;
+  state: Record<string, Record<string, StateValue>>;
+};
+
+function resolveParams(owner: string, input: ParamsInput): Parameter[] {
+  const list = Array.isArray(input)
+    ? (input as readonly Parameter[])
+    : typeof (input as { parameters?: unknown }).parameters === 'function'
+      ? (input as { parameters(): Parameter[] }).parameters()
+      : null;
+  if (!list) throw new ValueError(`${owner}: params must be a Parameter[] or a Module, got ${String(input)}`);
+  const unique = [...new Set(list)];
+  if (unique.length === 0) throw new ValueError(`${owner}: got an empty parameter list`);
+  return unique;
+}
+
+/** Checks a hyper-parameter: finite and ≥ min (and < max when given). */
+export function checkHyper(owner: string, name: string, v: number, min = 0, maxExclusive?: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || (maxExclusive !== undefined && v >= maxExclusive)) {
+    const range = maxExclusive === undefined ? `≥ ${min}` : `in [${min}, ${maxExclusive})`;
+    throw new ValueError(`${owner}: ${name} must be a finite number ${range}, got ${String(v)}`);
+  }
+  return v;
+}
+
+/**
+ * What SGD and Adam share: the parameter list, a settable learning rate, the step count,
+ * the state tensors (kept out of `tidy` scopes with `keep()`, disposed when replaced) and
+ * their (de)serialisation.
+ */
+export abstract class BaseOptimizer implements Optimizer {
+  readonly params: readonly Parameter[];
+  #lr: number;
+  #steps = 0;
+  /** Per parameter index, the named state tensors. */
+  readonly #state = new Map<number, Map<string, Tensor>>();
+
+  protected constructor(params: ParamsInput, lr: number) {
+    this.params = resolveParams(this.constructor.name, params);
+    this.#lr = checkHyper(this.constructor.name, 'lr', lr);
+  }
+
+  /** The learning rate; settable between steps (schedules). */
+  get lr(): number {
+    return this.#lr;
+  }
+  set lr(v: number) {
+    this.#lr = checkHyper(this.constructor.name, 'lr', v);
+  }
+
+  /** Number of `step()` calls so far. */
+  get steps(): number {
+    return this.#steps;
+  }
+
+  /** Forgets every parameter's gradient. */
+  zeroGrad(): void {
+    for (const p of this.params) p.zeroGrad();
+  }
+
+  /** One update of every parameter from its gradient. */
+  step(): void {
+    this.#steps++;
+    for (let i = 0; i < this.params.length; i++) this.update(i, this.params[i]!, this.#steps);
+  }
+
+  /** Updates parameter `p` (index `i`); `t` is the step count including this step. */
+  protected abstract update(i: number, p: Parameter, t: number): void;
+
+  /** The hyper-parameters, as stored in the state dict (lr included). */
+  protected abstract hyper(): Record<string, number | boolean | number[]>;
+
+  /**
+   * Validates hyper-parameters (as given to the constructor or found in a state dict) and
+   * returns a function that applies them; throws a ValueError before anything changes.
+   */
+  protected abstract parseHyper(h: Record<string, unknown>): () => void;
+
+  /** The names of the state tensors a parameter may have. */
+  protected abstract stateKeys(): readonly string[];
+
+  protected getState(i: number, key: string): Tensor | undefined {
+    return this.#state.get(i)?.get(key);
+  }
+
+  /** Stores `t` as parameter i's `key` state (kept), disposing the tensor it replaces. */
+  protected setState(i: number, key: string, t: Tensor): void {
+    let m = this.#state.get(i);
+    if (!m) this.#state.set(i, (m = new Map()));
+    const old = m.get(key);
+    m.set(key, keep(t));
+    if (old && old !== t) old.dispose();
+  }
+
+  #clearState(): void {
+    for (const m of this.#state.values()) for (const t of m.values()) t.dispose();
+    this.#state.clear();
+  }
+
+  #dict(read: (t: Tensor) => ArrayLike<number>): OptimizerStateDict {
+    const state: OptimizerStateDict['state'] = {};
+    for (const [i, m] of [...this.#state].sort((a, b) => a[0] - b[0])) {
+      const entry: Record<string, StateTensor> = {};
+      for (const [k, t] of m) entry[k] = { shape: [...t.shape], data: read(t) };
+      state[String(i)] = entry;
+    }
+    return { type: this.constructor.name, hyper: this.hyper(), step: this.#steps, state };
+  }
+
+  /**
+   * Hyper-parameters, step count and the state tensors' values (copies) by parameter index.
+   * Reads synchronously; on a backend that reads only asynchronously use `stateDictAsync()`.
+   */
+  stateDict(): OptimizerStateDict {
+    for (const m of this.#state.values()) {
+      for (const t of m.values()) {
+        if (!t.backend.canReadSync) {
+          throw new BackendError(`${this.constructor.name}.stateDict: ${t.backend.name} reads asynchronously; use await optimizer.stateDictAsync()`);
+        }
+      }
+    }
+    return this.#dict((t) => t.dataSync());
+  }
+
+  /** `stateDict()` on any backend. */
+  async stateDictAsync(): Promise<OptimizerStateDict> {
+    const values = new Map<Tensor, ArrayLike<number>>();
+    for (const m of this.#state.values()) for (const t of m.values()) values.set(t, await t.data());
+    return this.#dict((t) => values.get(t)!);
+  }
+
+  /**
+   * Restores hyper-parameters (lr included, as PyTorch does), the step count and the state
+   * tensors. Everything is checked first: on an error nothing changes. State values may be
+   * tensors or `{ shape, data }`; they are copied onto each parameter's backend.
+   */
+  loadStateDict(dict: OptimizerStateDictInput): void {
+    const name = this.constructor.name;
+    const fail = (why: string): never => {
+      throw new ValueError(`${name}.loadStateDict: ${why} (nothing was loaded)`);
+    };
+    if (dict == null || typeof dict !== 'object') fail(`expected a state dict object, got ${String(dict)}`);
+    if (dict.type !== name) fail(`the dict is for ${String(dict.type)}, not ${name}`);
+    if (!Number.isInteger(dict.step) || dict.step < 0) fail(`step must be a non-negative integer, got ${String(dict.step)}`);
+    if (dict.hyper == null || typeof dict.hyper !== 'object') fail('hyper is missing');
+    let applyHyper: () => void = () => {};
+    try {
+      applyHyper = this.parseHyper(dict.hyper);
+    } catch (e) {
+      fail(e instanceof Error ? e.message : String(e));
+    }
+    const loads: [number, string, StateValue][] = [];
+    for (const [key, entry] of Object.entries(dict.state ?? {})) {
+      const i = Number(key);
+      if (!Number.isInteger(i) || i < 0 || i >= this.params.length) {
+        fail(`state index ${key} is outside the ${this.params.length} parameters`);
+      }
+      const p = this.params[i]!;
+      for (const [k, v] of Object.entries(entry)) {
+        if (!this.stateKeys().includes(k)) fail(`unknown state '${k}' for parameter ${i} (expected ${this.stateKeys().join(', ')})`);
+        if (!v || !Array.isArray(v.shape) && !('dataId' in v)) fail(`state ${i}.${k} has no shape`);
+        if (!shapesEqual(v.shape, p.shape)) {
+          const e = new ShapeError(`${name}.loadStateDict`, `state ${i}.${k} does not match its parameter`, { state: v.shape, parameter: p.shape });
+          fail(e.message);
+        }
+        if (!('dataId' in v) && (v.data == null || v.data.length !== p.value.size)) {
+          fail(`state ${i}.${k}: ${v.data?.length} values for shape [${p.shape.join(', ')}]`);
+        }
+        if ('dataId' in v && !v.backend.canReadSync && v.backend !== p.backend) {
+          fail(`state ${i}.${k} lives on ${v.backend.name}, which reads asynchronously; pass its values instead`);
+        }
+        loads.push([i, k, v]);
+      }
+    }
+    // every check passed: apply
+    applyHyper();
+    this.#clearState();
+    for (const [i, k, v] of loads) {
+      const p = this.params[i]!;
+      const t = 'dataId' in v ? (v.backend === p.backend ? v.clone() : p.backend.tensor(v.dataSync(), p.shape)) : p.backend.tensor(v.data, p.shape);
+      this.setState(i, k, t);
+    }
+    this.#steps = dict.step;
+  }
+
+  /** Frees the state tensors (the parameters are not touched). */
+  dispose(): void {
+    this.#clearState();
+  }
+}

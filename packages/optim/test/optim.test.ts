@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { BackendError, ShapeError } from '@neurone/core';
+import type { Backend, Loss, Tensor } from '@neurone/core';
+import { cpu } from '@neurone/backend-cpu';
+import { Adam, Optim, SGD } from '../src/index';
+import { TChain, TLinear, TMSE, TSeq, TTanh, regressionData, values } from './helpers';
+
+function mlp(backend: Backend, seed = 1): TSeq {
+  return new TSeq(new TLinear(backend, 4, 8, seed), new TTanh(), new TLinear(backend, 8, 2, seed + 1));
+}
+
+function data(backend: Backend, n = 32) {
+  const { x, y } = regressionData(n, 4, 2);
+  return { x: backend.tensor(x, [n, 4]), y: backend.tensor(y, [n, 2]) };
+}
+
+/** A garbage collector: node's, exposed at run time (same as --expose-gc), else undefined. */
+function getGc(): (() => void) | undefined {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g) return g;
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    return vm.runInNewContext('gc') as () => void;
+  } catch {
+    return undefined;
+  }
+}
+
+describe('Optim.step', () => {
+  it('returns the loss of the batch before the update (checked against loss.forward)', () => {
+    const backend = cpu({ dtype: 'float64' });
+    const net = mlp(backend);
+    const { x, y } = data(backend);
+    const loss = new TMSE();
+    const before = loss.forward(y, net.forward(x));
+    const expected = before.item();
+    const optim = new Optim(net, loss, new SGD(net, { lr: 0.1 }));
+    expect(optim.step(x, y)).toBeCloseTo(expected, 12);
+    // the step went downhill
+    expect(optim.step(x, y)).toBeLessThan(expected);
+  });
+
+  it('applies exactly one SGD step from a fresh gradient (plain-JS forward/backward of a linear model)', () => {
+    const backend = cpu({ dtype: 'float64' });
+    const lin = new TLinear(backend, 3, 2, 7);
+    const W = values(lin.weight.value);
+    const bias = values(lin.bias.value);
+    const X = [0.5, -1, 2, 1.5, 0.25, -0.75]; // [2, 3]
+    const Y = [1, 0, -1, 2]; // [2, 2]
+    const x = backend.tensor(X, [2, 3]);
+    const y = backend.tensor(Y, [2, 2]);
+    const optim = new Optim(lin, new TMSE(), new SGD(lin, { lr: 0.1 }));
+    for (let rep = 0; rep < 2; rep++) optim.step(x, y); // the second step must not see the first's gradient
+    // reference: two steps of gradient descent on mean((xWᵀ + b − y)²), in loops
+    for (let rep = 0; rep < 2; rep++) {
+      const gW = [0, 0, 0, 0, 0, 0];
+      const gb = [0, 0];
+      for (let i = 0; i < 2; i++)
+        for (let o = 0; o < 2; o++) {
+          let z = bias[o]!;
+          for (let k = 0; k < 3; k++) z += X[i * 3 + k]! * W[o * 3 + k]!;
+          const d = (2 / 4) * (z - Y[i * 2 + o]!);
+          gb[o]! += d;
+          for (let k = 0; k < 3; k++) gW[o * 3 + k]! += d * X[i * 3 + k]!;
+        }
+      gW.forEach((g, j) => (W[j] = W[j]! - 0.1 * g));
+      gb.forEach((g, j) => (bias[j] = bias[j]! - 0.1 * g));
+    }
+    values(lin.weight.value).forEach((v, j) => expect(v).toBeCloseTo(W[j]!, 12));
+    values(lin.bias.value).forEach((v, j) => expect(v).toBeCloseTo(bias[j]!, 12));
+  });
+
+  it('decreases the loss on a simple regression (SGD with momentum, and Adam)', () => {
+    for (const make of [(n: TSeq) => new SGD(n, { lr: 0.05, momentum: 0.9 }), (n: TSeq) => new Adam(n, { lr: 0.01 })]) {
+      const backend = cpu();
+      const net = mlp(backend);
+      const { x, y } = data(backend, 64);
+      const optim = new Optim(net, new TMSE(), make(net));
+      const first = optim.step(x, y);
+      let last = first;
+      for (let i = 0; i < 200; i++) last = optim.step(x, y);
+      expect(last).toBeLessThan(first / 10);
+    }
+  });
+
+  it("uses the net's backward(delta, { inputGrad: false }) when it has one, else backwardUpdateGradient", () => {
+    const backend = cpu({ dtype: 'float64' });
+    const seq = mlp(backend, 3);
+    const chain = new TChain(new TLinear(backend, 4, 8, 3), new TTanh(), new TLinear(backend, 8, 2, 4));
+    const { x, y } = data(backend);
+    const a = new Optim(seq, new TMSE(), new SGD(seq, { lr: 0.1 }));
+    const b = new Optim(chain, new TMSE(), new SGD(chain, { lr: 0.1 }));
+    for (let i = 0; i < 3; i++) expect(a.step(x, y)).toBeCloseTo(b.step(x, y), 12);
+    expect(seq.calls).toEqual({ backward: 3, backwardUpdateGradient: 0, inputGradRequested: [false, false, false] });
+    expect(chain.calls.backwardUpdateGradient).toBe(3);
+    seq.parameters().forEach((p, i) => expect(values(p.value)).toEqual(values(chain.parameters()[i]!.value)));
+  });
+
+  it('stepAsync resolves to the same loss as step', async () => {
+    const b1 = cpu({ dtype: 'float64' });
+    const b2 = cpu({ dtype: 'float64' });
+    const n1 = mlp(b1);
+    const n2 = mlp(b2);
+    const d1 = data(b1);
+    const d2 = data(b2);
+    const o1 = new Optim(n1, new TMSE(), new Adam(n1, { lr: 0.01 }));
+    const o2 = new Optim(n2, new TMSE(), new Adam(n2, { lr: 0.01 }));
+    for (let i = 0; i < 3; i++) expect(await o2.stepAsync(d2.x, d2.y)).toBe(o1.step(d1.x, d1.y));
+  });
+
+  it('step() on an async-only backend throws a BackendError that points at stepAsync', () => {
+    const backend = cpu();
+    const net = mlp(backend);
+    const { x, y } = data(backend);
+    Object.defineProperty(backend, 'canReadSync', { value: false });
+    const optim = new Optim(net, new TMSE(), new SGD(net, { lr: 0.1 }));
+    expect(() => optim.step(x, y)).toThrow(BackendError);
+    expect(() => optim.step(x, y)).toThrow(/use await optim.stepAsync\(x, y\)/);
+  });
+
+  it('a loss that does not reduce to one value is a ShapeError naming the shapes', () => {
+    const backend = cpu();
+    const net = mlp(backend);
+    const { x, y } = data(backend);
+    const perSample: Loss = { forward: (_y: Tensor, yhat: Tensor) => yhat.clone(), backward: (_y: Tensor, yhat: Tensor) => yhat.clone() };
+    const before = backend.memory().tensors;
+    expect(() => new Optim(net, perSample, new SGD(net, { lr: 0.1 })).step(x, y)).toThrow(ShapeError);
+    expect(() => new Optim(net, perSample, new SGD(net, { lr: 0.1 })).step(x, y)).toThrow(/Optim.step: the loss must reduce to one value \(loss: \[32, 2\]/);
+    expect(backend.memory().tensors).toBe(before); // the failed steps leaked nothing
+  });
+});
+
+describe('Optim memory', () => {
+  it.each([
+    ['SGD with momentum', (n: TSeq) => new SGD(n, { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 1e-4 })],
+    ['Adam', (n: TSeq) => new Adam(n, { lr: 1e-3, weightDecay: 1e-4 })],
+  ])('%s: 1,000 steps keep the tensor count and the heap flat', (label, make) => {
+    const gc = getGc();
+    const backend = cpu();
+    const net = mlp(backend);
+    const { x, y } = data(backend, 16);
+    const optim = new Optim(net, new TMSE(), make(net));
+    const heap = () => {
+      gc?.();
+      return process.memoryUsage().heapUsed;
+    };
+    for (let i = 0; i < 10; i++) optim.step(x, y);
+    const tensors10 = backend.memory().tensors;
+    const bytes10 = backend.memory().bytes;
+    const heap10 = heap();
+    for (let i = 10; i < 1000; i++) optim.step(x, y);
+    const heap1000 = heap();
+    expect(backend.memory().tensors).toBe(tensors10);
+    expect(backend.memory().bytes).toBe(bytes10);
+    // parameters (4), their grads (4), the optimizer state (4 or 8), x and y
+    expect(tensors10).toBe(4 + 4 + (optim.optimizer instanceof Adam ? 8 : 4) + 2);
+    for (let i = 1000; i < 2000; i++) optim.step(x, y);
+    const heap2000 = heap();
+    expect(backend.memory().tensors).toBe(tensors10);
+    const early = heap1000 - heap10;
+    const steady = heap2000 - heap1000;
+    console.log(
+      `[optim memory] ${label}: tensors ${tensors10} at step 10 = ${backend.memory().tensors} at step 2000; ` +
+        `heapUsed +${early} B (steps 10→1000, JIT warm-up included), +${steady} B (steps 1000→2000), gc ${gc ? 'on' : 'off'}`,
+    );
+    // Bounds. With gc: 1 MiB over steps 10→1000 (the V8 heap also holds the code JIT-compiled
+    // meanwhile), 256 KiB over the warm steps 1000→2000: a leak of a few hundred bytes per step
+    // would exceed it (tensor leaks are caught exactly by the counts above). Without gc the heap
+    // holds garbage, so the bound is loose: 64 MiB.
+    expect(early).toBeLessThan(gc ? 1024 * 1024 : 64 * 1024 * 1024);
+    expect(steady).toBeLessThan(gc ? 256 * 1024 : 64 * 1024 * 1024);
+  });
+});
