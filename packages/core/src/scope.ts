@@ -20,8 +20,6 @@ export function keep<T extends Tensor>(t: T): T {
   return t;
 }
 
-type Result = Tensor | Tensor[] | Record<string, Tensor> | number | void | undefined | null;
-
 function collect(r: unknown, out: Set<Tensor>): void {
   if (r == null || typeof r !== 'object') return;
   if (Array.isArray(r)) r.forEach((x) => collect(x, out));
@@ -30,7 +28,7 @@ function collect(r: unknown, out: Set<Tensor>): void {
 }
 
 /** Runs fn, then disposes every tensor it created that it does not return. */
-export function tidy<T extends Result>(fn: () => T): T {
+export function tidy<T>(fn: () => T): T {
   const scope = new Set<Tensor>();
   stack.push(scope);
   let result: T;
