@@ -1,5 +1,45 @@
+import { gemmWasm } from './wasm-gemm';
+
+let wasmEnabled = true;
+
 /**
- * Packed GEMM on typed arrays: C[m×n] = op(A)·op(B) (+ C when accumulate).
+ * Switches the WebAssembly SIMD kernel for float32 on or off (tests and benchmarks compare the
+ * two paths); returns the previous setting. Not part of the package's public API.
+ */
+export function useWasmGemm(on: boolean): boolean {
+  const was = wasmEnabled;
+  wasmEnabled = on;
+  return was;
+}
+
+/**
+ * C[m×n] = op(A)·op(B), overwriting c. float32 runs on the WebAssembly SIMD kernel
+ * (wasm/gemm.wat) where the runtime has one; float64, and float32 without WebAssembly SIMD,
+ * run on the packed JavaScript kernel below.
+ */
+export function gemm(
+  a: Arr,
+  b: Arr,
+  c: Arr,
+  m: number,
+  n: number,
+  k: number,
+  transposeA: boolean,
+  transposeB: boolean,
+): void {
+  if (
+    wasmEnabled &&
+    m > 0 && n > 0 && k > 0 &&
+    a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array &&
+    gemmWasm(a, b, c, m, n, k, transposeA, transposeB)
+  ) {
+    return;
+  }
+  gemmJs(a, b, c, m, n, k, transposeA, transposeB);
+}
+
+/**
+ * Packed GEMM on typed arrays in JavaScript: C[m×n] = op(A)·op(B).
  *
  * Both operands are packed, whatever their transpose flags, into float64 panels of 4 rows
  * interleaved along k (A: 4 rows of C, B: 4 columns of C), so the 4×4 micro-kernel reads
@@ -41,7 +81,7 @@ function pack(
   }
 }
 
-export function gemm(
+export function gemmJs(
   a: Arr,
   b: Arr,
   c: Arr,
