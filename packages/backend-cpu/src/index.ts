@@ -70,8 +70,28 @@ export class CpuBackend implements Backend {
 
   // ---- storage ----------------------------------------------------------------------------
 
-  #alloc(n: number): TypedArray {
-    return new this.#Array(n);
+  /**
+   * Freed buffers wait here by length and serve the next op of that size (a training step
+   * allocates the same sizes every time), so steady-state training allocates nothing.
+   */
+  readonly #pool = new Map<number, TypedArray[]>();
+  #pooledBytes = 0;
+  static readonly POOL_BYTES = 64 * 1024 * 1024;
+
+  /** A buffer of n elements; zero-filled only when asked (most ops overwrite every element). */
+  #alloc(n: number, zero = false): TypedArray {
+    const a = this.#pool.get(n)?.pop();
+    if (!a) return new this.#Array(n);
+    this.#pooledBytes -= a.byteLength;
+    return zero ? a.fill(0) : a;
+  }
+
+  #release(values: TypedArray): void {
+    if (values.length === 0 || this.#pooledBytes + values.byteLength > CpuBackend.POOL_BYTES) return;
+    const list = this.#pool.get(values.length);
+    if (list) list.push(values);
+    else this.#pool.set(values.length, [values]);
+    this.#pooledBytes += values.byteLength;
   }
 
   #wrap(values: TypedArray, shape: Shape): Tensor {
@@ -105,7 +125,7 @@ export class CpuBackend implements Backend {
 
   zeros(shape: Shape): Tensor {
     checkShape('zeros', shape);
-    return this.#wrap(this.#alloc(sizeOf(shape)), shape);
+    return this.#wrap(this.#alloc(sizeOf(shape), true), shape);
   }
 
   full(shape: Shape, value: number): Tensor {
@@ -133,6 +153,7 @@ export class CpuBackend implements Backend {
     if (--s.refs === 0) {
       this.#buffers--;
       this.#bytes -= s.values.byteLength;
+      this.#release(s.values);
     }
   }
 
@@ -376,7 +397,7 @@ export class CpuBackend implements Backend {
     if (!Number.isInteger(depth) || depth < 1) throw new ValueError(`oneHot: depth must be a positive integer, got ${depth}`);
     const idx = this.#v(indices);
     const n = idx.length;
-    const out = this.#alloc(n * depth);
+    const out = this.#alloc(n * depth, true);
     for (let i = 0; i < n; i++) {
       const c = idx[i]!;
       if (!Number.isInteger(c) || c < 0 || c >= depth) {
