@@ -1,0 +1,266 @@
+import type { ActivationGrad, BinaryOp, UnaryOp } from '@neurone/core';
+
+/**
+ * gpu.js kernel sources, generated as strings with every shape baked in as a literal (a kernel
+ * is compiled once per op and shape, then cached). One source compiles to WGSL (webgpu), GLSL
+ * ES 3.00 (webgl2, headless-gl) and WebAssembly (webasm).
+ *
+ * Every tensor is stored flat (row-major). A thread's flat index is split into coordinates in
+ * float arithmetic: q = floor((r + 0.5) / d) is exact for r < 2²² (the +0.5 keeps the quotient
+ * away from an integer, so a rounding of the division never crosses it), and r − q·d is exact
+ * in float32 below 2²⁴. Hence the size limit of 2²⁴ elements per tensor (checked by the backend).
+ */
+
+export const MAX_ELEMENTS = 1 << 24;
+
+const lit = (v: number): string => {
+  const s = String(v);
+  return /[.e]/.test(s) ? s : `${s}.0`;
+};
+
+/** Splits flat index `t` of `shape` into coordinate expressions i0..i(r-1) (declared consts). */
+function coords(shape: readonly number[], t = 't'): string {
+  const r = shape.length;
+  if (r === 0) return '';
+  const lines: string[] = [];
+  let rest = t;
+  for (let d = r - 1; d >= 1; d--) {
+    const D = shape[d]!;
+    if (D === 1) {
+      lines.push(`const i${d} = 0.0;`);
+      continue;
+    }
+    lines.push(`const q${d} = Math.floor((${rest} + 0.5) / ${lit(D)});`);
+    lines.push(`const i${d} = ${rest} - q${d} * ${lit(D)};`);
+    rest = `q${d}`;
+  }
+  lines.push(`const i0 = ${rest};`);
+  return lines.join('\n');
+}
+
+/** Linear offset Σ i_d·stride_d, skipping zero strides. */
+function offset(strides: readonly number[]): string {
+  const terms = strides.flatMap((s, d) => (s === 0 ? [] : [s === 1 ? `i${d}` : `i${d} * ${lit(s)}`]));
+  return terms.length ? terms.join(' + ') : '0.0';
+}
+
+export const src = {
+  /** Host → device: a copy of a flat Float32Array. */
+  upload: (): string => `function (a) { return a[this.thread.x]; }`,
+  fill: (): string => `function (v) { return v; }`,
+
+  unary(op: UnaryOp): string {
+    const body: Record<UnaryOp, string> = {
+      neg: `return -x;`,
+      abs: `return Math.abs(x);`,
+      exp: `return Math.exp(x);`,
+      log: `return Math.log(x);`,
+      sqrt: `return Math.sqrt(x);`,
+      square: `return x * x;`,
+      reciprocal: `return 1.0 / x;`,
+      // tanh(±15) is ±1 in float32; clamping keeps every driver's tanh away from exp overflow
+      tanh: `return Math.tanh(Math.min(Math.max(x, -15.0), 15.0));`,
+      // σ(x) with e^(−|x|) only: never overflows
+      sigmoid: `const e = Math.exp(-Math.abs(x));\nif (x >= 0.0) { return 1.0 / (1.0 + e); }\nreturn e / (1.0 + e);`,
+      relu: `if (x > 0.0) { return x; }\nreturn 0.0;`,
+      // log(1 + eˣ) = max(x, 0) + log(1 + e^−|x|)
+      softplus: `return Math.max(x, 0.0) + Math.log(1.0 + Math.exp(-Math.abs(x)));`,
+      sign: `if (x > 0.0) { return 1.0; }\nif (x < 0.0) { return -1.0; }\nreturn 0.0;`,
+    };
+    return `function (a) {\nconst x = a[this.thread.x];\n${body[op]}\n}`;
+  },
+
+  /**
+   * Element-wise binary op with NumPy broadcasting. `sa`/`sb` are the operands' strides read as
+   * broadcast to `shape` (0 along broadcast axes). Fast paths: equal shapes, and one operand
+   * repeating along the leading axes (bias rows, scalars).
+   */
+  binary(op: BinaryOp, shape: readonly number[], sa: readonly number[], sb: readonly number[], na: number, nb: number, n: number): string {
+    const f: Record<BinaryOp, string> = {
+      add: 'x + y',
+      sub: 'x - y',
+      mul: 'x * y',
+      div: 'x / y',
+      maximum: 'Math.max(x, y)',
+      minimum: 'Math.min(x, y)',
+    };
+    const idx = (len: number, strides: readonly number[]): string => {
+      if (len === n) return 't';
+      if (len === 1) return '0.0';
+      if (isSuffixRepeat(strides, shape, len)) return `t - Math.floor((t + 0.5) / ${lit(len)}) * ${lit(len)}`;
+      return offset(strides);
+    };
+    const ia = idx(na, sa);
+    const ib = idx(nb, sb);
+    const needCoords = /i\d/.test(ia + ib);
+    return `function (a, b) {
+const t = this.thread.x;
+${needCoords ? coords(shape) : ''}
+const x = a[${ia}];
+const y = b[${ib}];
+return ${f[op]};
+}`;
+  },
+
+  affine: (): string => `function (a, scale, shift) { return a[this.thread.x] * scale + shift; }`,
+  axpby: (): string => `function (a, alpha, b, beta) { return alpha * a[this.thread.x] + beta * b[this.thread.x]; }`,
+  clamp(hasLo: boolean, hasHi: boolean): string {
+    return `function (a, lo, hi) {
+let x = a[this.thread.x];
+${hasLo ? 'if (x < lo) { x = lo; }' : ''}
+${hasHi ? 'if (x > hi) { x = hi; }' : ''}
+return x;
+}`;
+  },
+
+  activationGrad(op: ActivationGrad): string {
+    const f: Record<ActivationGrad, string> = {
+      tanh: 'return d * (1.0 - s * s);', // δ ⊙ (1 − tanh²)
+      sigmoid: 'return d * s * (1.0 - s);', // δ ⊙ σ(1 − σ)
+      relu: 'if (s > 0.0) { return d; }\nreturn 0.0;', // δ ⊙ [a > 0]
+    };
+    return `function (sv, dv) {\nconst s = sv[this.thread.x];\nconst d = dv[this.thread.x];\n${f[op]}\n}`;
+  },
+
+  transpose(r: number, c: number): string {
+    // out[j, i] = x[i, j]; out is [c, r]
+    return `function (a) {
+const t = this.thread.x;
+const j = Math.floor((t + 0.5) / ${lit(r)});
+const i = t - j * ${lit(r)};
+return a[i * ${lit(c)} + j];
+}`;
+  },
+
+  /**
+   * C = op(A)·op(B), one output per thread on a 2-D grid [n, m] (workgroups of 8×8 on webgpu,
+   * so neighbouring threads share rows of A and columns of B in cache), the k-loop unrolled by
+   * four into independent accumulators (instruction-level parallelism, and a pairwise final sum).
+   */
+  matmul(m: number, k: number, n: number, ta: boolean, tb: boolean): string {
+    const A = (p: string): string => (ta ? `a[(${p}) * ${lit(m)} + i]` : `a[iK + ${p}]`);
+    const B = (p: string): string => (tb ? `b[jK + ${p}]` : `b[(${p}) * ${lit(n)} + j]`);
+    const k4 = k - (k % 4);
+    const lines = [
+      'function (a, b) {',
+      'const i = this.thread.y;',
+      'const j = this.thread.x;',
+      `const iK = i * ${lit(k)};`,
+      `const jK = j * ${lit(k)};`,
+      'let s0 = 0.0;',
+      'let s1 = 0.0;',
+      'let s2 = 0.0;',
+      'let s3 = 0.0;',
+    ];
+    if (k4 > 0) {
+      lines.push(
+        `for (let p = 0; p < ${k4}; p += 4) {`,
+        `s0 += ${A('p')} * ${B('p')};`,
+        `s1 += ${A('p + 1')} * ${B('p + 1')};`,
+        `s2 += ${A('p + 2')} * ${B('p + 2')};`,
+        `s3 += ${A('p + 3')} * ${B('p + 3')};`,
+        '}',
+      );
+    }
+    for (let p = k4; p < k; p++) lines.push(`s${p - k4} += ${A(String(p))} * ${B(String(p))};`);
+    lines.push('return (s0 + s1) + (s2 + s3);', '}');
+    return lines.join('\n');
+  },
+
+  /**
+   * Sum over the middle axis of (outer, red, inner), in chunks of `ch` consecutive reduced
+   * elements: output (outer, chunks, inner). Chunks > 1 makes a two-pass (tree) reduction.
+   */
+  sumChunks(red: number, inner: number, chunks: number, ch: number): string {
+    return `function (a) {
+const t = this.thread.x;
+const o = Math.floor((t + 0.5) / ${lit(chunks * inner)});
+const rest = t - o * ${lit(chunks * inner)};
+const c = Math.floor((rest + 0.5) / ${lit(inner)});
+const i = rest - c * ${lit(inner)};
+const base = o * ${lit(red * inner)} + i;
+let s = 0.0;
+for (let r = 0; r < ${ch}; r++) {
+  const rr = c * ${lit(ch)} + r;
+  if (rr < ${lit(red)}) {
+    s += a[base + rr * ${lit(inner)}];
+  }
+}
+return s;
+}`;
+  },
+
+  /** max (arg = false) or argmax (arg = true, first index on ties) along the middle axis of (outer, len, inner). */
+  maxAlong(len: number, inner: number, arg: boolean): string {
+    return `function (a) {
+const t = this.thread.x;
+const o = Math.floor((t + 0.5) / ${lit(inner)});
+const i = t - o * ${lit(inner)};
+const base = o * ${lit(len * inner)} + i;
+let best = a[base];
+let at = 0.0;
+for (let r = 1; r < ${len}; r++) {
+  const v = a[base + r * ${lit(inner)}];
+  if (v > best) {
+    best = v;
+    at = r;
+  }
+}
+return ${arg ? 'at' : 'best'};
+}`;
+  },
+
+  /** Per-row statistics: out[r] = max of row r, out[R + r] = Σ exp(x − max). */
+  rowStats(rows: number, k: number): string {
+    return `function (a) {
+const t = this.thread.x;
+let row = t;
+if (t >= ${lit(rows)}) { row = t - ${lit(rows)}; }
+const base = row * ${lit(k)};
+let m = a[base];
+for (let j = 1; j < ${k}; j++) { m = Math.max(m, a[base + j]); }
+if (t < ${lit(rows)}) { return m; }
+let s = 0.0;
+for (let j = 0; j < ${k}; j++) { s += Math.exp(a[base + j] - m); }
+return s;
+}`;
+  },
+
+  /** softmax = e^(x − m) / s; log-softmax = (x − m) − log s, from rowStats. */
+  rowApply(rows: number, k: number, log: boolean): string {
+    return `function (a, st) {
+const t = this.thread.x;
+const row = Math.floor((t + 0.5) / ${lit(k)});
+const m = st[row];
+const s = st[row + ${lit(rows)}];
+${log ? 'return (a[t] - m) - Math.log(s);' : 'return Math.exp(a[t] - m) / s;'}
+}`;
+  },
+
+  oneHot(depth: number): string {
+    return `function (ix) {
+const t = this.thread.x;
+const row = Math.floor((t + 0.5) / ${lit(depth)});
+const c = t - row * ${lit(depth)};
+if (ix[row] == c) { return 1.0; }
+return 0.0;
+}`;
+  },
+};
+
+/** True when the operand's strides are those of a row-major block repeated along the leading axes. */
+function isSuffixRepeat(strides: readonly number[], shape: readonly number[], len: number): boolean {
+  // trailing axes: contiguous strides; leading axes: 0
+  let expect = 1;
+  let d = shape.length - 1;
+  let covered = 1;
+  while (d >= 0 && covered < len) {
+    if (shape[d] !== 1 && strides[d] !== expect) return false;
+    expect *= shape[d]!;
+    covered *= shape[d]!;
+    d--;
+  }
+  if (covered !== len) return false;
+  for (; d >= 0; d--) if (strides[d] !== 0 && shape[d] !== 1) return false;
+  return true;
+}

@@ -1,0 +1,112 @@
+/**
+ * The backend in headless Chromium (Debian's `chromium` package): WebGL2 and WebGPU, both on
+ * SwiftShader (software) on machines without a GPU. The page is bundled here with esbuild,
+ * served from localhost (a secure context, which WebGPU requires) and driven by playwright-core.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import type { Task } from './browser/page';
+import { PARITY_RTOL } from './tolerances';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const FLAGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu-sandbox',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--enable-unsafe-webgpu',
+];
+
+let server: Server | undefined;
+let context: BrowserContext | undefined;
+let page: Page | undefined;
+let origin = '';
+let profile = '';
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`headless Chromium not found at ${CHROMIUM}: install Debian's package with 'apt-get install -y chromium' (or set CHROMIUM_PATH)`);
+  }
+  const entry = fileURLToPath(new URL('./browser/page.ts', import.meta.url));
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    conditions: ['@neurone/source'],
+    logLevel: 'silent',
+  });
+  const js = out.outputFiles[0]!.text;
+  const html = '<!doctype html><meta charset="utf-8"><title>neurone gpu</title><script type="module" src="/page.js"></script>';
+  server = createServer((req, res) => {
+    if (req.url === '/page.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
+    else res.writeHead(200, { 'content-type': 'text/html' }).end(html);
+  });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  profile = mkdtempSync(join(tmpdir(), 'neurone-chromium-'));
+  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS, headless: true });
+  page = await context.newPage();
+}, 120_000);
+
+afterAll(async () => {
+  await context?.close();
+  server?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+/** Loads a fresh page and runs one task in it. */
+async function runInPage(task: Task): Promise<Record<string, unknown>> {
+  await page!.goto(`${origin}/`);
+  await page!.waitForFunction(() => 'neuroneRun' in globalThis);
+  const r = (await page!.evaluate((t) => (globalThis as unknown as { neuroneRun: (t: unknown) => Promise<unknown> }).neuroneRun(t), task)) as Record<string, unknown>;
+  if (r.error) throw new Error(`in Chromium (${task.mode}): ${String(r.error)}`);
+  return r;
+}
+
+for (const mode of ['webgl2', 'webgpu'] as const) {
+  describe(`headless Chromium, gpu({ mode: '${mode}' })`, () => {
+    it('passes every case of the conformance suite', async () => {
+      const r = await runInPage({ kind: 'conformance', mode });
+      expect(r.name).toBe(`gpu(${mode})`);
+      const results = r.results as { name: string; ok: boolean; error?: string }[];
+      console.log(`chromium ${mode}: conformance ${results.filter((x) => x.ok).length}/${results.length} in ${((r.ms as number) / 1000).toFixed(1)} s`);
+      expect(results.filter((x) => !x.ok)).toEqual([]);
+      expect(results.length).toBeGreaterThanOrEqual(13);
+    }, 300_000);
+
+    it('trains W2 (reduced width, see parity.test.ts) on the same loss curve as cpu()', async () => {
+      const steps = Number(process.env.BROWSER_PARITY_STEPS ?? 200);
+      const hidden = Number(process.env.BROWSER_PARITY_HIDDEN ?? 32);
+      const r = await runInPage({ kind: 'parity', mode, steps, hidden });
+      const gap = r.gap as { maxRel: number; at: number };
+      const g = r.gpu as { losses: number[]; ms: number };
+      console.log(`chromium ${mode}: W2 hidden ${hidden}, ${steps} steps in ${(g.ms / 1000).toFixed(1)} s; max relative loss gap ${gap.maxRel.toExponential(2)} at step ${gap.at}`);
+      expect(g.losses).toHaveLength(steps);
+      expect(gap.maxRel).toBeLessThanOrEqual(PARITY_RTOL);
+    }, 600_000);
+
+    it('does not grow memory over 500 training steps (tensors and device objects)', async () => {
+      const r = await runInPage({ kind: 'memory', mode, steps: 500 });
+      const warm = r.warm as Record<string, number>;
+      const end = r.end as Record<string, number>;
+      console.log(`chromium ${mode}: memory after 10 steps ${JSON.stringify(warm)}, after 500 ${JSON.stringify(end)}`);
+      expect(end).toEqual(warm);
+      expect(Number.isFinite(r.lastLoss as number)).toBe(true);
+    }, 600_000);
+  });
+}

@@ -1,0 +1,59 @@
+/**
+ * The Chromium test page: bundled by test/browser.test.ts with esbuild, it exposes
+ * `window.neuroneRun(task)` which runs the conformance suite, the W2 parity curve or the memory
+ * probe on `gpu({ mode })` and returns plain JSON.
+ */
+import { runConformanceCases } from '@neurone/core/testing';
+import { cpu } from '@neurone/backend-cpu';
+import { gpu } from '../../src/index';
+import type { GpuMode } from '../../src/index';
+import { W2, SMALL, trainCurve, curveGap, memoryProbe } from '../workloads';
+import { countGpuBuffers } from '../helpers';
+import { CONFORMANCE_TOLERANCE } from '../tolerances';
+
+export interface Task {
+  kind: 'conformance' | 'parity' | 'memory';
+  mode: GpuMode;
+  steps?: number;
+  hidden?: number;
+}
+
+/** Counts live WebGL textures by wrapping createTexture / deleteTexture. */
+function countTextures(): () => number {
+  const proto = WebGL2RenderingContext.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const live = new Set<unknown>();
+  const create = proto.createTexture!;
+  const del = proto.deleteTexture!;
+  proto.createTexture = function (this: unknown, ...a: unknown[]) {
+    const t = create.apply(this, a);
+    live.add(t);
+    return t;
+  };
+  proto.deleteTexture = function (this: unknown, ...a: unknown[]) {
+    live.delete(a[0]);
+    return del.apply(this, a);
+  };
+  return () => live.size;
+}
+
+async function run(task: Task): Promise<unknown> {
+  const counter = task.mode === 'webgpu' ? countGpuBuffers() : countTextures();
+  const B = await gpu({ mode: task.mode }).ready();
+  const info = { name: B.name, userAgent: navigator.userAgent };
+  if (task.kind === 'conformance') {
+    const t0 = performance.now();
+    const results = await runConformanceCases(() => gpu({ mode: task.mode }), CONFORMANCE_TOLERANCE);
+    return { ...info, results, ms: performance.now() - t0 };
+  }
+  if (task.kind === 'parity') {
+    const spec = { ...W2, steps: task.steps ?? W2.steps, hidden: task.hidden ?? W2.hidden };
+    const ref = await trainCurve(cpu(), spec);
+    const got = await trainCurve(B, spec);
+    return { ...info, cpu: ref, gpu: got, gap: curveGap(got.losses, ref.losses) };
+  }
+  const r = await memoryProbe(B, { ...SMALL, steps: task.steps ?? SMALL.steps }, () => ({ ...B.memory(), device: counter() }));
+  return { ...info, ...r };
+}
+
+(globalThis as unknown as { neuroneRun: typeof run }).neuroneRun = (task: Task) =>
+  run(task).catch((e: unknown) => ({ error: e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e) }));
