@@ -77,6 +77,7 @@ export class CpuBackend implements Backend {
   readonly #pool = new Map<number, TypedArray[]>();
   #pooledBytes = 0;
   static readonly POOL_BYTES = 64 * 1024 * 1024;
+  static readonly POOL_PER_SIZE = 32;
 
   /** A buffer of n elements; zero-filled only when asked (most ops overwrite every element). */
   #alloc(n: number, zero = false): TypedArray {
@@ -89,6 +90,7 @@ export class CpuBackend implements Backend {
   #release(values: TypedArray): void {
     if (values.length === 0 || this.#pooledBytes + values.byteLength > CpuBackend.POOL_BYTES) return;
     const list = this.#pool.get(values.length);
+    if (list && list.length >= CpuBackend.POOL_PER_SIZE) return;
     if (list) list.push(values);
     else this.#pool.set(values.length, [values]);
     this.#pooledBytes += values.byteLength;
@@ -298,6 +300,7 @@ export class CpuBackend implements Backend {
     const ax = [...new Set(list.map((a) => normAxis('sum', a, x.rank, x.shape)))].sort();
     const shape = reducedShape(x.shape, ax, keepDims);
     const a = this.#v(x);
+    // accumulate in float64 whatever the dtype, then store into a pooled buffer
     const out = new Float64Array(sizeOf(shape));
     if (ax.length === x.rank) {
       let s = 0;
@@ -324,7 +327,9 @@ export class CpuBackend implements Backend {
         });
       }
     }
-    return this.#wrap(this.dtype === 'float64' ? out : Float32Array.from(out), shape);
+    const result = this.#alloc(out.length);
+    result.set(out);
+    return this.#wrap(result, shape);
   }
 
   max(x: Tensor, axis: number, keepDims = false): Tensor {
