@@ -1,8 +1,8 @@
 /** TF.js, the peer measured beside us: its pure-JS `cpu` backend and its `wasm` backend (XNNPACK). */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+// the umbrella package: its Node bundle registers the gradients that optimizers need
+import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
 let wasmReady = false;
