@@ -6,7 +6,8 @@ import {
   checkInputs,
   checkShape,
   matmulShape,
-  normAxis,
+  normAxes,
+  splitAxis,
   reducedShape,
   shapesEqual,
   sizeOf,
@@ -296,8 +297,7 @@ export class CpuBackend implements Backend {
 
   sum(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
     checkInputs('sum', this, x);
-    const list = axes === undefined ? x.shape.map((_, i) => i) : typeof axes === 'number' ? [axes] : [...axes];
-    const ax = [...new Set(list.map((a) => normAxis('sum', a, x.rank, x.shape)))].sort();
+    const ax = normAxes('sum', axes, x.shape);
     const shape = reducedShape(x.shape, ax, keepDims);
     const a = this.#v(x);
     // accumulate in float64 whatever the dtype, then store into a pooled buffer
@@ -342,11 +342,7 @@ export class CpuBackend implements Backend {
 
   #reduceAlong(op: string, x: Tensor, axis: number, keepDims: boolean, arg: boolean): Tensor {
     checkInputs(op, this, x);
-    const ax = normAxis(op, axis, x.rank, x.shape);
-    const outer = sizeOf(x.shape.slice(0, ax));
-    const len = x.shape[ax]!;
-    const inner = sizeOf(x.shape.slice(ax + 1));
-    if (len === 0) throw new ShapeError(op, `axis ${axis} is empty`, { x: x.shape });
+    const { axis: ax, outer, len, inner } = splitAxis(op, x.shape, axis);
     const a = this.#v(x);
     const out = this.#alloc(outer * inner);
     for (let o = 0; o < outer; o++)

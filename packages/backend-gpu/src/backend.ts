@@ -9,7 +9,8 @@ import {
   checkInputs,
   checkShape,
   matmulShape,
-  normAxis,
+  normAxes,
+  splitAxis,
   reducedShape,
   shapesEqual,
   sizeOf,
@@ -547,8 +548,7 @@ export class GpuBackend implements Backend {
 
   sum(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
     checkInputs('sum', this, x);
-    const list = axes === undefined ? x.shape.map((_, i) => i) : typeof axes === 'number' ? [axes] : [...axes];
-    const ax = [...new Set(list.map((a) => normAxis('sum', a, x.rank, x.shape)))].sort((p, q) => p - q);
+    const ax = normAxes('sum', axes, x.shape);
     const shape = reducedShape(x.shape, ax, keepDims);
     if (ax.length === 0) return this.affine(x, 1, 0);
     // reduce runs of contiguous axes, last run first, each as (outer, red, inner)
@@ -597,11 +597,7 @@ export class GpuBackend implements Backend {
 
   #reduceAlong(op: string, x: Tensor, axis: number, keepDims: boolean, arg: boolean): Tensor {
     checkInputs(op, this, x);
-    const ax = normAxis(op, axis, x.rank, x.shape);
-    const outer = sizeOf(x.shape.slice(0, ax));
-    const len = x.shape[ax]!;
-    const inner = sizeOf(x.shape.slice(ax + 1));
-    if (len === 0) throw new ShapeError(op, `axis ${axis} is empty`, { x: x.shape });
+    const { axis: ax, outer, len, inner } = splitAxis(op, x.shape, axis);
     return this.#launch(op, src.maxAlong(len, inner, arg), [Math.max(outer * inner, 1)], [this.#store(x)], reducedShape(x.shape, [ax], keepDims), len);
   }
 

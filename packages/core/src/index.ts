@@ -20,6 +20,8 @@ export {
   broadcastShapes,
   stridesOf,
   normAxis,
+  normAxes,
+  splitAxis,
   reducedShape,
   matmulShape,
 } from './shape';

@@ -83,3 +83,17 @@ export function matmulShape(a: Shape, b: Shape, transposeA: boolean, transposeB:
   }
   return [m, ka, n];
 }
+
+/** Normalised, unique, ascending axes of a reduction (all axes when `axes` is undefined). */
+export function normAxes(op: string, axes: number | readonly number[] | undefined, shape: Shape): number[] {
+  const list = axes === undefined ? shape.map((_, i) => i) : typeof axes === 'number' ? [axes] : [...axes];
+  return [...new Set(list.map((a) => normAxis(op, a, shape.length, shape)))].sort((p, q) => p - q);
+}
+
+/** A tensor seen as (outer, len, inner) around one axis, for reductions along it; rejects an empty axis. */
+export function splitAxis(op: string, shape: Shape, axis: number): { axis: number; outer: number; len: number; inner: number } {
+  const ax = normAxis(op, axis, shape.length, shape);
+  const len = shape[ax]!;
+  if (len === 0) throw new ShapeError(op, `axis ${axis} is empty`, { x: shape });
+  return { axis: ax, outer: sizeOf(shape.slice(0, ax)), len, inner: sizeOf(shape.slice(ax + 1)) };
+}
