@@ -1,11 +1,25 @@
 #!/usr/bin/env bash
-# System packages the GPU backend's tests need (Debian): Chromium for the WebGL2/WebGPU
-# conformance in a real browser (SwiftShader), and Mesa's EGL/GLES for Dawn's OpenGL ES
-# backend over llvmpipe in Node. Installs only what is missing; needs root (apt-get).
+# System packages the GPU backend needs (Debian), to run before `pnpm install`:
+# - Chromium, for the WebGL2/WebGPU conformance in a real browser (SwiftShader);
+# - Mesa's EGL/GLES, for Dawn's OpenGL ES backend over llvmpipe in Node (webgpu mode);
+# - X headers and Xvfb, to build headless-gl (npm `gl`, from source) and give it a display.
+# Installs only what is missing; needs root (apt-get).
 set -euo pipefail
+
+# node-gyp (headless-gl's build) downloads Node's headers unless its cache holds them:
+# point the cache at the headers this Node ships with (no network needed).
+ver=$(node -p process.versions.node)
+inc="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")/include/node"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/node-gyp/$ver"
+if [ -f "$inc/node.h" ] && [ ! -f "$cache/installVersion" ]; then
+  mkdir -p "$cache/include"
+  ln -sfn "$inc" "$cache/include/node"
+  echo 11 > "$cache/installVersion"
+fi
+
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
-for p in libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri; do
+for p in libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri libxi-dev libxext-dev libx11-dev pkg-config xvfb xauth; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -eq 0 ]; then
