@@ -1,6 +1,5 @@
 import type { Module } from '@neurone/core';
 import { Linear, LogSoftmax, ReLU, Sequential, Sigmoid, Softmax, TanH } from '@neurone/layers';
-import { TiedLinear } from './tied';
 
 /** Modules that keep the width of their input. */
 function keepsWidth(m: Module): boolean {
@@ -12,7 +11,7 @@ function keepsWidth(m: Module): boolean {
  * Sequential whose first module with a fixed width is one); undefined otherwise.
  */
 export function inputWidth(m: Module): number | undefined {
-  if (m instanceof Linear || m instanceof TiedLinear) return m.inFeatures;
+  if (m instanceof Linear) return m.inFeatures;
   if (m instanceof Sequential) {
     for (const c of m) {
       if (keepsWidth(c)) continue;
@@ -24,7 +23,7 @@ export function inputWidth(m: Module): number | undefined {
 
 /** The width a module produces, when its structure tells (see inputWidth); undefined otherwise. */
 export function outputWidth(m: Module): number | undefined {
-  if (m instanceof Linear || m instanceof TiedLinear) return m.outFeatures;
+  if (m instanceof Linear) return m.outFeatures;
   if (m instanceof Sequential) {
     const list = [...m];
     for (let i = list.length - 1; i >= 0; i--) {

@@ -12,6 +12,13 @@ export interface LinearOptions {
   biasInit?: Initializer;
   /** Generator for the initialisers (default `defaultRng()`, seeded by `manualSeed`). */
   rng?: RNG;
+  /**
+   * Weight tying: use `tiedTo.weight` transposed instead of an own weight, so this layer maps
+   * tiedTo.outFeatures → tiedTo.inFeatures with z = x·W_tied + b. It is ONE Parameter shared by
+   * both layers (listed once by `namedParameters()`); the gradients of both uses add up in it.
+   * The bias stays this layer's own.
+   */
+  tiedTo?: Linear;
 }
 
 /**
@@ -26,6 +33,8 @@ export class Linear extends Module {
   readonly #init: Initializer;
   readonly #biasInit: Initializer;
   readonly #rng: RNG | undefined;
+  /** The weight is another layer's, stored [inFeatures, outFeatures]. */
+  readonly #tied: boolean;
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
@@ -39,22 +48,29 @@ export class Linear extends Module {
     this.#init = options.init ?? inits.lecunUniform();
     this.#biasInit = options.biasInit ?? inits.lecunUniform();
     this.#rng = options.rng;
-    const backend = resolveBackend(options.backend);
+    const tied = options.tiedTo;
+    this.#tied = tied !== undefined;
+    if (tied && (tied.inFeatures !== outFeatures || tied.outFeatures !== inFeatures)) {
+      throw new ShapeError(this.#name(), `cannot tie to ${tied.#name()}: a tied layer maps ${tied.outFeatures} → ${tied.inFeatures}`, { 'tied weight': tied.weight.shape });
+    }
+    const backend = tied ? tied.weight.backend : resolveBackend(options.backend);
     const [w, b] = this.#initialValues();
-    this.weight = this.registerParameter('weight', new Parameter(backend.tensor(w, [outFeatures, inFeatures])));
+    this.weight = this.registerParameter('weight', tied ? tied.weight : new Parameter(backend.tensor(w!, [outFeatures, inFeatures])));
     this.bias = options.bias === false ? null : this.registerParameter('bias', new Parameter(backend.tensor(b, [outFeatures])));
   }
 
-  #initialValues(): [Float64Array, Float64Array] {
+  /** Fresh values from the initialisers: the weight (unless tied) and the bias. */
+  #initialValues(): [Float64Array | undefined, Float64Array] {
     const rng = this.#rng ?? defaultRng();
     const fan = { fanIn: this.inFeatures, fanOut: this.outFeatures };
-    return [this.#init([this.outFeatures, this.inFeatures], fan, rng), this.#biasInit([this.outFeatures], fan, rng)];
+    const w = this.#tied ? undefined : this.#init([this.outFeatures, this.inFeatures], fan, rng);
+    return [w, this.#biasInit([this.outFeatures], fan, rng)];
   }
 
-  /** Draws fresh weights (and bias) from the initialisers, on the parameters' current backend. */
+  /** Draws fresh weights (and bias) from the initialisers, on the parameters' current backend; a tied weight is left to its owner. */
   resetParameters(): void {
     const [w, b] = this.#initialValues();
-    this.weight.value = this.weight.backend.tensor(w, this.weight.shape);
+    if (w) this.weight.value = this.weight.backend.tensor(w, this.weight.shape);
     this.weight.zeroGrad();
     if (this.bias) {
       this.bias.value = this.bias.backend.tensor(b, this.bias.shape);
@@ -63,7 +79,7 @@ export class Linear extends Module {
   }
 
   #name(): string {
-    return `Linear(${this.inFeatures}, ${this.outFeatures})`;
+    return `${this.constructor.name}(${this.inFeatures}, ${this.outFeatures})`;
   }
 
   #checkInput(op: string, x: Tensor): void {
@@ -88,7 +104,7 @@ export class Linear extends Module {
   forward(x: Tensor): Tensor {
     this.#checkInput('forward', x);
     const be = this.weight.backend;
-    const z = be.matmul(x, this.weight.value, false, true); // seed: z^h = z^{h-1}·(W^h)ᵀ
+    const z = be.matmul(x, this.weight.value, false, !this.#tied); // seed: z^h = z^{h-1}·(W^h)ᵀ (tied: W^h = W_tiedᵀ)
     if (!this.bias) return z;
     const out = be.binary('add', z, this.bias.value); // + b, broadcast over the rows
     z.dispose();
@@ -98,7 +114,8 @@ export class Linear extends Module {
   override backwardUpdateGradient(input: Tensor, delta: Tensor): void {
     this.#checkDelta('backwardUpdateGradient', input, delta);
     const be = this.weight.backend;
-    const gW = be.matmul(delta, input, true, false); // seed: ∂L/∂W^h = (δ^h)ᵀ·z^{h-1}
+    // seed: ∂L/∂W^h = (δ^h)ᵀ·z^{h-1}; a tied weight W_tied = (W^h)ᵀ gets its transpose (z^{h-1})ᵀ·δ^h
+    const gW = this.#tied ? be.matmul(input, delta, true, false) : be.matmul(delta, input, true, false);
     this.weight.accumulateGrad(gW, { consume: true });
     if (this.bias) {
       const gb = be.sum(delta, 0); // ∂L/∂b = Σ_rows δ^h
@@ -108,10 +125,10 @@ export class Linear extends Module {
 
   backwardDelta(input: Tensor, delta: Tensor): Tensor {
     this.#checkDelta('backwardDelta', input, delta);
-    return this.weight.backend.matmul(delta, this.weight.value); // seed: ∂L/∂z^{h-1} = δ^h·W^h
+    return this.weight.backend.matmul(delta, this.weight.value, false, this.#tied); // seed: ∂L/∂z^{h-1} = δ^h·W^h
   }
 
   protected override extraRepr(): string {
-    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias !== null}`;
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias !== null}${this.#tied ? ', tied' : ''}`;
   }
 }

@@ -36,6 +36,20 @@ describe('gradcheckModule (float64, maxRelError ≤ 1e-6)', () => {
   }
 
   for (const batch of [1, 4]) {
+    it(`Linear tied to another (5→3 and back 3→5) batch=${batch}`, () => {
+      // the gradient of the shared weight sums both uses: gradcheck over the pair checks exactly that
+      const enc = new Linear(5, 3, { backend: be, rng: rng() });
+      const pair = new Sequential(enc, new TanH(), new Linear(3, 5, { tiedTo: enc, rng: rng() }));
+      expect(pair.namedParameters().map(([n]) => n)).toEqual(['0.weight', '0.bias', '2.bias']);
+      check(`Linear 5→3 + tied 3→5 batch=${batch}`, pair, rand(be, [batch, 5], 13));
+    });
+  }
+  it('a tied Linear must map the other way round', () => {
+    const enc = new Linear(5, 3, { backend: be });
+    expect(() => new Linear(5, 3, { tiedTo: enc })).toThrow(/Linear\(5, 3\): cannot tie to Linear\(5, 3\): a tied layer maps 3 → 5/);
+  });
+
+  for (const batch of [1, 4]) {
     it(`TanH batch=${batch}`, () => check(`TanH [${batch}, 6]`, new TanH(), rand(be, [batch, 6], 2, -2, 2)));
     it(`Sigmoid batch=${batch}`, () => check(`Sigmoid [${batch}, 6]`, new Sigmoid(), rand(be, [batch, 6], 3, -3, 3)));
     it(`ReLU batch=${batch}`, () => check(`ReLU [${batch}, 6] (|x| ≥ 0.2)`, new ReLU(), randAwayFromZero(be, [batch, 6], 4)));
