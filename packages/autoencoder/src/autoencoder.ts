@@ -1,5 +1,5 @@
-import { Module, ShapeError, ValueError, gain, init as inits, keep, resolveBackend } from '@neurone/core';
-import type { Backend, Initializer, Nonlinearity, Parameter, RNG, Tensor } from '@neurone/core';
+import { Module, ShapeError, ValueError, gain, init as inits, resolveBackend } from '@neurone/core';
+import type { Backend, Initializer, Nonlinearity, RNG, Tensor } from '@neurone/core';
 import { Linear, ReLU, Sequential, Sigmoid, TanH } from '@neurone/layers';
 import { inputWidth, outputWidth } from './sizes';
 import { TiedLinear } from './tied';
@@ -34,57 +34,48 @@ export interface DenseOptions {
   rng?: RNG;
 }
 
-/** A module with a whole backward from its last forward (Sequential, Autoencoder). */
-interface WholeBackward {
-  backward(delta: Tensor, options: { inputGrad?: boolean }): Tensor | null;
-}
-
-function hasWholeBackward(m: Module): m is Module & WholeBackward {
-  return typeof (m as Partial<WholeBackward>).backward === 'function';
-}
-
 const fmt = (s: readonly number[]): string => `[${s.join(', ')}]`;
 
+/** The two halves as Sequential's named children, once they are Modules whose widths agree. */
+function halves(encoder: Module, decoder: Module): { encoder: Module; decoder: Module } {
+  if (!(encoder instanceof Module) || !(decoder instanceof Module)) {
+    throw new ValueError(`Autoencoder: encoder and decoder must be Modules, got ${String(encoder)} and ${String(decoder)}`);
+  }
+  const out = outputWidth(encoder);
+  const inp = inputWidth(decoder);
+  if (out !== undefined && inp !== undefined && out !== inp) {
+    throw new ShapeError('Autoencoder', `the encoder outputs codes of size ${out} but the decoder expects inputs of size ${inp}`, {
+      'encoder output': [out],
+      'decoder input': [inp],
+    });
+  }
+  return { encoder, decoder };
+}
+
 /**
- * An autoencoder: forward(x) = decode(encode(x)), itself a Module with the seed's explicit
- * backward through both halves. Its parameters are named "encoder.…" and "decoder.…" (a weight
- * tied to the encoder appears once, under the encoder's name).
+ * An autoencoder: forward(x) = decode(encode(x)), a Sequential of two named children, so its
+ * parameters are named "encoder.…" and "decoder.…" (a weight tied to the encoder appears once,
+ * under the encoder's name) and it has Sequential's explicit backward through both halves.
  *
  * In training mode forward keeps the code z = encode(x) (freed at the next forward, on `to()`,
  * `clearCache()` or `dispose()`), so backward does not run the encoder twice. `backward(δ)`
  * goes back through the last forward in one sweep per half; `backwardUpdateGradient(input, δ)`
  * and `backwardDelta(input, δ)` work for any input (recomputing what is not cached).
  */
-export class Autoencoder<E extends Module = Module, D extends Module = Module> extends Module {
+export class Autoencoder<E extends Module = Module, D extends Module = Module> extends Sequential {
   readonly encoder: E;
   readonly decoder: D;
   /** Width of the images (the encoder's input) when its structure tells; else undefined. */
   readonly inputSize: number | undefined;
   /** Width of the code when the encoder's or the decoder's structure tells; else undefined. */
   readonly latentSize: number | undefined;
-  #lastInput: Tensor | null = null;
-  #latent: Tensor | null = null;
-  #paramValues: Tensor[] = [];
-  /** Whether the children's last forward was this module's forward (their caches are ours). */
-  #fresh = false;
 
   constructor(encoder: E, decoder: D) {
-    super();
-    if (!(encoder instanceof Module) || !(decoder instanceof Module)) {
-      throw new ValueError(`Autoencoder: encoder and decoder must be Modules, got ${String(encoder)} and ${String(decoder)}`);
-    }
-    const out = outputWidth(encoder);
-    const inp = inputWidth(decoder);
-    if (out !== undefined && inp !== undefined && out !== inp) {
-      throw new ShapeError('Autoencoder', `the encoder outputs codes of size ${out} but the decoder expects inputs of size ${inp}`, {
-        'encoder output': [out],
-        'decoder input': [inp],
-      });
-    }
-    this.encoder = this.registerModule('encoder', encoder);
-    this.decoder = this.registerModule('decoder', decoder);
+    super(halves(encoder, decoder));
+    this.encoder = encoder;
+    this.decoder = decoder;
     this.inputSize = inputWidth(encoder);
-    this.latentSize = out ?? inp;
+    this.latentSize = outputWidth(encoder) ?? inputWidth(decoder);
   }
 
   /**
@@ -137,12 +128,23 @@ export class Autoencoder<E extends Module = Module, D extends Module = Module> e
     return new Autoencoder(encoder, decoder);
   }
 
-  #checkImages(op: string, x: Tensor): void {
+  /** An autoencoder has exactly two halves: this throws (append to `encoder` or `decoder` instead). */
+  override append(_m: Module): never {
+    throw new ValueError('Autoencoder.append: an autoencoder has exactly two children (encoder, decoder); append to one of them instead');
+  }
+
+  /** Images of the wrong width: a ShapeError naming the expected and the actual width. */
+  protected override checkInput(op: string, x: Tensor): void {
     const n = this.inputSize;
     if (n !== undefined && (x.rank !== 2 || x.shape[1] !== n)) {
       const got = x.rank === 2 ? `${x.shape[1]} features` : `a tensor of shape ${fmt(x.shape)}`;
       throw new ShapeError(`Autoencoder.${op}`, `expects images of ${n} features ([batch, ${n}]), got ${got}`, { input: x.shape });
     }
+  }
+
+  /** The encoder (child 0), then the decoder on the code it gave, with #decode's checks. */
+  protected override forwardChild(index: number, x: Tensor, op: string): Tensor {
+    return index === 0 ? super.forwardChild(0, x, op) : this.#decode(op, x, 'encoder');
   }
 
   #checkCode(op: string, z: Tensor, from: 'encoder' | 'caller'): void {
@@ -170,21 +172,18 @@ export class Autoencoder<E extends Module = Module, D extends Module = Module> e
 
   /** The code z = encoder(x), [batch, latentSize]. */
   encode(x: Tensor): Tensor {
-    this.#checkImages('encode', x);
-    this.#fresh = false;
+    this.checkInput('encode', x);
     return this.encoder.forward(x);
   }
 
   /** The reconstruction decoder(z). */
   decode(z: Tensor): Tensor {
-    this.#fresh = false;
     return this.#decode('decode', z, 'caller');
   }
 
   /** decode(encode(x)), keeping nothing for backward (the code is freed). */
   reconstruct(x: Tensor): Tensor {
-    this.#checkImages('reconstruct', x);
-    this.#fresh = false;
+    this.checkInput('reconstruct', x);
     const z = this.encoder.forward(x);
     let out: Tensor | undefined;
     try {
@@ -193,122 +192,6 @@ export class Autoencoder<E extends Module = Module, D extends Module = Module> e
     } finally {
       if (z !== x && z !== out) z.dispose();
     }
-  }
-
-  /** Frees the code kept from the last forward. */
-  clearCache(): void {
-    this.#latent?.dispose();
-    this.#latent = null;
-    this.#lastInput = null;
-    this.#paramValues = [];
-    this.#fresh = false;
-  }
-
-  forward(x: Tensor): Tensor {
-    this.clearCache();
-    this.#checkImages('forward', x);
-    const z = this.encoder.forward(x); // encode
-    let out: Tensor;
-    try {
-      out = this.#decode('forward', z, 'encoder'); // decode
-    } catch (e) {
-      if (z !== x) z.dispose();
-      throw e;
-    }
-    this.#lastInput = x;
-    if (this.training && z !== x && z !== out) {
-      this.#latent = keep(z);
-      this.#paramValues = this.parameters().map((p: Parameter) => p.value);
-      this.#fresh = true;
-    } else if (z !== x && z !== out) {
-      z.dispose();
-    }
-    return out;
-  }
-
-  /** Whether the kept code is the one of `input` with the current parameters. */
-  #cacheValid(input: Tensor): boolean {
-    const z = this.#latent;
-    if (!z || z.isDisposed || this.#lastInput !== input || input.isDisposed) return false;
-    const params = this.parameters();
-    return params.length === this.#paramValues.length && params.every((p, i) => p.value === this.#paramValues[i]);
-  }
-
-  /** The code for `input`: the cached one when valid, else recomputed (then `temp` is true). */
-  #codeFor(input: Tensor): { z: Tensor; temp: boolean } {
-    if (this.#cacheValid(input)) return { z: this.#latent!, temp: false };
-    this.#fresh = false; // the encoder's last forward is no longer ours
-    const z = this.encoder.forward(input);
-    return { z, temp: z !== input };
-  }
-
-  /**
-   * One pass back through decoder then encoder: accumulates the gradients when `grads`,
-   * returns dL/dinput when `inputGrad`.
-   */
-  #sweep(input: Tensor, delta: Tensor, grads: boolean, inputGrad: boolean): Tensor | null {
-    const whole = grads && this.#fresh && this.#cacheValid(input) && hasWholeBackward(this.encoder) && hasWholeBackward(this.decoder);
-    if (whole) {
-      // both halves from their last forward, one sweep each
-      const dz = (this.decoder as unknown as WholeBackward).backward(delta, { inputGrad: true })!; // seed: δ at the code
-      try {
-        return (this.encoder as unknown as WholeBackward).backward(dz, { inputGrad });
-      } finally {
-        dz.dispose();
-      }
-    }
-    const { z, temp } = this.#codeFor(input);
-    try {
-      if (grads) this.decoder.backwardUpdateGradient(z, delta); // decoder's ∂L/∂W from δ and z
-      const dz = this.decoder.backwardDelta(z, delta); // seed: δ at the code = ∂L/∂z
-      try {
-        if (grads) this.encoder.backwardUpdateGradient(input, dz); // encoder's ∂L/∂W (adds to tied weights)
-        return inputGrad ? this.encoder.backwardDelta(input, dz) : null; // ∂L/∂x
-      } finally {
-        dz.dispose();
-      }
-    } finally {
-      if (temp) z.dispose();
-    }
-  }
-
-  /** Accumulates the gradients of both halves for (input, delta). */
-  override backwardUpdateGradient(input: Tensor, delta: Tensor): void {
-    this.#checkImages('backwardUpdateGradient', input);
-    this.#sweep(input, delta, true, false);
-  }
-
-  /** dL/dinput through decoder then encoder. */
-  backwardDelta(input: Tensor, delta: Tensor): Tensor {
-    this.#checkImages('backwardDelta', input);
-    return this.#sweep(input, delta, false, true)!;
-  }
-
-  /**
-   * Both passes from the last forward: accumulates every gradient and returns dL/dinput
-   * (null with `{ inputGrad: false }`). `delta` is dL/doutput; it is not disposed.
-   */
-  backward(delta: Tensor, options?: { inputGrad?: true }): Tensor;
-  backward(delta: Tensor, options: { inputGrad: false }): null;
-  backward(delta: Tensor, options?: { inputGrad?: boolean }): Tensor | null;
-  backward(delta: Tensor, { inputGrad = true }: { inputGrad?: boolean } = {}): Tensor | null {
-    const x = this.#lastInput;
-    if (!x) throw new ValueError('Autoencoder.backward: no forward to go back through (call forward(x) first)');
-    if (x.isDisposed) {
-      throw new ValueError('Autoencoder.backward: the input of the last forward was disposed; call backwardUpdateGradient(input, delta) with a live input');
-    }
-    return this.#sweep(x, delta, true, inputGrad);
-  }
-
-  protected override onMove(backend: Backend): void {
-    this.clearCache();
-    super.onMove(backend);
-  }
-
-  override dispose(): void {
-    this.clearCache();
-    this.encoder.dispose();
-    this.decoder.dispose();
   }
 
   protected override extraRepr(): string {

@@ -9,6 +9,8 @@ import type { Tensor } from './tensor';
 export class Parameter {
   #value: Tensor;
   #grad: Tensor | null = null;
+  /** Set by a backward pass (accumulateGrad) or an assigned grad; reading `grad` leaves it unset. */
+  #hasGrad = false;
 
   constructor(value: Tensor) {
     this.#value = keep(value);
@@ -38,11 +40,15 @@ export class Parameter {
     }
     if (this.#grad && this.#grad !== t) this.#grad.dispose();
     this.#grad = keep(t);
+    this.#hasGrad = true;
   }
 
-  /** Whether a gradient was accumulated since the last zeroGrad() (optimizers skip the others). */
+  /**
+   * Whether a gradient was accumulated (or assigned) since the last zeroGrad(). Optimizers skip
+   * the parameters without one, as PyTorch skips `grad is None`; reading `grad` does not set it.
+   */
   get hasGrad(): boolean {
-    return this.#grad !== null;
+    return this.#hasGrad;
   }
 
   get shape(): Shape {
@@ -72,6 +78,7 @@ export class Parameter {
   zeroGrad(): void {
     this.#grad?.dispose();
     this.#grad = null;
+    this.#hasGrad = false;
   }
 
   /** Moves value to another backend (gradients are dropped). Reads synchronously. */

@@ -9,15 +9,29 @@ export interface SequentialBackwardOptions {
   inputGrad?: boolean;
 }
 
+/** Children by name, applied in the object's key order: `new Sequential({ encoder, decoder })`. */
+export type NamedModules = Readonly<Record<string, Module>>;
+
+function isNamedModules(v: unknown): v is NamedModules {
+  if (v === null || typeof v !== 'object' || v instanceof Module || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
 /**
  * Modules applied in order; children are named "0", "1", … so stateDict keys read
- * "0.weight", "2.bias" as in PyTorch.
+ * "0.weight", "2.bias" as in PyTorch. `new Sequential({ encoder, decoder })` names them by the
+ * object's keys instead (in their order, which JavaScript gives integer-like keys first):
+ * stateDict keys then read "encoder.0.weight".
  *
  * In training mode, forward keeps the inputs of modules 1..n-1 (the Sequential owns them and
  * frees them at the next forward, on `to()`, `clearCache()` or `dispose()`); backward reuses them
  * when it is given the input of the last forward, and recomputes them otherwise. In eval mode
  * nothing is kept: each intermediate is freed as soon as the next module has used it.
  * The caller's input and the returned output are never disposed by the Sequential.
+ * A child Sequential goes back in one sweep of its own (from its cache when valid).
+ *
+ * Subclasses may check inputs in `checkInput` and what passes between children in `forwardChild`.
  */
 export class Sequential extends Module implements Iterable<Module> {
   readonly #modules: Module[] = [];
@@ -30,17 +44,32 @@ export class Sequential extends Module implements Iterable<Module> {
   /** The parameter tensors the cached intermediates were computed with. */
   #paramValues: Tensor[] = [];
 
-  constructor(...modules: (Module | readonly Module[])[]) {
+  constructor(children: NamedModules);
+  constructor(...modules: (Module | readonly Module[])[]);
+  constructor(...modules: (Module | readonly Module[] | NamedModules)[]) {
     super();
-    for (const m of modules.flat()) this.append(m);
+    const [first] = modules;
+    if (modules.length === 1 && isNamedModules(first)) {
+      for (const [name, m] of Object.entries(first)) this.#add(name, m, 'Sequential');
+    } else {
+      for (const m of modules.flat()) this.#add(String(this.#modules.length), m, 'Sequential.append');
+    }
+  }
+
+  #add(name: string, m: unknown, op: string): void {
+    if (!(m instanceof Module)) {
+      throw new ValueError(`${op}: expected a Module${op === 'Sequential' ? ` for '${name}'` : ''}, got ${String(m)}`);
+    }
+    if (name === '' || name.includes('.')) throw new ValueError(`${op}: a child name must be non-empty and contain no '.', got '${name}'`);
+    if (this.namedChildren().some(([n]) => n === name)) throw new ValueError(`${op}: a child named '${name}' already exists`);
+    this.clearCache();
+    this.registerModule(name, m);
+    this.#modules.push(m);
   }
 
   /** Adds a module at the end (named by its index). */
   append(m: Module): this {
-    if (!(m instanceof Module)) throw new ValueError(`Sequential.append: expected a Module, got ${String(m)}`);
-    this.clearCache();
-    this.registerModule(String(this.#modules.length), m);
-    this.#modules.push(m);
+    this.#add(String(this.#modules.length), m, 'Sequential.append');
     return this;
   }
 
@@ -70,8 +99,20 @@ export class Sequential extends Module implements Iterable<Module> {
     this.#lastInput = null;
   }
 
+  /** Hook: checks the input of forward, backwardUpdateGradient or backwardDelta (`op`). None here. */
+  protected checkInput(_op: string, _x: Tensor): void {}
+
+  /**
+   * Hook: child `index` applied to x (the input, or the previous child's output) for the public
+   * method `op`; a subclass may check x or reword the child's errors here.
+   */
+  protected forwardChild(index: number, x: Tensor, _op: string): Tensor {
+    return this.#modules[index]!.forward(x);
+  }
+
   forward(x: Tensor): Tensor {
     this.clearCache();
+    this.checkInput('forward', x);
     const n = this.#modules.length;
     if (n === 0) {
       this.#lastInput = x;
@@ -83,7 +124,7 @@ export class Sequential extends Module implements Iterable<Module> {
     for (let i = 0; i < n; i++) {
       let out: Tensor;
       try {
-        out = this.#modules[i]!.forward(h);
+        out = this.forwardChild(i, h, 'forward');
       } catch (e) {
         for (const t of new Set(train ? inputs : [h])) if (t !== x) t.dispose();
         throw e;
@@ -109,13 +150,13 @@ export class Sequential extends Module implements Iterable<Module> {
    * last forward, they are alive and no parameter changed since (a new value is a new tensor),
    * else recomputed (returned in `temp`, to free after).
    */
-  #stageInputs(input: Tensor): { inputs: Tensor[]; temp: Tensor[] } {
+  #stageInputs(input: Tensor, op: string): { inputs: Tensor[]; temp: Tensor[] } {
     if (this.#cacheValid(input)) return { inputs: this.#inputs!, temp: [] };
     const inputs: Tensor[] = [input];
     let h = input;
     try {
       for (let i = 0; i < this.#modules.length - 1; i++) {
-        h = this.#modules[i]!.forward(h);
+        h = this.forwardChild(i, h, op);
         inputs.push(h);
       }
     } catch (e) {
@@ -136,17 +177,23 @@ export class Sequential extends Module implements Iterable<Module> {
    * One backward sweep, last module first: accumulates parameter gradients when `grads`,
    * and carries δ down (δ^{h-1} from δ^h), through the first module too when `inputGrad`.
    */
-  #sweep(input: Tensor, delta: Tensor, grads: boolean, inputGrad: boolean): Tensor | null {
+  #sweep(input: Tensor, delta: Tensor, grads: boolean, inputGrad: boolean, op: string): Tensor | null {
     const n = this.#modules.length;
     if (n === 0) return inputGrad ? delta.clone() : null;
-    const { inputs, temp } = this.#stageInputs(input);
+    const { inputs, temp } = this.#stageInputs(input, op);
     let d = delta;
     try {
       for (let i = n - 1; i >= 0; i--) {
         const m = this.#modules[i]!;
         const z = inputs[i]!;
-        if (grads) m.backwardUpdateGradient(z, d); // seed: ∂L/∂W^h from δ^h and z^{h-1}
-        const next = i > 0 || inputGrad ? m.backwardDelta(z, d) : null; // seed: δ^{h-1} = ∂L/∂z^{h-1}
+        const wantDelta = i > 0 || inputGrad;
+        let next: Tensor | null;
+        if (sweepsAsOne(m)) {
+          next = m.#sweep(z, d, grads, wantDelta, op); // a child Sequential: both passes in its own sweep
+        } else {
+          if (grads) m.backwardUpdateGradient(z, d); // seed: ∂L/∂W^h from δ^h and z^{h-1}
+          next = wantDelta ? m.backwardDelta(z, d) : null; // seed: δ^{h-1} = ∂L/∂z^{h-1}
+        }
         if (d !== delta && d !== next) d.dispose();
         if (next === null) return null;
         d = next;
@@ -162,12 +209,14 @@ export class Sequential extends Module implements Iterable<Module> {
 
   /** Accumulates every module's parameter gradients for (input, delta). */
   override backwardUpdateGradient(input: Tensor, delta: Tensor): void {
-    this.#sweep(input, delta, true, false);
+    this.checkInput('backwardUpdateGradient', input);
+    this.#sweep(input, delta, true, false, 'backwardUpdateGradient');
   }
 
   /** dL/dinput, through every module. */
   backwardDelta(input: Tensor, delta: Tensor): Tensor {
-    return this.#sweep(input, delta, false, true)!;
+    this.checkInput('backwardDelta', input);
+    return this.#sweep(input, delta, false, true, 'backwardDelta')!;
   }
 
   /**
@@ -180,13 +229,12 @@ export class Sequential extends Module implements Iterable<Module> {
   backward(delta: Tensor, options?: SequentialBackwardOptions): Tensor | null;
   backward(delta: Tensor, { inputGrad = true }: SequentialBackwardOptions = {}): Tensor | null {
     const x = this.#lastInput;
-    if (!x) throw new ValueError('Sequential.backward: no forward to go back through (call forward(x) first)');
+    const op = `${this.constructor.name}.backward`;
+    if (!x) throw new ValueError(`${op}: no forward to go back through (call forward(x) first)`);
     if (x.isDisposed) {
-      throw new ValueError(
-        'Sequential.backward: the input of the last forward was disposed; call backwardUpdateGradient(input, delta) with a live input',
-      );
+      throw new ValueError(`${op}: the input of the last forward was disposed; call backwardUpdateGradient(input, delta) with a live input`);
     }
-    return this.#sweep(x, delta, true, inputGrad);
+    return this.#sweep(x, delta, true, inputGrad, 'backward');
   }
 
   protected override onMove(backend: Backend): void {
@@ -194,8 +242,22 @@ export class Sequential extends Module implements Iterable<Module> {
     super.onMove(backend);
   }
 
+  /** Frees the kept intermediates, every child (their caches too) and the parameters. */
   override dispose(): void {
     this.clearCache();
+    for (const m of this.#modules) m.dispose();
     super.dispose();
   }
+}
+
+/**
+ * Whether a child can go back as one sweep of its own: a Sequential (or subclass) that keeps
+ * the inherited backwardUpdateGradient and backwardDelta.
+ */
+function sweepsAsOne(m: Module): m is Sequential {
+  return (
+    m instanceof Sequential &&
+    m.backwardUpdateGradient === Sequential.prototype.backwardUpdateGradient &&
+    m.backwardDelta === Sequential.prototype.backwardDelta
+  );
 }

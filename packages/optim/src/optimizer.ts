@@ -18,6 +18,8 @@ export type OptimizerStateDict = {
   type: string;
   hyper: Record<string, number | boolean | number[]>;
   step: number;
+  /** Per parameter index, the steps that updated it (fewer than `step` where it had no gradient). */
+  paramSteps?: Record<string, number>;
   state: Record<string, Record<string, StateTensor>>;
 };
 
@@ -26,6 +28,7 @@ export type OptimizerStateDictInput = {
   type: string;
   hyper: Record<string, number | boolean | number[]>;
   step: number;
+  paramSteps?: Record<string, number>;
   state: Record<string, Record<string, StateValue>>;
 };
 
@@ -59,12 +62,15 @@ export abstract class BaseOptimizer implements Optimizer {
   readonly params: readonly Parameter[];
   #lr: number;
   #steps = 0;
+  /** Per parameter index, how many steps updated it (Adam's bias correction counts these). */
+  #paramSteps: number[];
   /** Per parameter index, the named state tensors. */
   readonly #state = new Map<number, Map<string, Tensor>>();
 
   protected constructor(params: ParamsInput, lr: number) {
     this.params = resolveParams(this.constructor.name, params);
     this.#lr = checkHyper(this.constructor.name, 'lr', lr);
+    this.#paramSteps = this.params.map(() => 0);
   }
 
   /** The learning rate; settable between steps (schedules). */
@@ -85,13 +91,21 @@ export abstract class BaseOptimizer implements Optimizer {
     for (const p of this.params) p.zeroGrad();
   }
 
-  /** One update of every parameter from its gradient. */
+  /**
+   * One update of every parameter from its gradient. A parameter with no gradient since the
+   * last `zeroGrad()` (frozen, or outside this step's graph) is left alone, state included, as
+   * PyTorch skips `grad is None`.
+   */
   step(): void {
     this.#steps++;
-    for (let i = 0; i < this.params.length; i++) this.update(i, this.params[i]!, this.#steps);
+    for (let i = 0; i < this.params.length; i++) {
+      const p = this.params[i]!;
+      if (!p.hasGrad) continue;
+      this.update(i, p, ++this.#paramSteps[i]!);
+    }
   }
 
-  /** Updates parameter `p` (index `i`); `t` is the step count including this step. */
+  /** Updates parameter `p` (index `i`); `t` counts the steps that updated it, this one included. */
   protected abstract update(i: number, p: Parameter, t: number): void;
 
   /** The hyper-parameters, as stored in the state dict (lr included). */
@@ -131,7 +145,11 @@ export abstract class BaseOptimizer implements Optimizer {
       for (const [k, t] of m) entry[k] = { shape: [...t.shape], data: read(t) };
       state[String(i)] = entry;
     }
-    return { type: this.constructor.name, hyper: this.hyper(), step: this.#steps, state };
+    const paramSteps: Record<string, number> = {};
+    this.#paramSteps.forEach((n, i) => {
+      if (n !== this.#steps) paramSteps[String(i)] = n;
+    });
+    return { type: this.constructor.name, hyper: this.hyper(), step: this.#steps, ...(Object.keys(paramSteps).length ? { paramSteps } : {}), state };
   }
 
   /**
@@ -176,6 +194,13 @@ export abstract class BaseOptimizer implements Optimizer {
     } catch (e) {
       fail(e instanceof Error ? e.message : String(e));
     }
+    const paramSteps = this.params.map(() => dict.step);
+    for (const [key, n] of Object.entries(dict.paramSteps ?? {})) {
+      const i = Number(key);
+      if (!Number.isInteger(i) || i < 0 || i >= this.params.length) fail(`paramSteps index ${key} is outside the ${this.params.length} parameters`);
+      if (!Number.isInteger(n) || n < 0 || n > dict.step) fail(`paramSteps[${key}] must be an integer in [0, ${dict.step}], got ${String(n)}`);
+      paramSteps[i] = n;
+    }
     const loads: [number, string, StateValue][] = [];
     for (const [key, entry] of Object.entries(dict.state ?? {})) {
       const i = Number(key);
@@ -208,6 +233,7 @@ export abstract class BaseOptimizer implements Optimizer {
       this.setState(i, k, t);
     }
     this.#steps = dict.step;
+    this.#paramSteps = paramSteps;
   }
 
   /** Frees the state tensors (the parameters are not touched). */
