@@ -12,6 +12,8 @@ export function packageConfig(name: string, extra: { testTimeout?: number } = {}
       testTimeout: extra.testTimeout ?? 120_000,
       hookTimeout: 120_000,
       pool: 'forks',
+      // memory tests collect garbage before reading the heap
+      execArgv: ['--expose-gc'],
     },
   });
 }

@@ -100,6 +100,9 @@ const nTest = test.y.shape[0]!;
 console.log(`MNIST: ${nTrain} training and ${nTest} test images; backend ${backend.name}; preset ${args.preset} (${preset.note})`);
 const A = preset.activation === 'tanh' ? 'TanH' : 'ReLU';
 console.log(`784 → 128 → ${A} → k${preset.codeActivation ? ` → ${A}` : ''} → 128 → ${A} → 784 → Sigmoid, BCE, Adam lr ${lr}, batch ${batchSize}, seed ${seed}\n`);
+/** The layer chain for code size k, as the weights file's metadata records it. */
+const act = preset.activation;
+const networkOf = (k: number) => `784-128-${act}-${k}${preset.codeActivation ? `-${act}` : ''}-128-${act}-784-sigmoid`;
 
 const bce = new BCELoss();
 const modelOptions = (): DenseOptions => ({ activation: preset.activation, codeActivation: preset.codeActivation, output: 'sigmoid', init: preset.init, backend });
@@ -183,6 +186,7 @@ console.log(`UMAP (umap-js, 15 neighbours, min_dist 0.1) of ${sub.length} test c
 const kmCodes = clusterScores(subCodes, subLabels, 10, seed, restarts);
 const kmPixels = clusterScores(pickRows(test.x, sub), subLabels, 10, seed, restarts);
 const kmCodes8 = clusterScores(pickRows(await encodeAll(byLatent(8).model, test.x), sub), subLabels, 10, seed, restarts);
+const kmCodes2 = clusterScores(pickRows(codes2, sub), subLabels, 10, seed, restarts);
 console.log(
   `k-means (k = 10, best inertia of ${restarts} k-means++ starts) on ${sub.length} test samples: ` +
     `${kmCodes.seconds.toFixed(1)} s on 32-d codes, ${kmPixels.seconds.toFixed(1)} s on pixels (${elapsed()} s)`,
@@ -249,6 +253,7 @@ const table: [string, string][] = [
   ['training speed, code 32 (samples/s per epoch)', r32.samplesPerSecond.map((v) => v.toFixed(0)).join(', ')],
   [`k-means purity / ARI, 32-d codes (${sub.length} test)`, `${kmCodes.purity.toFixed(3)} / ${kmCodes.ari.toFixed(3)}`],
   [`k-means purity / ARI, 8-d codes (${sub.length} test)`, `${kmCodes8.purity.toFixed(3)} / ${kmCodes8.ari.toFixed(3)}`],
+  [`k-means purity / ARI, 2-d codes (${sub.length} test)`, `${kmCodes2.purity.toFixed(3)} / ${kmCodes2.ari.toFixed(3)}`],
   [`k-means purity / ARI, 32-d codes of the denoiser`, `${kmCodesDen.purity.toFixed(3)} / ${kmCodesDen.ari.toFixed(3)}`],
   [`k-means purity / ARI, raw pixels (${sub.length} test)`, `${kmPixels.purity.toFixed(3)} / ${kmPixels.ari.toFixed(3)}`],
   ...denoise.map((d): [string, string] => [
@@ -273,7 +278,7 @@ writeFile(
     },
   ]),
 );
-writeFile(join(out, 'weights32.safetensors'), await toSafetensors(ae32.stateDict(), { network: '784-128-tanh-32-tanh-128-tanh-784-sigmoid' }));
+writeFile(join(out, 'weights32.safetensors'), await toSafetensors(ae32.stateDict(), { network: networkOf(32), preset: args.preset! }));
 const results = {
   backend: backend.name,
   preset: args.preset,
@@ -292,6 +297,7 @@ const results = {
     method: `ml-kmeans, k = 10, k-means++ initialisation, best inertia of ${restarts} seeded starts`,
     codes32: kmCodes,
     codes8: kmCodes8,
+    codes2: kmCodes2,
     denoiserCodes32: kmCodesDen,
     pixels: kmPixels,
   },

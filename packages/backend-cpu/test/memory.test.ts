@@ -47,6 +47,7 @@ describe('memory stays flat over training steps', () => {
     const at1000 = B.memory();
     globalThis.gc?.();
     const heap1000 = process.memoryUsage().heapUsed;
+    console.log(`[cpu memory] tensors ${at10.tensors} at step 10, ${at1000.tensors} at step 1000; heapUsed +${heap1000 - heap10} B, gc ${globalThis.gc ? 'on' : 'off'}`);
     expect(at1000).toEqual(at10);
     expect(at10.tensors).toBe(5); // W1, b1, W2, x, y
     // without gc exposed, the heap may hold up to a few MB of unreachable arrays; a leak of one

@@ -91,9 +91,22 @@ interface Shared {
   tail: Promise<void>;
   device?: ErrorScopeDevice;
   ready?: Promise<void>;
-  /** webgpu: why the device was lost (every later op fails with a BackendError saying so). */
+  /**
+   * Why the device can no longer be trusted: webgpu's device was lost, or a GL context raised an
+   * error flag (GL_OUT_OF_MEMORY, …). Every later op fails with a BackendError saying so.
+   */
   lost?: string;
 }
+
+/** WebGL error codes by value (the ones getError returns). */
+const GL_ERRORS: Record<number, string> = {
+  0x0500: 'GL_INVALID_ENUM',
+  0x0501: 'GL_INVALID_VALUE',
+  0x0502: 'GL_INVALID_OPERATION',
+  0x0505: 'GL_OUT_OF_MEMORY',
+  0x0506: 'GL_INVALID_FRAMEBUFFER_OPERATION',
+  0x9242: 'CONTEXT_LOST_WEBGL',
+};
 const shared = new Map<GpuMode, Shared>();
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -215,6 +228,15 @@ export class GpuBackend implements Backend {
     }
   }
 
+  /**
+   * The WebGL context the GL modes ('webgl2', 'headlessgl') run on, for interop and diagnostics
+   * (as TF.js exposes `backend.gpgpu.gl`); null on 'webgpu' and 'webasm'. Calls that leave an
+   * error flag set make this backend's next read throw.
+   */
+  get glContext(): unknown {
+    return this.mode === 'webgpu' || this.mode === 'webasm' ? null : (this.#s.gpu.context ?? null);
+  }
+
   /** Resolves when the device answers (webgpu: adapter and device acquired); rejects with a BackendError otherwise. */
   async ready(): Promise<this> {
     if (this.#async) {
@@ -272,10 +294,36 @@ export class GpuBackend implements Backend {
   }
 
   #checkLost(op: string): void {
-    const ctx = this.#s.gpu.context;
+    const s = this.#s;
+    if (s.lost && !this.#async) throw new BackendError(`${op}: the ${this.mode} context failed earlier (${s.lost}); create a new backend`);
+    const ctx = s.gpu.context;
     if (ctx && typeof ctx.isContextLost === 'function' && ctx.isContextLost()) {
+      this.#poison('context lost');
       throw new BackendError(`${op}: the ${this.mode} context was lost; create a new backend`);
     }
+  }
+
+  /** Forgets this mode's shared context: the next backend created for it starts a fresh one. */
+  #poison(why: string): void {
+    const s = this.#s;
+    s.lost ??= why;
+    if (shared.get(this.mode) === s) shared.delete(this.mode);
+  }
+
+  /**
+   * GL modes: reads the context's error flags (a read synchronises anyway). Any flag means an op
+   * since the last read may have written nothing (GL_OUT_OF_MEMORY) or garbage, so the read throws
+   * instead of returning values, and the context is not used again.
+   */
+  #checkGlErrors(op: string): void {
+    const ctx = this.#s.gpu.context;
+    if (this.mode === 'webasm' || !ctx || typeof ctx.getError !== 'function') return;
+    const flags: string[] = [];
+    for (let e = ctx.getError(); e !== 0 && flags.length < 8; e = ctx.getError()) flags.push(GL_ERRORS[e] ?? `GL error 0x${e.toString(16)}`);
+    if (flags.length === 0) return;
+    const what = [...new Set(flags)].join(', ');
+    this.#poison(what);
+    throw new BackendError(`${op}: ${this.name} reported ${what} at or before this op; its results cannot be trusted: create a new backend`);
   }
 
   /** Runs kernel `source` over `args` (stores or scalars) into a new tensor of `shape`. */
@@ -384,11 +432,15 @@ export class GpuBackend implements Backend {
     if (s.n === 0) return new Float32Array(0);
     this.#checkLost('dataSync');
     if (this.mode === 'webasm') return (s.handle as Float32Array).slice();
+    let v: TypedArray;
     try {
-      return flatten((s.handle as Readable).toArray(), s.n);
+      v = flatten((s.handle as Readable).toArray(), s.n);
     } catch (e) {
       throw this.#err(s.op, e);
     }
+    this.#checkGlErrors(s.op);
+    this.#checkLost(s.op);
+    return v;
   }
 
   read(t: Tensor): Promise<TypedArray> {

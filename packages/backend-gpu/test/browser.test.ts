@@ -110,3 +110,15 @@ for (const mode of ['webgl2', 'webgpu'] as const) {
     }, 600_000);
   });
 }
+
+describe("headless Chromium, gpu({ mode: 'webgl2' }) device errors", () => {
+  it('a GL error flag and a real context loss (WEBGL_lose_context) each give a BackendError naming the op, never values', async () => {
+    const r = await runInPage({ kind: 'device-errors', mode: 'webgl2' });
+    console.log(`chromium webgl2 device errors: ${JSON.stringify(r)}`);
+    expect(r.before).toBe('values 1, 4, 9');
+    expect(r.flagged).toMatch(/^BackendError: exp: gpu\(webgl2\) reported GL_INVALID_ENUM at or before this op; its results cannot be trusted/);
+    expect(r.later).toMatch(/^BackendError: neg: the webgl2 context failed earlier \(GL_INVALID_ENUM\)/);
+    expect(r.fresh).toBe('values 9');
+    expect(r.lost).toMatch(/^BackendError: exp: the webgl2 context was lost; create a new backend/);
+  }, 120_000);
+});

@@ -73,3 +73,21 @@ describe('headlessgl training', () => {
     expect(B.memory()).toEqual({ tensors: 0, buffers: 0, bytes: 0 });
   }, 300_000);
 });
+
+describe('headlessgl device errors', () => {
+  // Last in this file: a GL error retires the shared context, and the next backend starts afresh.
+  it('a GL error flag raised on the context makes the next read throw a BackendError naming the op, never values', () => {
+    const B = gpu({ mode: 'headlessgl' });
+    const x = B.tensor([1, 2, 3], [3]);
+    expect(Array.from(B.unary('square', x).dataSync())).toEqual([1, 4, 9]);
+    const gl = B.glContext as { bindTexture(target: number, t: null): void; getError(): number };
+    gl.bindTexture(0x1234, null); // an invalid target: the context raises GL_INVALID_ENUM
+    const y = B.unary('exp', x);
+    expect(() => y.dataSync()).toThrow(/^exp: gpu\(headlessgl\) reported GL_INVALID_ENUM at or before this op; its results cannot be trusted/);
+    // the context is retired: later ops on this backend fail too, naming themselves
+    expect(() => B.unary('neg', x)).toThrow(/^neg: the headlessgl context failed earlier \(GL_INVALID_ENUM\); create a new backend/);
+    // a new backend gets a new context
+    const B2 = gpu({ mode: 'headlessgl' });
+    expect(Array.from(B2.unary('square', B2.tensor([3], [1])).dataSync())).toEqual([9]);
+  });
+});

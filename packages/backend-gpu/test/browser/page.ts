@@ -12,7 +12,7 @@ import { countGpuBuffers } from '../helpers';
 import { CONFORMANCE_TOLERANCE } from '../tolerances';
 
 export interface Task {
-  kind: 'conformance' | 'parity' | 'memory';
+  kind: 'conformance' | 'parity' | 'memory' | 'device-errors';
   mode: GpuMode;
   steps?: number;
   hidden?: number;
@@ -36,6 +36,29 @@ function countTextures(): () => number {
   return () => live.size;
 }
 
+const outcome = (p: () => Promise<ArrayLike<number>>): Promise<string> =>
+  p().then(
+    (v) => `values ${Array.from(v).join(', ')}`,
+    (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e)),
+  );
+
+/** GL modes: an error flag raised on the context, then a real context loss (WEBGL_lose_context). */
+async function deviceErrors(mode: GpuMode) {
+  const B = gpu({ mode });
+  const x = B.tensor([1, 2, 3], [3]);
+  const before = await outcome(() => B.unary('square', x).data());
+  (B.glContext as WebGL2RenderingContext).bindTexture(0x1234, null); // GL_INVALID_ENUM
+  const flagged = await outcome(() => B.unary('exp', x).data());
+  const later = await outcome(async () => B.unary('neg', x).data());
+  const B2 = gpu({ mode });
+  const fresh = await outcome(() => B2.unary('square', B2.tensor([3], [1])).data());
+  const gl2 = B2.glContext as WebGL2RenderingContext;
+  const y = B2.tensor([1, 2], [2]);
+  gl2.getExtension('WEBGL_lose_context')!.loseContext();
+  const lost = await outcome(async () => B2.unary('exp', y).data());
+  return { before, flagged, later, fresh, lost };
+}
+
 async function run(task: Task): Promise<unknown> {
   const counter = task.mode === 'webgpu' ? countGpuBuffers() : countTextures();
   const B = await gpu({ mode: task.mode }).ready();
@@ -51,6 +74,7 @@ async function run(task: Task): Promise<unknown> {
     const got = await trainCurve(B, spec);
     return { ...info, cpu: ref, gpu: got, gap: curveGap(got.losses, ref.losses) };
   }
+  if (task.kind === 'device-errors') return { ...info, ...(await deviceErrors(task.mode)) };
   const r = await memoryProbe(B, { ...SMALL, steps: task.steps ?? SMALL.steps }, () => ({ ...B.memory(), device: counter() }));
   return { ...info, ...r };
 }
