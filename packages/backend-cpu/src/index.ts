@@ -198,9 +198,47 @@ export class CpuBackend implements Backend {
     const f = UNARY[op];
     if (!f) throw new ValueError(`unary: unknown op '${String(op)}'`);
     const a = this.#v(x);
-    const out = this.#alloc(a.length);
-    if (op === 'tanh') for (let i = 0; i < a.length; i++) out[i] = Math.tanh(a[i]!);
-    else for (let i = 0; i < a.length; i++) out[i] = f(a[i]!);
+    const n = a.length;
+    const out = this.#alloc(n);
+    // one loop per op: a call through `f` would not inline, and costs several times the math
+    switch (op) {
+      case 'neg':
+        for (let i = 0; i < n; i++) out[i] = -a[i]!;
+        break;
+      case 'abs':
+        for (let i = 0; i < n; i++) out[i] = Math.abs(a[i]!);
+        break;
+      case 'exp':
+        for (let i = 0; i < n; i++) out[i] = Math.exp(a[i]!);
+        break;
+      case 'log':
+        for (let i = 0; i < n; i++) out[i] = Math.log(a[i]!);
+        break;
+      case 'sqrt':
+        for (let i = 0; i < n; i++) out[i] = Math.sqrt(a[i]!);
+        break;
+      case 'square':
+        for (let i = 0; i < n; i++) out[i] = a[i]! * a[i]!;
+        break;
+      case 'tanh':
+        for (let i = 0; i < n; i++) out[i] = Math.tanh(a[i]!);
+        break;
+      case 'sigmoid':
+        for (let i = 0; i < n; i++) {
+          const v = a[i]!;
+          if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
+          else {
+            const e = Math.exp(v);
+            out[i] = e / (1 + e);
+          }
+        }
+        break;
+      case 'relu':
+        for (let i = 0; i < n; i++) out[i] = a[i]! > 0 ? a[i]! : 0;
+        break;
+      default:
+        for (let i = 0; i < n; i++) out[i] = f(a[i]!);
+    }
     return this.#wrap(out, x.shape);
   }
 
@@ -214,14 +252,19 @@ export class CpuBackend implements Backend {
     const bv = this.#v(b);
     const out = this.#alloc(n);
     if (av.length === n && bv.length === n) {
+      // one loop per op (a call through `f` does not inline)
       if (op === 'add') for (let i = 0; i < n; i++) out[i] = av[i]! + bv[i]!;
       else if (op === 'mul') for (let i = 0; i < n; i++) out[i] = av[i]! * bv[i]!;
       else if (op === 'sub') for (let i = 0; i < n; i++) out[i] = av[i]! - bv[i]!;
+      else if (op === 'div') for (let i = 0; i < n; i++) out[i] = av[i]! / bv[i]!;
       else for (let i = 0; i < n; i++) out[i] = f(av[i]!, bv[i]!);
     } else if (av.length === n && isSuffix(b.shape, shape)) {
       // b repeats along the leading axes (bias rows, scalars)
       const m = bv.length;
       if (op === 'add') for (let i = 0, j = 0; i < n; i++, j = j + 1 === m ? 0 : j + 1) out[i] = av[i]! + bv[j]!;
+      else if (op === 'mul') for (let i = 0, j = 0; i < n; i++, j = j + 1 === m ? 0 : j + 1) out[i] = av[i]! * bv[j]!;
+      else if (op === 'sub') for (let i = 0, j = 0; i < n; i++, j = j + 1 === m ? 0 : j + 1) out[i] = av[i]! - bv[j]!;
+      else if (op === 'div') for (let i = 0, j = 0; i < n; i++, j = j + 1 === m ? 0 : j + 1) out[i] = av[i]! / bv[j]!;
       else for (let i = 0, j = 0; i < n; i++, j = j + 1 === m ? 0 : j + 1) out[i] = f(av[i]!, bv[j]!);
     } else if (bv.length === n && isSuffix(a.shape, shape)) {
       const m = av.length;
