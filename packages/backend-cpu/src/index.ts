@@ -185,11 +185,17 @@ export class CpuBackend implements Backend {
 
   // ---- arithmetic -------------------------------------------------------------------------
 
-  matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
-    checkInputs('matmul', this, a, b);
-    const [m, k, n] = matmulShape(a.shape, b.shape, transposeA, transposeB);
+  matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = false, bias?: Tensor): Tensor {
+    if (bias) checkInputs('matmul', this, a, b, bias);
+    else checkInputs('matmul', this, a, b);
+    const [m, k, n] = matmulShape(a.shape, b.shape, transposeA, transposeB, bias?.shape);
     const out = this.#alloc(m * n);
     gemm(this.#v(a), this.#v(b), out, m, n, k, transposeA, transposeB);
+    if (bias) {
+      // + bias on each row, in place: the same rounding as a separate add, without its buffer
+      const bv = this.#v(bias);
+      for (let i = 0, o = 0; i < m; i++) for (let j = 0; j < n; j++, o++) out[o] = out[o]! + bv[j]!;
+    }
     return this.#wrap(out, [m, n]);
   }
 

@@ -106,7 +106,7 @@ function mlp(B, sizes, batch, lr, seed) {
       const zs = [x];
       let a = x;
       for (let l = 0; l < W.length; l++) {
-        a = B.binary('add', B.matmul(zs[l], W[l], false, true), b[l]); // a = z·Wᵀ + b
+        a = B.matmul(zs[l], W[l], false, true, b[l]); // a = z·Wᵀ + b, the bias fused into the product
         if (l + 1 < W.length) zs.push(B.unary('tanh', a));
       }
       const loss = B.affine(B.sum(B.binary('mul', B.logSoftmax(a), y)), -1 / batch, 0);

@@ -74,7 +74,10 @@ interface Store {
   refs: number;
   /** The op that produced it (named in errors). */
   op: string;
-  /** A host copy of 1-D tensors made from host values (lets oneHot validate without a device read). */
+  /**
+   * A host copy of 1-D tensors made from host values (labels, biases): oneHot validates from it
+   * and reads return it without a device round trip.
+   */
   host?: Float32Array;
   /** webgpu: failure of the producing op, or of one of its inputs. */
   error?: Error;
@@ -430,6 +433,7 @@ export class GpuBackend implements Backend {
     if (this.#async) throw new BackendError(`dataSync: ${this.name} reads only asynchronously; use await t.data()`);
     const s = this.#store(t);
     if (s.n === 0) return new Float32Array(0);
+    if (s.host) return s.host.slice(); // made from host values (immutable): no device round trip
     this.#checkLost('dataSync');
     if (this.mode === 'webasm') return (s.handle as Float32Array).slice();
     let v: TypedArray;
@@ -458,6 +462,7 @@ export class GpuBackend implements Backend {
     }
     const s = this.#store(t);
     if (s.n === 0) return Promise.resolve(new Float32Array(0));
+    if (s.host) return Promise.resolve(s.host.slice());
     let pending: Promise<unknown> | undefined;
     const sh = this.#s;
     const queued = (sh.tail = sh.tail.then(() => {
@@ -546,11 +551,19 @@ export class GpuBackend implements Backend {
 
   // ---- arithmetic -------------------------------------------------------------------------
 
-  matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
-    checkInputs('matmul', this, a, b);
-    const [m, k, n] = matmulShape(a.shape, b.shape, transposeA, transposeB);
-    if (k === 0) return this.zeros([m, n]);
-    return this.#launch('matmul', src.matmul(m, k, n, transposeA, transposeB), [n, m], [this.#store(a), this.#store(b)], [m, n], k);
+  matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = false, bias?: Tensor): Tensor {
+    if (bias) checkInputs('matmul', this, a, b, bias);
+    else checkInputs('matmul', this, a, b);
+    const [m, k, n] = matmulShape(a.shape, b.shape, transposeA, transposeB, bias?.shape);
+    const args = [this.#store(a), this.#store(b), ...(bias ? [this.#store(bias)] : [])];
+    if (k === 0) {
+      if (!bias) return this.zeros([m, n]);
+      const z = this.zeros([m, n]);
+      const out = this.binary('add', z, bias);
+      z.dispose();
+      return out;
+    }
+    return this.#launch('matmul', src.matmul(m, k, n, transposeA, transposeB, !!bias), [n, m], args, [m, n], k);
   }
 
   unary(op: UnaryOp, x: Tensor): Tensor {

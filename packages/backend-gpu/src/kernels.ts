@@ -137,12 +137,12 @@ return a[i * ${lit(c)} + j];
    * so neighbouring threads share rows of A and columns of B in cache), the k-loop unrolled by
    * four into independent accumulators (instruction-level parallelism, and a pairwise final sum).
    */
-  matmul(m: number, k: number, n: number, ta: boolean, tb: boolean): string {
+  matmul(m: number, k: number, n: number, ta: boolean, tb: boolean, bias = false): string {
     const A = (p: string): string => (ta ? `a[(${p}) * ${lit(m)} + i]` : `a[iK + ${p}]`);
     const B = (p: string): string => (tb ? `b[jK + ${p}]` : `b[(${p}) * ${lit(n)} + j]`);
     const k4 = k - (k % 4);
     const lines = [
-      'function (a, b) {',
+      bias ? 'function (a, b, bias) {' : 'function (a, b) {',
       'const i = this.thread.y;',
       'const j = this.thread.x;',
       `const iK = i * ${lit(k)};`,
@@ -163,7 +163,8 @@ return a[i * ${lit(c)} + j];
       );
     }
     for (let p = k4; p < k; p++) lines.push(`s${p - k4} += ${A(String(p))} * ${B(String(p))};`);
-    lines.push('return (s0 + s1) + (s2 + s3);', '}');
+    // the fused bias adds to the float32 product, as a separate add of the stored product would
+    lines.push(bias ? 'return ((s0 + s1) + (s2 + s3)) + bias[j];' : 'return (s0 + s1) + (s2 + s3);', '}');
     return lines.join('\n');
   },
 

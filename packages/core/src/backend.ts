@@ -64,8 +64,12 @@ export interface Backend {
   transpose(x: Tensor): Tensor;
 
   // arithmetic
-  /** op(A)·op(B) for 2-D A, B; op transposes when its flag is set. */
-  matmul(a: Tensor, b: Tensor, transposeA?: boolean, transposeB?: boolean): Tensor;
+  /**
+   * op(A)·op(B) for 2-D A, B; op transposes when its flag is set. With `bias` ([n], one value
+   * per output column) it returns op(A)·op(B) + bias, broadcast over the rows, in one op (a
+   * Linear layer's forward: one kernel on a GPU instead of two).
+   */
+  matmul(a: Tensor, b: Tensor, transposeA?: boolean, transposeB?: boolean, bias?: Tensor): Tensor;
   unary(op: UnaryOp, x: Tensor): Tensor;
   binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor;
   /** x ⊙ scale + shift. */

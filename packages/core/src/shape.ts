@@ -69,8 +69,8 @@ export function reducedShape(shape: Shape, axes: readonly number[], keepDims: bo
 }
 
 /** Output shape of a 2-D matmul with transpose flags, or a ShapeError. */
-export function matmulShape(a: Shape, b: Shape, transposeA: boolean, transposeB: boolean): [number, number, number] {
-  const shapes = { a, b };
+export function matmulShape(a: Shape, b: Shape, transposeA: boolean, transposeB: boolean, bias?: Shape): [number, number, number] {
+  const shapes: Record<string, Shape> = bias ? { a, b, bias } : { a, b };
   if (a.length !== 2 || b.length !== 2) throw new ShapeError('matmul', 'both operands must be 2-D', shapes);
   const [m, ka] = transposeA ? [a[1]!, a[0]!] : [a[0]!, a[1]!];
   const [kb, n] = transposeB ? [b[1]!, b[0]!] : [b[0]!, b[1]!];
@@ -80,6 +80,9 @@ export function matmulShape(a: Shape, b: Shape, transposeA: boolean, transposeB:
       `inner dimensions differ: ${ka} vs ${kb} (transposeA=${transposeA}, transposeB=${transposeB})`,
       shapes,
     );
+  }
+  if (bias && (bias.length !== 1 || bias[0] !== n)) {
+    throw new ShapeError('matmul', `the bias must be 1-D with one value per output column: [${n}]`, shapes);
   }
   return [m, ka, n];
 }

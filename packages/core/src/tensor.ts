@@ -97,8 +97,8 @@ export class Tensor {
   div(b: Tensor): Tensor {
     return this.backend.binary('div', this, b);
   }
-  matmul(b: Tensor, opts: { transposeA?: boolean; transposeB?: boolean } = {}): Tensor {
-    return this.backend.matmul(this, b, opts.transposeA ?? false, opts.transposeB ?? false);
+  matmul(b: Tensor, opts: { transposeA?: boolean; transposeB?: boolean; bias?: Tensor } = {}): Tensor {
+    return this.backend.matmul(this, b, opts.transposeA ?? false, opts.transposeB ?? false, opts.bias);
   }
   sum(axes?: number | readonly number[], keepDims = false): Tensor {
     return this.backend.sum(this, axes, keepDims);

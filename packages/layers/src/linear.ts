@@ -104,11 +104,8 @@ export class Linear extends Module {
   forward(x: Tensor): Tensor {
     this.#checkInput('forward', x);
     const be = this.weight.backend;
-    const z = be.matmul(x, this.weight.value, false, !this.#tied); // seed: z^h = z^{h-1}·(W^h)ᵀ (tied: W^h = W_tiedᵀ)
-    if (!this.bias) return z;
-    const out = be.binary('add', z, this.bias.value); // + b, broadcast over the rows
-    z.dispose();
-    return out;
+    // seed: z^h = z^{h-1}·(W^h)ᵀ + b^h (tied: W^h = W_tiedᵀ); the bias is fused into the product
+    return be.matmul(x, this.weight.value, false, !this.#tied, this.bias?.value);
   }
 
   override backwardUpdateGradient(input: Tensor, delta: Tensor): void {

@@ -238,6 +238,30 @@ export const conformanceCases: ConformanceCase[] = [
           await expectClose(B.matmul(B.tensor(a, as), B.tensor(b, bs), ta, tb), [m, n], ref, tolK, atol * Math.sqrt(k) * 4, `matmul ${m}x${k}x${n} ta=${ta} tb=${tb}`);
         }
   }),
+  c('matmul with a fused bias: literals, every flag, broadcast over rows, k = 0, against a float64 reference', async (B, { rtol, atol }) => {
+    const A = B.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+    const Bm = B.tensor([7, 8, 9, 10, 11, 12], [3, 2]);
+    await expectClose(B.matmul(A, Bm, false, false, B.tensor([1, -1], [2])), [2, 2], [59, 63, 140, 153], 0, 0, 'A·B + b');
+    await expectClose(B.matmul(B.tensor([3], [1, 1]), B.tensor([-4], [1, 1]), false, false, B.tensor([0.5], [1])), [1, 1], [-11.5], 0, 0, '1x1 + b');
+    // an empty inner dimension gives the bias on every row
+    await expectClose(B.matmul(B.zeros([2, 0]), B.zeros([0, 3]), false, false, B.tensor([1, 2, 3], [3])), [2, 3], [1, 2, 3, 1, 2, 3], 0, 0, 'k = 0 + b');
+    let seed = 500;
+    for (const [m, k, n] of [[1, 1, 1], [1, 784, 10], [3, 5, 2], [64, 20, 10], [33, 65, 17]] as [number, number, number][])
+      for (const ta of [false, true])
+        for (const tb of [false, true]) {
+          const as = ta ? [k, m] : [m, k];
+          const bs = tb ? [n, k] : [k, n];
+          const a = rand(m * k, seed++);
+          const b = rand(k * n, seed++);
+          const bias = rand(n, seed++).map((v) => v * 3);
+          const { c: ref } = refMatmul(a, as, b, bs, ta, tb);
+          for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) ref[i * n + j] = ref[i * n + j]! + bias[j]!;
+          const got = B.matmul(B.tensor(a, as), B.tensor(b, bs), ta, tb, B.tensor(bias, [n]));
+          await expectClose(got, [m, n], ref, rtol * Math.sqrt(k) * 4, atol * Math.sqrt(k) * 4 + atol * 3, `matmul+bias ${m}x${k}x${n} ta=${ta} tb=${tb}`);
+        }
+    expectThrow(() => B.matmul(A, Bm, false, false, B.tensor([1, 2, 3], [3])), ShapeError, /matmul: the bias must be 1-D with one value per output column: \[2\].*bias: \[3\]/, 'bias of the wrong length');
+    expectThrow(() => B.matmul(A, Bm, false, false, B.zeros([1, 2])), ShapeError, /matmul.*bias: \[1, 2\]/, 'a 2-D bias');
+  }),
   c('unary maps against Math', async (B, { rtol, atol }) => {
     const xs = [-3.5, -1, -0.25, 0, 0.3, 1, 2.75, 20, -20];
     const pos = [0.01, 0.5, 1, 2, 10, 1e3];
@@ -333,6 +357,7 @@ export const conformanceCases: ConformanceCase[] = [
     const other = make();
     expectThrow(() => B.binary('add', B.zeros([2]), other.zeros([2])), BackendMismatchError, /add.*different backends/, 'mixed backends');
     expectThrow(() => B.matmul(B.zeros([2, 2]), other.zeros([2, 2])), BackendMismatchError, /matmul/, 'mixed backends matmul');
+    expectThrow(() => B.matmul(B.zeros([2, 2]), B.zeros([2, 2]), false, false, other.zeros([2])), BackendMismatchError, /matmul/, 'mixed backends matmul bias');
     const d = B.tensor([1, 2], [2]);
     d.dispose();
     expectThrow(() => B.unary('exp', d), DisposedError, /exp.*disposed/, 'use after dispose');
