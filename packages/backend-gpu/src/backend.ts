@@ -201,6 +201,7 @@ export class GpuBackend implements Backend {
   readonly #async: boolean;
   #tensors = 0;
   #buffers = 0;
+  #dispatches = 0;
   #bytes = 0;
   readonly #live = new Set<Store>();
 
@@ -267,7 +268,17 @@ export class GpuBackend implements Backend {
     return x.dataId as Store;
   }
 
+  /**
+   * Kernels launched by this backend so far, uploads included (each op is one or two). A
+   * diagnostic for launch-bound work such as small-batch training: count one step's worth.
+   */
+  get dispatches(): number {
+    return this.#dispatches;
+  }
+
+  /** The compiled kernel for `source` and `output` (cached per mode), for one launch. */
   #kernel(source: string, output: number[], loops = 0): GpuKernel {
+    this.#dispatches++;
     const key = `${output.join('x')}|${source}`;
     let k = this.#s.kernels.get(key);
     if (!k) {
