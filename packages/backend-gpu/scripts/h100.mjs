@@ -140,6 +140,7 @@ async function train(B, sizes, batch, lr, warm, steps) {
     loss = (await l.data())[0];
     l.dispose();
   }
+  const d0 = B.dispatches;
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) {
     const l = m.step();
@@ -148,7 +149,8 @@ async function train(B, sizes, batch, lr, warm, steps) {
   }
   const ms = performance.now() - t0;
   m.dispose();
-  return { samplesPerS: (batch * steps) / (ms / 1000), loss };
+  const launches = B.dispatches === undefined ? undefined : B.dispatches - d0;
+  return { samplesPerS: (batch * steps) / (ms / 1000), loss, launchesPerStep: launches === undefined ? undefined : launches / steps };
 }
 
 // ---- run ----------------------------------------------------------------------------------------
@@ -176,7 +178,7 @@ for (const B of backends) {
     report(`W1 ${B.name} ${label} ${mid}: ${fmt(r.ms, 2)} ms, ${fmt(r.gflops, 2)} GFLOP/s`);
   }
   const w2 = await train(B, W2, 64, 0.1, 5, quick ? 20 : 100);
-  report(`W2 ${B.name} [${W2}] batch 64: ${fmt(w2.samplesPerS)} samples/s (loss ${w2.loss.toFixed(4)})`);
+  report(`W2 ${B.name} [${W2}] batch 64: ${fmt(w2.samplesPerS)} samples/s (loss ${w2.loss.toFixed(4)})${w2.launchesPerStep === undefined ? '' : `, ${w2.launchesPerStep} kernel launches per step`}`);
   const isCpu = B.name.startsWith('cpu');
   const w5steps = isCpu && !quick ? 2 : quick ? 5 : 20;
   const w5 = await train(B, W5, W5batch, 0.05, 1, w5steps);
