@@ -162,6 +162,32 @@ function refSum(x: ArrayLike<number>, shape: Shape, axes: number[], keepDims: bo
 }
 
 type Tol = { rtol: number; atol: number };
+/**
+ * op(A)·op(B) (+ a bias in [-3, 3] when `withBias`) for each [m, k, n] and all four transpose
+ * flag combinations, seeded random operands, against the float64 reference; the tolerance grows
+ * with √k (float32 accumulation).
+ */
+async function randomMatmuls(B: Backend, { rtol, atol }: Tol, shapes: [number, number, number][], seed: number, withBias: boolean): Promise<void> {
+  for (const [m, k, n] of shapes)
+    for (const ta of [false, true])
+      for (const tb of [false, true]) {
+        const as = ta ? [k, m] : [m, k];
+        const bs = tb ? [n, k] : [k, n];
+        const a = rand(m * k, seed++);
+        const b = rand(k * n, seed++);
+        const { c: ref } = refMatmul(a, as, b, bs, ta, tb);
+        let bias: Tensor | undefined;
+        if (withBias) {
+          const bv = rand(n, seed++, -3, 3);
+          for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) ref[i * n + j] = ref[i * n + j]! + bv[j]!;
+          bias = B.tensor(bv, [n]);
+        }
+        const got = B.matmul(B.tensor(a, as), B.tensor(b, bs), ta, tb, bias);
+        const label = `matmul${withBias ? '+bias' : ''} ${m}x${k}x${n} ta=${ta} tb=${tb}`;
+        await expectClose(got, [m, n], ref, rtol * Math.sqrt(k) * 4, atol * Math.sqrt(k) * 4 + (withBias ? atol * 3 : 0), label);
+      }
+}
+
 const c = (name: string, run: (B: Backend, tol: Tol, make: () => Backend) => Promise<void>): ConformanceCase => ({
   name,
   async run(make, tol) {
@@ -221,22 +247,11 @@ export const conformanceCases: ConformanceCase[] = [
     await expectClose(B.matmul(B.tensor([1, 2, 3], [1, 3]), Bm), [1, 2], [58, 64], 0, 0, 'batch of one');
     await expectClose(B.matmul(B.tensor([3], [1, 1]), B.tensor([-4], [1, 1])), [1, 1], [-12], 0, 0, '1x1');
   }),
-  c('matmul: random non-square shapes, all four flag combinations, against a float64 triple loop', async (B, { rtol, atol }) => {
+  c('matmul: random non-square shapes, all four flag combinations, against a float64 triple loop', async (B, tol) => {
     const shapes: [number, number, number][] = [
       [1, 1, 1], [1, 7, 1], [1, 784, 10], [5, 1, 3], [3, 5, 2], [64, 20, 10], [33, 65, 17], [70, 130, 9], [128, 96, 160],
     ];
-    let seed = 10;
-    for (const [m, k, n] of shapes)
-      for (const ta of [false, true])
-        for (const tb of [false, true]) {
-          const as = ta ? [k, m] : [m, k];
-          const bs = tb ? [n, k] : [k, n];
-          const a = rand(m * k, seed++);
-          const b = rand(k * n, seed++);
-          const { c: ref } = refMatmul(a, as, b, bs, ta, tb);
-          const tolK = rtol * Math.sqrt(k) * 4;
-          await expectClose(B.matmul(B.tensor(a, as), B.tensor(b, bs), ta, tb), [m, n], ref, tolK, atol * Math.sqrt(k) * 4, `matmul ${m}x${k}x${n} ta=${ta} tb=${tb}`);
-        }
+    await randomMatmuls(B, tol, shapes, 10, false);
   }),
   c('matmul with a fused bias: literals, every flag, broadcast over rows, k = 0, against a float64 reference', async (B, { rtol, atol }) => {
     const A = B.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
@@ -245,20 +260,7 @@ export const conformanceCases: ConformanceCase[] = [
     await expectClose(B.matmul(B.tensor([3], [1, 1]), B.tensor([-4], [1, 1]), false, false, B.tensor([0.5], [1])), [1, 1], [-11.5], 0, 0, '1x1 + b');
     // an empty inner dimension gives the bias on every row
     await expectClose(B.matmul(B.zeros([2, 0]), B.zeros([0, 3]), false, false, B.tensor([1, 2, 3], [3])), [2, 3], [1, 2, 3, 1, 2, 3], 0, 0, 'k = 0 + b');
-    let seed = 500;
-    for (const [m, k, n] of [[1, 1, 1], [1, 784, 10], [3, 5, 2], [64, 20, 10], [33, 65, 17]] as [number, number, number][])
-      for (const ta of [false, true])
-        for (const tb of [false, true]) {
-          const as = ta ? [k, m] : [m, k];
-          const bs = tb ? [n, k] : [k, n];
-          const a = rand(m * k, seed++);
-          const b = rand(k * n, seed++);
-          const bias = rand(n, seed++).map((v) => v * 3);
-          const { c: ref } = refMatmul(a, as, b, bs, ta, tb);
-          for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) ref[i * n + j] = ref[i * n + j]! + bias[j]!;
-          const got = B.matmul(B.tensor(a, as), B.tensor(b, bs), ta, tb, B.tensor(bias, [n]));
-          await expectClose(got, [m, n], ref, rtol * Math.sqrt(k) * 4, atol * Math.sqrt(k) * 4 + atol * 3, `matmul+bias ${m}x${k}x${n} ta=${ta} tb=${tb}`);
-        }
+    await randomMatmuls(B, { rtol, atol }, [[1, 1, 1], [1, 784, 10], [3, 5, 2], [64, 20, 10], [33, 65, 17]], 500, true);
     expectThrow(() => B.matmul(A, Bm, false, false, B.tensor([1, 2, 3], [3])), ShapeError, /matmul: the bias must be 1-D with one value per output column: \[2\].*bias: \[3\]/, 'bias of the wrong length');
     expectThrow(() => B.matmul(A, Bm, false, false, B.zeros([1, 2])), ShapeError, /matmul.*bias: \[1, 2\]/, 'a 2-D bias');
   }),
