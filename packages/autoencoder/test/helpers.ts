@@ -1,22 +1,9 @@
-import { RNG } from '@neurone/core';
-import type { Backend, Tensor } from '@neurone/core';
+import { assertAllClose, randomTensor } from '@neurone/core/testing';
 
 /** A tensor of uniform values in [lo, hi), from a seeded generator. */
-export function rand(be: Backend, shape: number[], seed: number, lo = -1, hi = 1): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return be.tensor(new RNG(seed).uniformArray(n, lo, hi), shape);
-}
+export const rand = randomTensor;
 
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-12): void {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs ${expected.length}`);
-  for (let i = 0; i < actual.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
-    if (!(Math.abs(a - e) <= tol * Math.max(1, Math.abs(e)))) {
-      throw new Error(`element ${i}: got ${a}, expected ${e} (tol ${tol})`);
-    }
-  }
-}
+export const expectClose = assertAllClose;
 
 /** Row-major matrix [rows, cols] as nested arrays. */
 export function rows(v: ArrayLike<number>, r: number, c: number): number[][] {

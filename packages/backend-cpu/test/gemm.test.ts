@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { referenceMatmul } from '@neurone/core/testing';
 import { cpu } from '../src/index';
 import { gemm, gemmJs, useWasmGemm } from '../src/gemm';
 import { wasmGemmAvailable, wasmGemmMemoryBytes } from '../src/wasm-gemm';
@@ -16,17 +17,8 @@ function ints(n: number, seed: number): number[] {
   return out;
 }
 
-/** Plain triple loop in float64: op(A)[m×k]·op(B)[k×n] with A stored k×m when ta, B stored n×k when tb. */
-function ref(a: ArrayLike<number>, b: ArrayLike<number>, m: number, n: number, k: number, ta: boolean, tb: boolean): Float64Array {
-  const c = new Float64Array(m * n);
-  for (let i = 0; i < m; i++)
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) s += (ta ? a[p * m + i]! : a[i * k + p]!) * (tb ? b[j * k + p]! : b[p * n + j]!);
-      c[i * n + j] = s;
-    }
-  return c;
-}
+/** The float64 triple loop: op(A)[m×k]·op(B)[k×n], A stored k×m when ta, B stored n×k when tb. */
+const ref = referenceMatmul;
 
 function firstMismatch(got: ArrayLike<number>, want: ArrayLike<number>): string | null {
   if (got.length !== want.length) return `length ${got.length} ≠ ${want.length}`;

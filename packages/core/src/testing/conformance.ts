@@ -1,6 +1,7 @@
 import type { Backend, BinaryOp, UnaryOp } from '../backend';
 import { BackendMismatchError, DisposedError, NeuroneError, ShapeError, ValueError } from '../errors';
 import { RNG } from '../random';
+import { referenceMatmul } from './reference';
 import type { Shape } from '../shape';
 import type { Tensor } from '../tensor';
 
@@ -62,19 +63,12 @@ function expectThrow(fn: () => unknown, type: new (...a: never[]) => Error, patt
 const rand = (n: number, seed: number, lo = -1, hi = 1): Float64Array => new RNG(seed).uniformArray(n, lo, hi);
 const prod = (s: Shape): number => s.reduce((a, b) => a * b, 1);
 
-/** Reference GEMM: C = op(A)·op(B), float64, textbook triple loop. */
+/** Reference GEMM for shaped operands: C = op(A)·op(B) in float64. */
 function refMatmul(a: ArrayLike<number>, as: Shape, b: ArrayLike<number>, bs: Shape, ta: boolean, tb: boolean): { c: Float64Array; m: number; n: number; k: number } {
   const m = ta ? as[1]! : as[0]!;
   const k = ta ? as[0]! : as[1]!;
   const n = tb ? bs[0]! : bs[1]!;
-  const c = new Float64Array(m * n);
-  for (let i = 0; i < m; i++)
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) s += (ta ? a[p * m + i]! : a[i * k + p]!) * (tb ? b[j * k + p]! : b[p * n + j]!);
-      c[i * n + j] = s;
-    }
-  return { c, m, n, k };
+  return { c: referenceMatmul(a, b, m, n, k, ta, tb), m, n, k };
 }
 
 const unaryRef: Record<UnaryOp, (x: number) => number> = {
