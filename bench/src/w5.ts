@@ -1,4 +1,4 @@
-import { RNG, tidy } from '@neurone/core';
+import { RNG } from '@neurone/core';
 import { cpu } from '@neurone/backend-cpu';
 import { Linear, Sequential, TanH } from '@neurone/layers';
 import { CrossEntropyLoss } from '@neurone/losses';
@@ -13,9 +13,9 @@ export async function w5(batches = 3): Promise<void> {
   const x = B.tensor(rng.uniformArray(1024 * 784), [1024, 784]);
   const y = B.tensor(Array.from({ length: 1024 }, () => rng.int(10)), [1024]);
   const step = new Optim(net, new CrossEntropyLoss(), new SGD(net.parameters(), { lr: 0.05 }));
-  tidy(() => step.step(x, y)); // warm-up
+  step.step(x, y).dispose(); // warm-up
   const t0 = performance.now();
-  for (let i = 0; i < batches; i++) tidy(() => step.step(x, y));
+  for (let i = 0; i < batches; i++) step.step(x, y).dispose();
   const s = (performance.now() - t0) / 1000;
   const flop = batches * 1024 * 6 * (784 * 4096 + 4096 * 4096 + 4096 * 10);
   console.log(`\nW5 — MLP 784→4096→4096→10, batch 1024, ${batches} batches after warm-up\n${table([

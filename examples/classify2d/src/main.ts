@@ -53,7 +53,7 @@ for (const [kind, hidden, iters] of [['gaussians', 4, 600], ['xor', 8, 1500], ['
   for (let it = 0; it < iters; it++) {
     // mini-batches of 100, cycling through the shuffled training set
     const s = (it * 100) % train.n;
-    last = tidy(() => optim.step(backend.tensor(train.x.subarray(2 * s, 2 * s + 200), [100, 2]), backend.tensor(train.y.subarray(s, s + 100), [100, 1])));
+    last = tidy(() => optim.step(backend.tensor(train.x.subarray(2 * s, 2 * s + 200), [100, 2]), backend.tensor(train.y.subarray(s, s + 100), [100, 1])).item());
   }
   const accuracy = (d: Data) =>
     tidy(() => {

@@ -158,7 +158,7 @@ describe('backward', () => {
     const dxB = b.backwardDelta(x2, delta);
     expectClose(dxA.dataSync(), dxB.dataSync(), 1e-13);
     const gb = new Map(b.namedParameters());
-    for (const [k, p] of a.namedParameters()) expectClose(p.grad.dataSync(), gb.get(k)!.grad.dataSync(), 1e-13);
+    for (const [k, p] of a.namedParameters()) expectClose(p.grad!.dataSync(), gb.get(k)!.grad!.dataSync(), 1e-13);
     expect(a.backward(delta, { inputGrad: false })).toBeNull();
   });
 
@@ -175,7 +175,7 @@ describe('backward', () => {
     ae.backwardUpdateGradient(x, delta);
     ref.backwardUpdateGradient(be64.tensor(x.dataSync(), x.shape), delta);
     const r = new Map(ref.namedParameters());
-    for (const [k, p] of ae.namedParameters()) expectClose(p.grad.dataSync(), r.get(k)!.grad.dataSync(), 1e-13);
+    for (const [k, p] of ae.namedParameters()) expectClose(p.grad!.dataSync(), r.get(k)!.grad!.dataSync(), 1e-13);
   });
 
   it('backward without a forward, or after the input was disposed, is a ValueError', () => {
@@ -255,10 +255,10 @@ describe('training', () => {
     const ae = Autoencoder.dense([16, 8, 2], { backend: be, rng: new RNG(31) });
     const opt = new Optim(ae, new BCELoss(), new Adam(ae.parameters(), { lr: 1e-2 }));
     const x = be.tensor(data, [64, 16]);
-    const first = opt.step(x, x);
+    const first = tidy(() => opt.step(x, x).item());
     const mem = be.memory().tensors;
     let last = first;
-    for (let i = 0; i < 150; i++) last = opt.step(x, x);
+    for (let i = 0; i < 150; i++) last = tidy(() => opt.step(x, x).item());
     expect(be.memory().tensors).toBe(mem);
     expect(last).toBeLessThan(0.8 * first);
     x.dispose();

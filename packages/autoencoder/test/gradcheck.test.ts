@@ -95,7 +95,7 @@ describe('tied weights: the shared gradient is the sum of both uses', () => {
     tied.backward(delta, { inputGrad: false });
     twin.backward(delta, { inputGrad: false });
 
-    const g = (m: Autoencoder, k: string): Float64Array => m.namedParameters().find(([n]) => n === k)![1].grad.dataSync() as Float64Array;
+    const g = (m: Autoencoder, k: string): Float64Array => m.namedParameters().find(([n]) => n === k)![1].grad!.dataSync() as Float64Array;
     const enc0Use = g(twin, 'encoder.0.weight'); // [3, 5]
     const dec2Use = g(twin, 'decoder.2.weight'); // [5, 3]
     const enc2Use = g(twin, 'encoder.2.weight'); // [2, 3]

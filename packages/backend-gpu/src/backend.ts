@@ -1,22 +1,6 @@
 import * as gpujs from 'gpu.js';
-import {
-  BackendError,
-  NeuroneError,
-  ShapeError,
-  Tensor,
-  ValueError,
-  broadcastShapes,
-  checkInputs,
-  checkShape,
-  matmulShape,
-  normAxes,
-  splitAxis,
-  reducedShape,
-  shapesEqual,
-  sizeOf,
-  stridesOf,
-} from '@neurone/core';
-import type { ActivationGrad, Backend, BinaryOp, MemoryInfo, Shape, TypedArray, UnaryOp } from '@neurone/core';
+import { Backend, BackendError, NeuroneError, ValueError, broadcastStrides, sizeOf } from '@neurone/core';
+import type { ActivationGrad, AxisSplit, BinaryOp, KernelTensor, Kernels, MatmulDims, Shape, TypedArray, UnaryOp } from '@neurone/core';
 import { MAX_ELEMENTS, src } from './kernels';
 import { installNodeWebGPU } from './node-webgpu';
 import type { DawnOptions } from './node-webgpu';
@@ -66,19 +50,13 @@ const GPU = lib.GPU ?? (gpujs as unknown as { default: { GPU: GpuStatics } }).de
 const WebGPUContext =
   lib.WebGPUContext ?? (gpujs as unknown as { default: { WebGPUContext: typeof lib.WebGPUContext } }).default.WebGPUContext;
 
-/** Storage shared by a tensor and its reshaped views. */
+/** One tensor storage on the device. */
 interface Store {
   /** gpu.js Texture (GL), WebGPUBufferResult (webgpu) or Float32Array (webasm); null while pending or when empty. */
   handle: unknown;
   n: number;
-  refs: number;
   /** The op that produced it (named in errors). */
   op: string;
-  /**
-   * A host copy of 1-D tensors made from host values (labels, biases): oneHot validates from it
-   * and reads return it without a device round trip.
-   */
-  host?: Float32Array;
   /** webgpu: failure of the producing op, or of one of its inputs. */
   error?: Error;
   /** webgpu: device errors (validation, out of memory) reported for this op or any input. */
@@ -191,18 +169,22 @@ function flatten(v: unknown, n: number): Float32Array {
   return out;
 }
 
-/** The GPU backend: every primitive as a gpu.js kernel; tensors stay on the device until read. */
-export class GpuBackend implements Backend {
+/** The most compiled kernels kept per mode; the least recently used one is destroyed past it. */
+export const KERNEL_CACHE_SIZE = 256;
+
+/**
+ * The GPU kernels: every primitive as a gpu.js kernel; storages stay on the device until read.
+ * Inputs arrive checked by the op layer in @neurone/core.
+ */
+export class GpuKernels implements Kernels<Store> {
   readonly name: string;
   readonly dtype = 'float32' as const;
   readonly canReadSync: boolean;
+  readonly maxElements = MAX_ELEMENTS;
   readonly mode: GpuMode;
   readonly #s: Shared;
   readonly #async: boolean;
-  #tensors = 0;
-  #buffers = 0;
   #dispatches = 0;
-  #bytes = 0;
   readonly #live = new Set<Store>();
 
   constructor(mode: GpuMode) {
@@ -232,67 +214,66 @@ export class GpuBackend implements Backend {
     }
   }
 
-  /**
-   * The WebGL context the GL modes ('webgl2', 'headlessgl') run on, for interop and diagnostics
-   * (as TF.js exposes `backend.gpgpu.gl`); null on 'webgpu' and 'webasm'. Calls that leave an
-   * error flag set make this backend's next read throw.
-   */
+  /** See GpuBackend.glContext. */
   get glContext(): unknown {
     return this.mode === 'webgpu' || this.mode === 'webasm' ? null : (this.#s.gpu.context ?? null);
   }
 
-  /** Resolves when the device answers (webgpu: adapter and device acquired); rejects with a BackendError otherwise. */
-  async ready(): Promise<this> {
-    if (this.#async) {
-      try {
-        await this.#s.ready;
-      } catch (e) {
-        const av = await availableModes();
-        throw new BackendError(`${message(e)}; available modes here: ${av.join(', ') || 'none'}`);
-      }
-    }
-    return this;
-  }
-
-  // ---- storage ----------------------------------------------------------------------------
-
-  #wrap(s: Store, shape: Shape): Tensor {
-    this.#buffers++;
-    this.#bytes += s.n * 4;
-    this.#tensors++;
-    this.#live.add(s);
-    return new Tensor(this, s, shape, this.dtype);
-  }
-
-  #store(x: Tensor): Store {
-    return x.dataId as Store;
-  }
-
-  /**
-   * Kernels launched by this backend so far, uploads included (each op is one or two). A
-   * diagnostic for launch-bound work such as small-batch training: count one step's worth.
-   */
+  /** Kernels launched so far, uploads included. */
   get dispatches(): number {
     return this.#dispatches;
   }
 
-  /** The compiled kernel for `source` and `output` (cached per mode), for one launch. */
+  /** Compiled kernels cached for this mode (bounded by KERNEL_CACHE_SIZE). */
+  get cachedKernels(): number {
+    return this.#s.kernels.size;
+  }
+
+  async ready(): Promise<void> {
+    if (!this.#async) return;
+    try {
+      await this.#s.ready;
+    } catch (e) {
+      const av = await availableModes();
+      throw new BackendError(`${message(e)}; available modes here: ${av.join(', ') || 'none'}`);
+    }
+  }
+
+  /** Waits until every op issued so far has run (webgpu); immediate elsewhere. */
+  async flush(): Promise<void> {
+    await this.#s.tail;
+  }
+
+  // ---- kernels and launches ---------------------------------------------------------------
+
+  /** The compiled kernel for `source` and `output`, from the mode's LRU cache, for one launch. */
   #kernel(source: string, output: number[], loops = 0): GpuKernel {
     this.#dispatches++;
+    const cache = this.#s.kernels;
     const key = `${output.join('x')}|${source}`;
-    let k = this.#s.kernels.get(key);
-    if (!k) {
-      k = this.#s.gpu.createKernel(source, {
-        output,
-        pipeline: true,
-        immutable: true,
-        precision: 'single',
-        tactic: 'precision',
-        optimizeFloatMemory: false,
-        dynamicArguments: true,
-        loopMaxIterations: Math.max(1000, loops + 1),
-      });
-      this.#s.kernels.set(key, k);
+    let k = cache.get(key);
+    if (k) {
+      cache.delete(key); // most recently used goes last
+      cache.set(key, k);
+      return k;
+    }
+    k = this.#s.gpu.createKernel(source, {
+      output,
+      pipeline: true,
+      immutable: true,
+      precision: 'single',
+      tactic: 'precision',
+      optimizeFloatMemory: false,
+      dynamicArguments: true,
+      loopMaxIterations: Math.max(1000, loops + 1),
+    });
+    cache.set(key, k);
+    if (cache.size > KERNEL_CACHE_SIZE) {
+      const [oldKey, old] = cache.entries().next().value as [string, GpuKernel];
+      cache.delete(oldKey);
+      // webgpu: launches already queued may still use it
+      if (this.#async) this.#s.tail = this.#s.tail.then(() => old.destroy());
+      else old.destroy();
     }
     return k;
   }
@@ -340,12 +321,16 @@ export class GpuBackend implements Backend {
     throw new BackendError(`${op}: ${this.name} reported ${what} at or before this op; its results cannot be trusted: create a new backend`);
   }
 
-  /** Runs kernel `source` over `args` (stores or scalars) into a new tensor of `shape`. */
-  #launch(op: string, source: string, output: number[], args: (Store | number)[], shape: Shape, loops = 0): Tensor {
-    const n = sizeOf(shape);
-    if (n > MAX_ELEMENTS) throw new ShapeError(op, `${this.name} holds at most 2^24 elements per tensor`, { out: shape });
-    const out: Store = { handle: null, n, refs: 1, op };
-    if (n === 0) return this.#wrap(out, shape);
+  #store(n: number, op: string): Store {
+    const s: Store = { handle: null, n, op };
+    this.#live.add(s);
+    return s;
+  }
+
+  /** Runs kernel `source` over `args` (stores or scalars) into a new storage of n elements. */
+  #launch(op: string, source: string, output: number[], args: (Store | number)[], n: number, loops = 0): Store {
+    const out = this.#store(n, op);
+    if (n === 0) return out;
     const k = this.#kernel(source, output, loops);
     const inputs = args.filter((a): a is Store => typeof a !== 'number');
     if (!this.#async) {
@@ -355,9 +340,10 @@ export class GpuBackend implements Backend {
         out.handle = this.mode === 'webasm' ? flatten(h, n) : h;
         this.#checkKernel(op, k);
       } catch (e) {
+        this.#live.delete(out);
         throw this.#err(op, e);
       }
-      return this.#wrap(out, shape);
+      return out;
     }
     const s = this.#s;
     const checks = inputs.flatMap((i) => (i.check ? [i.check] : []));
@@ -390,61 +376,55 @@ export class GpuBackend implements Backend {
         (e: unknown) => new BackendError(`${op}: ${this.name} device error: ${message(e)}`),
       );
     });
-    return this.#wrap(out, shape);
+    return out;
   }
 
-  tensor(values: ArrayLike<number>, shape: Shape): Tensor {
-    checkShape('tensor', shape);
-    const n = sizeOf(shape);
-    if (values == null || typeof values.length !== 'number') throw new ValueError(`tensor: values must be array-like, got ${String(values)}`);
-    if (values.length !== n) throw new ShapeError('tensor', `${values.length} values do not fill the shape (${n} needed)`, { shape });
-    if (n > MAX_ELEMENTS) throw new ShapeError('tensor', `${this.name} holds at most 2^24 elements per tensor`, { shape });
+  // ---- storage ----------------------------------------------------------------------------
+
+  upload(values: ArrayLike<number>, n: number): Store {
     const v = new Float32Array(n);
     v.set(values);
-    const out: Store = { handle: null, n, refs: 1, op: 'tensor' };
-    if (shape.length === 1) out.host = v;
-    if (n === 0) return this.#wrap(out, shape);
+    if (n === 0) return this.#store(0, 'tensor');
     if (this.mode === 'webasm') {
+      const out = this.#store(n, 'tensor');
       out.handle = v;
-      return this.#wrap(out, shape);
+      return out;
     }
-    const k = this.#kernel(src.upload(), [n]);
+    return this.#run1('tensor', src.upload(), [n], v, n);
+  }
+
+  /** A launch whose one argument is a host array (uploads). */
+  #run1(op: string, source: string, output: number[], host: Float32Array, n: number): Store {
+    const out = this.#store(n, op);
+    const k = this.#kernel(source, output);
     if (!this.#async) {
-      this.#checkLost('tensor');
+      this.#checkLost(op);
       try {
-        out.handle = k(v);
+        out.handle = k(host);
       } catch (e) {
-        throw this.#err('tensor', e);
+        this.#live.delete(out);
+        throw this.#err(op, e);
       }
-      return this.#wrap(out, shape);
+      return out;
     }
     const s = this.#s;
     s.tail = s.tail.then(async () => {
       try {
-        out.handle = await k(v);
+        out.handle = await k(host);
       } catch (e) {
-        out.error = this.#err('tensor', e);
+        out.error = this.#err(op, e);
       }
     });
-    return this.#wrap(out, shape);
+    return out;
   }
 
-  zeros(shape: Shape): Tensor {
-    checkShape('zeros', shape);
-    return this.#launch('zeros', src.fill(), [Math.max(sizeOf(shape), 1)], [0], shape);
+  fill(n: number, value: number): Store {
+    return this.#launch(value === 0 ? 'zeros' : 'full', src.fill(), [Math.max(n, 1)], [value], n);
   }
 
-  full(shape: Shape, value: number): Tensor {
-    checkShape('full', shape);
-    return this.#launch('full', src.fill(), [Math.max(sizeOf(shape), 1)], [value], shape);
-  }
-
-  readSync(t: Tensor): TypedArray {
-    checkInputs('dataSync', this, t);
-    if (this.#async) throw new BackendError(`dataSync: ${this.name} reads only asynchronously; use await t.data()`);
-    const s = this.#store(t);
+  readSync(x: KernelTensor<Store>): TypedArray {
+    const s = x.data;
     if (s.n === 0) return new Float32Array(0);
-    if (s.host) return s.host.slice(); // made from host values (immutable): no device round trip
     this.#checkLost('dataSync');
     if (this.mode === 'webasm') return (s.handle as Float32Array).slice();
     let v: TypedArray;
@@ -458,28 +438,22 @@ export class GpuBackend implements Backend {
     return v;
   }
 
-  read(t: Tensor): Promise<TypedArray> {
-    try {
-      checkInputs('data', this, t);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  read(x: KernelTensor<Store>): Promise<TypedArray> {
     if (!this.#async) {
       try {
-        return Promise.resolve(this.readSync(t));
+        return Promise.resolve(this.readSync(x));
       } catch (e) {
         return Promise.reject(e);
       }
     }
-    const s = this.#store(t);
+    const s = x.data;
     if (s.n === 0) return Promise.resolve(new Float32Array(0));
-    if (s.host) return Promise.resolve(s.host.slice());
     let pending: Promise<unknown> | undefined;
     const sh = this.#s;
     const queued = (sh.tail = sh.tail.then(() => {
       if (s.error) return;
       try {
-        // submits the copy now, so a later dispose on the queue cannot free the buffer first
+        // submits the copy now, so a later free on the queue cannot release the buffer first
         pending = Promise.resolve((s.handle as Readable).toArray());
       } catch (e) {
         pending = Promise.reject(e);
@@ -500,17 +474,8 @@ export class GpuBackend implements Backend {
     });
   }
 
-  disposeData(t: Tensor): void {
-    const s = this.#store(t);
-    this.#tensors--;
-    if (--s.refs > 0) return;
-    this.#buffers--;
-    this.#bytes -= s.n * 4;
+  free(s: Store): void {
     this.#live.delete(s);
-    this.#free(s);
-  }
-
-  #free(s: Store): void {
     if (this.mode === 'webasm') {
       s.handle = null;
       return;
@@ -527,222 +492,130 @@ export class GpuBackend implements Backend {
     });
   }
 
-  memory(): MemoryInfo {
-    return { tensors: this.#tensors, buffers: this.#buffers, bytes: this.#bytes };
-  }
-
-  /** Waits until every op issued so far has run (webgpu); immediate elsewhere. */
-  async flush(): Promise<void> {
-    await this.#s.tail;
-  }
-
   destroy(): void {
-    for (const s of this.#live) this.#free(s);
-    this.#live.clear();
-  }
-
-  // ---- layout -----------------------------------------------------------------------------
-
-  reshape(x: Tensor, shape: Shape): Tensor {
-    checkInputs('reshape', this, x);
-    checkShape('reshape', shape);
-    if (sizeOf(shape) !== x.size) throw new ShapeError('reshape', `cannot reshape ${x.size} elements`, { x: x.shape, shape });
-    const s = this.#store(x);
-    s.refs++;
-    this.#tensors++;
-    return new Tensor(this, s, shape, this.dtype);
-  }
-
-  transpose(x: Tensor): Tensor {
-    checkInputs('transpose', this, x);
-    if (x.rank !== 2) throw new ShapeError('transpose', 'expects a 2-D tensor', { x: x.shape });
-    const [r, c] = x.shape as [number, number];
-    return this.#launch('transpose', src.transpose(r, c), [Math.max(r * c, 1)], [this.#store(x)], [c, r]);
+    for (const s of [...this.#live]) this.free(s);
   }
 
   // ---- arithmetic -------------------------------------------------------------------------
 
-  matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = false, bias?: Tensor): Tensor {
-    if (bias) checkInputs('matmul', this, a, b, bias);
-    else checkInputs('matmul', this, a, b);
-    const [m, k, n] = matmulShape(a.shape, b.shape, transposeA, transposeB, bias?.shape);
-    const args = [this.#store(a), this.#store(b), ...(bias ? [this.#store(bias)] : [])];
-    if (k === 0) {
-      if (!bias) return this.zeros([m, n]);
-      const z = this.zeros([m, n]);
-      const out = this.binary('add', z, bias);
-      z.dispose();
-      return out;
-    }
-    return this.#launch('matmul', src.matmul(m, k, n, transposeA, transposeB, !!bias), [n, m], args, [m, n], k);
+  matmul(a: KernelTensor<Store>, b: KernelTensor<Store>, { m, k, n, transposeA, transposeB }: MatmulDims, bias?: KernelTensor<Store>): Store {
+    const args = [a.data, b.data, ...(bias ? [bias.data] : [])];
+    return this.#launch('matmul', src.matmul(m, k, n, transposeA, transposeB, !!bias), [n, m], args, m * n, k);
   }
 
-  unary(op: UnaryOp, x: Tensor): Tensor {
-    checkInputs(op, this, x);
-    if (!UNARY_OPS.has(op)) throw new ValueError(`unary: unknown op '${String(op)}'`);
-    return this.#launch(op, src.unary(op), [Math.max(x.size, 1)], [this.#store(x)], x.shape);
+  unary(op: UnaryOp, x: KernelTensor<Store>): Store {
+    return this.#launch(op, src.unary(op), [Math.max(x.size, 1)], [x.data], x.size);
   }
 
-  binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
-    checkInputs(op, this, a, b);
-    if (!BINARY_OPS.has(op)) throw new ValueError(`binary: unknown op '${String(op)}'`);
-    const shape = broadcastShapes(op, a.shape, b.shape);
+  binary(op: BinaryOp, a: KernelTensor<Store>, b: KernelTensor<Store>, shape: Shape): Store {
     const n = sizeOf(shape);
-    const source = src.binary(op, shape, bstrides(a.shape, shape), bstrides(b.shape, shape), a.size, b.size, n);
-    return this.#launch(op, source, [Math.max(n, 1)], [this.#store(a), this.#store(b)], shape);
+    const source = src.binary(op, shape, broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape), a.size, b.size, n);
+    return this.#launch(op, source, [Math.max(n, 1)], [a.data, b.data], n);
   }
 
-  affine(x: Tensor, scale: number, shift: number): Tensor {
-    checkInputs('affine', this, x);
-    return this.#launch('affine', src.affine(), [Math.max(x.size, 1)], [this.#store(x), scale, shift], x.shape);
+  affine(x: KernelTensor<Store>, scale: number, shift: number): Store {
+    return this.#launch('affine', src.affine(), [Math.max(x.size, 1)], [x.data, scale, shift], x.size);
   }
 
-  axpby(alpha: number, x: Tensor, beta: number, y: Tensor): Tensor {
-    checkInputs('axpby', this, x, y);
-    if (!shapesEqual(x.shape, y.shape)) throw new ShapeError('axpby', 'x and y must have the same shape', { x: x.shape, y: y.shape });
-    return this.#launch('axpby', src.axpby(), [Math.max(x.size, 1)], [this.#store(x), alpha, this.#store(y), beta], x.shape);
+  axpby(alpha: number, x: KernelTensor<Store>, beta: number, y: KernelTensor<Store>): Store {
+    return this.#launch('axpby', src.axpby(), [Math.max(x.size, 1)], [x.data, alpha, y.data, beta], x.size);
   }
 
-  clamp(x: Tensor, lo: number, hi: number): Tensor {
-    checkInputs('clamp', this, x);
-    if (!(lo <= hi)) throw new ValueError(`clamp: lo (${lo}) must be ≤ hi (${hi})`);
+  clamp(x: KernelTensor<Store>, lo: number, hi: number): Store {
     const hasLo = lo !== -Infinity;
     const hasHi = hi !== Infinity;
-    return this.#launch('clamp', src.clamp(hasLo, hasHi), [Math.max(x.size, 1)], [this.#store(x), hasLo ? lo : 0, hasHi ? hi : 0], x.shape);
+    return this.#launch('clamp', src.clamp(hasLo, hasHi), [Math.max(x.size, 1)], [x.data, hasLo ? lo : 0, hasHi ? hi : 0], x.size);
   }
 
-  activationGrad(op: ActivationGrad, saved: Tensor, delta: Tensor): Tensor {
-    checkInputs('activationGrad', this, saved, delta);
-    if (!shapesEqual(saved.shape, delta.shape)) {
-      throw new ShapeError('activationGrad', `${op}: saved tensor and delta must have the same shape`, { saved: saved.shape, delta: delta.shape });
-    }
-    if (op !== 'tanh' && op !== 'sigmoid' && op !== 'relu') throw new ValueError(`activationGrad: unknown activation '${String(op)}'`);
-    return this.#launch('activationGrad', src.activationGrad(op), [Math.max(saved.size, 1)], [this.#store(saved), this.#store(delta)], saved.shape);
+  activationGrad(op: ActivationGrad, saved: KernelTensor<Store>, delta: KernelTensor<Store>): Store {
+    return this.#launch('activationGrad', src.activationGrad(op), [Math.max(saved.size, 1)], [saved.data, delta.data], saved.size);
   }
 
   // ---- reductions -------------------------------------------------------------------------
 
-  sum(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
-    checkInputs('sum', this, x);
-    const ax = normAxes('sum', axes, x.shape);
-    const shape = reducedShape(x.shape, ax, keepDims);
-    if (ax.length === 0) return this.affine(x, 1, 0);
+  sum(x: KernelTensor<Store>, ax: readonly number[], out: Shape): Store {
     // reduce runs of contiguous axes, last run first, each as (outer, red, inner)
-    let cur = x;
-    let curShape = [...x.shape];
-    const temps: Tensor[] = [];
     const runs: number[][] = [];
     for (const a of ax) {
       const last = runs[runs.length - 1];
       if (last && last[last.length - 1] === a - 1) last.push(a);
       else runs.push([a]);
     }
+    let cur = x.data;
+    let curShape = [...x.shape];
     for (const run of runs.reverse()) {
       const outer = sizeOf(curShape.slice(0, run[0]));
       const red = sizeOf(run.map((i) => curShape[i]!));
       const inner = sizeOf(curShape.slice(run[run.length - 1]! + 1));
       curShape = curShape.map((d, i) => (run.includes(i) ? 1 : d));
-      const next = this.#sumAxis(cur, outer, red, inner, curShape);
-      if (cur !== x) temps.push(cur);
+      const next = this.#sumAxis(cur, outer, red, inner);
+      if (cur !== x.data) this.free(cur);
       cur = next;
     }
-    const out = this.reshape(cur, shape);
-    if (cur !== x) temps.push(cur);
-    for (const t of temps) t.dispose();
-    return out;
+    void out;
+    return cur;
   }
 
   /** Σ over the middle axis of (outer, red, inner), as a tree of passes of at most ~1024 terms. */
-  #sumAxis(x: Tensor, outer: number, red: number, inner: number, shape: Shape): Tensor {
-    if (red <= 1024) return this.#launch('sum', src.sumChunks(red, inner, 1, red), [Math.max(outer * inner, 1)], [this.#store(x)], shape, red);
+  #sumAxis(x: Store, outer: number, red: number, inner: number): Store {
+    if (red <= 1024) return this.#launch('sum', src.sumChunks(red, inner, 1, red), [Math.max(outer * inner, 1)], [x], outer * inner, red);
     const ch = Math.ceil(Math.sqrt(red));
     const chunks = Math.ceil(red / ch);
-    const partial = this.#launch('sum', src.sumChunks(red, inner, chunks, ch), [outer * chunks * inner], [this.#store(x)], [outer, chunks, inner], ch);
-    const out = this.#sumAxis(partial, outer, chunks, inner, shape);
-    partial.dispose();
+    const partial = this.#launch('sum', src.sumChunks(red, inner, chunks, ch), [outer * chunks * inner], [x], outer * chunks * inner, ch);
+    const out = this.#sumAxis(partial, outer, chunks, inner);
+    this.free(partial);
     return out;
   }
 
-  max(x: Tensor, axis: number, keepDims = false): Tensor {
-    return this.#reduceAlong('max', x, axis, keepDims, false);
-  }
-
-  argmax(x: Tensor, axis: number): Tensor {
-    return this.#reduceAlong('argmax', x, axis, false, true);
-  }
-
-  #reduceAlong(op: string, x: Tensor, axis: number, keepDims: boolean, arg: boolean): Tensor {
-    checkInputs(op, this, x);
-    const { axis: ax, outer, len, inner } = splitAxis(op, x.shape, axis);
-    return this.#launch(op, src.maxAlong(len, inner, arg), [Math.max(outer * inner, 1)], [this.#store(x)], reducedShape(x.shape, [ax], keepDims), len);
+  argmax(x: KernelTensor<Store>, { outer, len, inner }: AxisSplit): Store {
+    return this.#launch('argmax', src.maxAlong(len, inner, true), [Math.max(outer * inner, 1)], [x.data], outer * inner, len);
   }
 
   // ---- rows -------------------------------------------------------------------------------
 
-  softmax(x: Tensor): Tensor {
-    return this.#rowwise('softmax', x, false);
-  }
-
-  logSoftmax(x: Tensor): Tensor {
-    return this.#rowwise('logSoftmax', x, true);
-  }
-
-  #rowwise(op: string, x: Tensor, log: boolean): Tensor {
-    checkInputs(op, this, x);
-    if (x.rank < 1) throw new ShapeError(op, 'needs at least one axis (it works over the last)', { x: x.shape });
-    const k = x.shape[x.rank - 1]!;
-    const rows = x.size / Math.max(k, 1);
-    if (x.size === 0) return this.zeros(x.shape);
-    const stats = this.#launch(op, src.rowStats(rows, k), [2 * rows], [this.#store(x)], [2 * rows], k);
-    const out = this.#launch(op, src.rowApply(rows, k, log), [x.size], [this.#store(x), this.#store(stats)], x.shape);
-    stats.dispose();
+  rowwise(op: 'softmax' | 'logSoftmax', x: KernelTensor<Store>, rows: number, k: number): Store {
+    const stats = this.#launch(op, src.rowStats(rows, k), [2 * rows], [x.data], 2 * rows, k);
+    const out = this.#launch(op, src.rowApply(rows, k, op === 'logSoftmax'), [x.size], [x.data, stats], x.size);
+    this.free(stats);
     return out;
   }
 
-  oneHot(indices: Tensor, depth: number): Tensor {
-    checkInputs('oneHot', this, indices);
-    if (indices.rank !== 1) throw new ShapeError('oneHot', 'indices must be 1-D', { indices: indices.shape });
-    if (!Number.isInteger(depth) || depth < 1) throw new ValueError(`oneHot: depth must be a positive integer, got ${depth}`);
-    const s = this.#store(indices);
-    // validate on the host: from the host copy, or (sync modes) a read-back
-    const host = s.host ?? (this.#async ? undefined : this.readSync(indices));
-    if (host) {
-      for (let i = 0; i < host.length; i++) {
-        const c = host[i]!;
-        if (!Number.isInteger(c) || c < 0 || c >= depth) throw new ValueError(`oneHot: index ${c} at position ${i} is not a class in [0, ${depth})`);
-      }
-    }
+  oneHot(indices: KernelTensor<Store>, depth: number): Store {
     const n = indices.size;
-    const out = this.#launch('oneHot', src.oneHot(depth), [Math.max(n * depth, 1)], [s], [n, depth]);
-    if (!host && n > 0) {
-      // webgpu, indices computed on the device: validated when the result is read
-      const o = this.#store(out);
-      const check = this.read(indices).then((v) => {
-        for (let i = 0; i < v.length; i++) {
-          const c = v[i]!;
-          if (!Number.isInteger(c) || c < 0 || c >= depth) return new ValueError(`oneHot: index ${c} at position ${i} is not a class in [0, ${depth})`);
-        }
-        return undefined;
-      });
-      const prev = o.check;
-      const sh = this.#s;
-      sh.tail = sh.tail.then(() => {
-        const own = o.check ?? prev;
-        o.check = Promise.all([own, check]).then(([a, b]) => a ?? b);
-      });
-    }
-    return out;
+    return this.#launch('oneHot', src.oneHot(depth), [Math.max(n * depth, 1)], [indices.data], n * depth);
   }
 }
 
-const UNARY_OPS = new Set<string>(['neg', 'abs', 'exp', 'log', 'sqrt', 'square', 'reciprocal', 'tanh', 'sigmoid', 'relu', 'softplus', 'sign']);
-const BINARY_OPS = new Set<string>(['add', 'sub', 'mul', 'div', 'maximum', 'minimum']);
+/**
+ * The GPU backend: core's op layer over the gpu.js kernels, plus the device's extras (mode,
+ * launch counter, GL context, flush).
+ */
+export class GpuBackend extends Backend<GpuKernels> {
+  get mode(): GpuMode {
+    return this.kernels.mode;
+  }
 
-/** Strides of `shape` read as broadcast to `out` (0 along broadcast axes). */
-function bstrides(shape: Shape, out: Shape): number[] {
-  const pad = out.length - shape.length;
-  const own = stridesOf(shape);
-  return out.map((_, i) => (i < pad || shape[i - pad] === 1 ? 0 : own[i - pad]!));
+  /**
+   * Kernels launched by this backend so far, uploads included (each op is one or two). A
+   * diagnostic for launch-bound work such as small-batch training: count one step's worth.
+   */
+  get dispatches(): number {
+    return this.kernels.dispatches;
+  }
+
+  /**
+   * The WebGL context the GL modes ('webgl2', 'headlessgl') run on, for interop and diagnostics
+   * (as TF.js exposes `backend.gpgpu.gl`); null on 'webgpu' and 'webasm'. Calls that leave an
+   * error flag set make this backend's next read throw.
+   */
+  get glContext(): unknown {
+    return this.kernels.glContext;
+  }
+
+  /** Waits until every op issued so far has run (webgpu); immediate elsewhere. */
+  flush(): Promise<void> {
+    return this.kernels.flush();
+  }
 }
 
 /**
@@ -757,11 +630,11 @@ export function gpu(options: GpuOptions = {}): GpuBackend {
   if (mode === 'auto') {
     const first = available[0];
     if (!first) throw new BackendError(`gpu: no gpu.js mode is available here (${GPU_MODES.map((m) => `${m}: ${String(av[m])}`).join('; ')})`);
-    return new GpuBackend(first);
+    return new GpuBackend(new GpuKernels(first));
   }
   if (!GPU_MODES.includes(mode)) throw new ValueError(`gpu: unknown mode '${String(mode)}' (one of ${GPU_MODES.join(', ')}, auto)`);
   if (av[mode] !== true) {
     throw new BackendError(`gpu: mode '${mode}' is not available here (${String(av[mode])}); available modes: ${available.join(', ') || 'none'}`);
   }
-  return new GpuBackend(mode);
+  return new GpuBackend(new GpuKernels(mode));
 }

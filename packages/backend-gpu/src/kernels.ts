@@ -51,13 +51,10 @@ export const src = {
 
   unary(op: UnaryOp): string {
     const body: Record<UnaryOp, string> = {
-      neg: `return -x;`,
       abs: `return Math.abs(x);`,
-      exp: `return Math.exp(x);`,
       log: `return Math.log(x);`,
       sqrt: `return Math.sqrt(x);`,
       square: `return x * x;`,
-      reciprocal: `return 1.0 / x;`,
       // tanh(±15) is ±1 in float32; clamping keeps every driver's tanh away from exp overflow
       tanh: `return Math.tanh(Math.min(Math.max(x, -15.0), 15.0));`,
       // σ(x) with e^(−|x|) only: never overflows
@@ -65,7 +62,6 @@ export const src = {
       relu: `if (x > 0.0) { return x; }\nreturn 0.0;`,
       // log(1 + eˣ) = max(x, 0) + log(1 + e^−|x|)
       softplus: `return Math.max(x, 0.0) + Math.log(1.0 + Math.exp(-Math.abs(x)));`,
-      sign: `if (x > 0.0) { return 1.0; }\nif (x < 0.0) { return -1.0; }\nreturn 0.0;`,
     };
     return `function (a) {\nconst x = a[this.thread.x];\n${body[op]}\n}`;
   },
@@ -81,8 +77,6 @@ export const src = {
       sub: 'x - y',
       mul: 'x * y',
       div: 'x / y',
-      maximum: 'Math.max(x, y)',
-      minimum: 'Math.min(x, y)',
     };
     const idx = (len: number, strides: readonly number[]): string => {
       if (len === n) return 't';
@@ -120,16 +114,6 @@ return x;
       relu: 'if (s > 0.0) { return d; }\nreturn 0.0;', // δ ⊙ [a > 0]
     };
     return `function (sv, dv) {\nconst s = sv[this.thread.x];\nconst d = dv[this.thread.x];\n${f[op]}\n}`;
-  },
-
-  transpose(r: number, c: number): string {
-    // out[j, i] = x[i, j]; out is [c, r]
-    return `function (a) {
-const t = this.thread.x;
-const j = Math.floor((t + 0.5) / ${lit(r)});
-const i = t - j * ${lit(r)};
-return a[i * ${lit(c)} + j];
-}`;
   },
 
   /**

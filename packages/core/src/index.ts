@@ -1,6 +1,10 @@
-export type { Backend, UnaryOp, BinaryOp, ActivationGrad, MemoryInfo } from './backend';
-export { Tensor, checkInputs } from './tensor';
+export { Backend } from './backend';
+export type { MemoryInfo } from './backend';
+export { UNARY_OPS, BINARY_OPS, ACTIVATION_GRADS } from './kernels';
+export type { Kernels, KernelTensor, MatmulDims, AxisSplit, UnaryOp, BinaryOp, ActivationGrad } from './kernels';
+export { Tensor } from './tensor';
 export type { DType, TypedArray } from './tensor';
+export { checkClassIndices } from './labels';
 export { Module, Parameter } from './module';
 export type { Loss, Optimizer, LoadStateDictResult, StateValue } from './module';
 export {
@@ -19,6 +23,7 @@ export {
   shapesEqual,
   broadcastShapes,
   stridesOf,
+  broadcastStrides,
   normAxis,
   normAxes,
   splitAxis,

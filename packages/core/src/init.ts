@@ -68,12 +68,19 @@ export const init = {
     return (shape, { fanIn }, rng = defaultRng()) =>
       rng.normalArray(sizeOf(shape), 0, gains[nonlinearity] / Math.sqrt(fanIn));
   },
-  /** PyTorch's default for Linear and Conv weights and biases: U(±1/√fanIn). */
-  lecunUniform(): Initializer {
+  /**
+   * U(±1/√fanIn): PyTorch's default for Linear and Conv weights and biases (its
+   * kaiming_uniform with a = √5). Not LeCun uniform, which is U(±√(3/fanIn)).
+   */
+  fanInUniform(): Initializer {
     return (shape, { fanIn }, rng = defaultRng()) => {
       const a = 1 / Math.sqrt(fanIn);
       return rng.uniformArray(sizeOf(shape), -a, a);
     };
+  },
+  /** @deprecated the old, misleading name of `fanInUniform()` (U(±1/√fanIn), not LeCun's U(±√(3/fanIn))). */
+  lecunUniform(): Initializer {
+    return init.fanInUniform();
   },
 };
 

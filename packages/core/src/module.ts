@@ -3,14 +3,13 @@ import { BackendError, ShapeError, ValueError } from './errors';
 import { keep } from './scope';
 import { shapesEqual } from './shape';
 import type { Shape } from './shape';
+import type { HostTensor } from './dataset';
 import type { Tensor } from './tensor';
 
 /** A trainable tensor and its accumulated gradient. Owns both: replacing one disposes the old. */
 export class Parameter {
   #value: Tensor;
   #grad: Tensor | null = null;
-  /** Set by a backward pass (accumulateGrad) or an assigned grad; reading `grad` leaves it unset. */
-  #hasGrad = false;
 
   constructor(value: Tensor) {
     this.#value = keep(value);
@@ -29,26 +28,28 @@ export class Parameter {
     old.dispose();
   }
 
-  /** dL/dvalue accumulated since the last zeroGrad() (zeros before any backward). */
-  get grad(): Tensor {
-    if (!this.#grad) this.#grad = keep(this.#value.backend.zeros(this.#value.shape));
+  /** dL/dvalue accumulated since the last zeroGrad(); null before any backward (PyTorch's `grad is None`). */
+  get grad(): Tensor | null {
     return this.#grad;
   }
-  set grad(t: Tensor) {
+  set grad(t: Tensor | null) {
+    if (t === null) {
+      this.zeroGrad();
+      return;
+    }
     if (!shapesEqual(t.shape, this.#value.shape)) {
       throw new ShapeError('Parameter.grad', 'a gradient must have the shape of its parameter', { value: this.#value.shape, grad: t.shape });
     }
     if (this.#grad && this.#grad !== t) this.#grad.dispose();
     this.#grad = keep(t);
-    this.#hasGrad = true;
   }
 
   /**
    * Whether a gradient was accumulated (or assigned) since the last zeroGrad(). Optimizers skip
-   * the parameters without one, as PyTorch skips `grad is None`; reading `grad` does not set it.
+   * the parameters without one, as PyTorch skips `grad is None`.
    */
   get hasGrad(): boolean {
-    return this.#hasGrad;
+    return this.#grad !== null;
   }
 
   get shape(): Shape {
@@ -59,26 +60,21 @@ export class Parameter {
   }
 
   /**
-   * grad += g. With `consume`, the parameter takes ownership of g (adopting it as the gradient
-   * when there is none yet, disposing it otherwise): no copy of a fresh gradient.
+   * grad += g. The first gradient since zeroGrad() is taken as a view of g's storage (no copy:
+   * storages are immutable, and the caller may still dispose g, or let its tidy scope do it).
    */
-  accumulateGrad(g: Tensor, { consume = false }: { consume?: boolean } = {}): void {
+  accumulateGrad(g: Tensor): void {
     if (!shapesEqual(g.shape, this.#value.shape)) {
       throw new ShapeError('Parameter.accumulateGrad', 'gradient shape differs from the parameter', { value: this.#value.shape, grad: g.shape });
     }
     const b = this.#value.backend;
-    if (!this.#grad) {
-      this.grad = consume ? g : b.affine(g, 1, 0);
-      return;
-    }
-    this.grad = b.axpby(1, this.#grad, 1, g);
-    if (consume) g.dispose();
+    if (!this.#grad) this.grad = b.reshape(g, g.shape);
+    else this.grad = b.axpby(1, this.#grad, 1, g);
   }
 
   zeroGrad(): void {
     this.#grad?.dispose();
     this.#grad = null;
-    this.#hasGrad = false;
   }
 
   /** Moves value to another backend (gradients are dropped). Reads synchronously. */
@@ -135,7 +131,7 @@ export abstract class Module {
 
   /** params −= step · grads. */
   updateParameters(step: number): void {
-    for (const p of this.parameters()) p.value = p.backend.axpby(1, p.value, -step, p.grad);
+    for (const p of this.parameters()) if (p.grad) p.value = p.backend.axpby(1, p.value, -step, p.grad);
   }
 
   zeroGrad(): void {
@@ -196,12 +192,18 @@ export abstract class Module {
       else if (!('dataId' in v) && v.data.length !== p.value.size) problems.push(`${k}: ${v.data.length} values for shape [${p.shape.join(', ')}]`);
     }
     if (problems.length) throw new ValueError(`${this.constructor.name}.loadStateDict: ${problems.join('; ')} (nothing was loaded)`);
-    const values = new Map<Parameter, ArrayLike<number>>();
+    // tensors on the parameter's backend are copied on the device; others are read (synchronously:
+    // a tensor on a backend that reads only asynchronously must be moved first, e.g. with `await t.data()`)
+    const values = new Map<Parameter, Tensor | ArrayLike<number>>();
     for (const [k, p] of own) {
       const v = dict[k];
-      if (v) values.set(p, 'dataId' in v ? v.dataSync() : v.data);
+      if (!v) continue;
+      if (!('dataId' in v)) values.set(p, v.data);
+      else if (v.backend === p.backend) values.set(p, v);
+      else if (v.backend.canReadSync) values.set(p, v.dataSync());
+      else throw new BackendError(`${this.constructor.name}.loadStateDict: ${k} lives on ${v.backend.name}, which reads only asynchronously; pass await t.data() or move it first (nothing was loaded)`);
     }
-    for (const [p, data] of values) p.value = p.backend.tensor(data, p.shape);
+    for (const [p, v] of values) p.value = 'dataId' in v ? (v as Tensor).clone() : p.backend.tensor(v, p.shape);
     return { missingKeys, unexpectedKeys };
   }
 
@@ -256,6 +258,12 @@ export abstract class Module {
 export interface Loss {
   forward(y: Tensor, yhat: Tensor): Tensor;
   backward(y: Tensor, yhat: Tensor): Tensor;
+  /**
+   * Checks targets on the host, where they enter (`fit` and `evaluate` call it once per dataset,
+   * with the predictions' shape for that many samples): throws a ValueError or ShapeError naming
+   * the first bad value. forward/backward never read the device to check.
+   */
+  checkTargets?(y: HostTensor, yhatShape: Shape): void;
 }
 
 /** An optimizer over a list of parameters. */

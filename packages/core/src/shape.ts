@@ -48,6 +48,13 @@ export function stridesOf(shape: Shape): number[] {
   return s;
 }
 
+/** Strides of `shape` read as broadcast to `out` (0 along broadcast axes): for binary kernels. */
+export function broadcastStrides(shape: Shape, out: Shape): number[] {
+  const pad = out.length - shape.length;
+  const own = stridesOf(shape);
+  return out.map((_, i) => (i < pad || shape[i - pad] === 1 ? 0 : own[i - pad]!));
+}
+
 /** Normalises a possibly negative axis; throws naming the op when out of range. */
 export function normAxis(op: string, axis: number, rank: number, shape: Shape): number {
   const a = axis < 0 ? axis + rank : axis;

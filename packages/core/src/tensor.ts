@@ -1,4 +1,4 @@
-import { BackendMismatchError, DisposedError, ShapeError } from './errors';
+import { DisposedError, ShapeError } from './errors';
 import type { Shape } from './shape';
 import { sizeOf } from './shape';
 import { track } from './scope';
@@ -8,8 +8,18 @@ export type DType = 'float32' | 'float64';
 export type TypedArray = Float32Array | Float64Array;
 
 /**
+ * One storage, shared by a tensor and its reshaped views: the backend's opaque data, the number
+ * of live handles on it, and its size in bytes. Kept by the op layer; kernels see only `data`.
+ */
+export interface Storage {
+  data: unknown;
+  refs: number;
+  bytes: number;
+}
+
+/**
  * A handle on data that a backend owns: shape, dtype, the owning backend and an opaque
- * storage id. Ops are synchronous and return new handles; reading may be asynchronous
+ * storage. Ops are synchronous and return new handles; reading may be asynchronous
  * (`await t.data()`) and is synchronous where the backend can (`t.dataSync()`).
  */
 export class Tensor {
@@ -17,11 +27,12 @@ export class Tensor {
   readonly dtype: DType;
   readonly backend: Backend;
   readonly size: number;
-  /** The backend's opaque storage; only the owning backend looks inside. */
+  /** The storage (opaque: only the owning backend looks inside). */
   readonly dataId: object;
   #disposed = false;
 
-  constructor(backend: Backend, dataId: object, shape: Shape, dtype: DType) {
+  /** @internal tensors are made by a Backend's ops, never directly. */
+  constructor(backend: Backend, dataId: Storage, shape: Shape, dtype: DType) {
     this.backend = backend;
     this.dataId = dataId;
     this.shape = Object.freeze([...shape]);
@@ -124,13 +135,7 @@ export class Tensor {
   }
 }
 
-/**
- * Checks the inputs of an op: each is alive and lives on `backend`.
- * Backends call this first in every primitive.
- */
-export function checkInputs(op: string, backend: Backend, ...tensors: Tensor[]): void {
-  for (const t of tensors) {
-    t.assertAlive(op);
-    if (t.backend !== backend) throw new BackendMismatchError(op, backend.name, t.backend.name);
-  }
+/** @internal The storage behind a tensor (the op layer's business). */
+export function storageOf(t: Tensor): Storage {
+  return t.dataId as Storage;
 }

@@ -56,12 +56,13 @@ describe('initialisers', () => {
     expect(fans([256, 784])).toEqual({ fanIn: 784, fanOut: 256 });
     expect(fans([8, 1, 3, 3])).toEqual({ fanIn: 9, fanOut: 72 });
   });
-  it('lecunUniform (PyTorch Linear default) stays within ±1/√fanIn', () => {
-    const w = init.lecunUniform()([256, 784], fans([256, 784]), new RNG(0));
+  it('fanInUniform (PyTorch Linear default) stays within ±1/√fanIn; lecunUniform is its deprecated alias', () => {
+    const w = init.fanInUniform()([256, 784], fans([256, 784]), new RNG(0));
     const s = stats(w);
     expect(s.max).toBeLessThanOrEqual(1 / Math.sqrt(784));
     expect(s.max).toBeGreaterThan(0.99 / Math.sqrt(784));
     expect(s.sd).toBeCloseTo(1 / Math.sqrt(784) / Math.sqrt(3), 3);
+    expect(Array.from(init.lecunUniform()([4, 9], fans([4, 9]), new RNG(5)))).toEqual(Array.from(init.fanInUniform()([4, 9], fans([4, 9]), new RNG(5))));
   });
   it('xavier and kaiming have their textbook spreads', () => {
     const f = { fanIn: 400, fanOut: 600 };

@@ -1,4 +1,4 @@
-import { Module, ShapeError, shapesEqual, sizeOf } from '@neurone/core';
+import { Module, ShapeError, shapesEqual, sizeOf, tidy } from '@neurone/core';
 import type { Backend, Tensor } from '@neurone/core';
 
 function checkDelta(name: string, op: string, input: Tensor, delta: Tensor): void {
@@ -25,16 +25,13 @@ abstract class CachedActivation extends Module {
     return out;
   }
 
-  /** Runs fn with s = f(input), from the cache when valid, else recomputed (and freed after). */
-  protected withOutput<T>(input: Tensor, fn: (s: Tensor) => T): T {
-    const cached = this.#output;
-    if (this.#input === input && cached && !cached.isDisposed && !input.isDisposed) return fn(cached);
-    const s = this.apply(input);
-    try {
-      return fn(s);
-    } finally {
-      s.dispose();
-    }
+  /** Runs fn inside `tidy` with s = f(input), from the cache when valid, else recomputed (and freed with the scope). */
+  protected withOutput(input: Tensor, fn: (s: Tensor) => Tensor): Tensor {
+    return tidy(() => {
+      const cached = this.#output;
+      const valid = this.#input === input && cached && !cached.isDisposed && !input.isDisposed;
+      return fn(valid ? cached : this.apply(input));
+    });
   }
 
   protected override onMove(backend: Backend): void {
@@ -94,17 +91,8 @@ export class Softmax extends CachedActivation {
   backwardDelta(input: Tensor, delta: Tensor): Tensor {
     checkDelta('Softmax', 'backwardDelta', input, delta);
     const be = input.backend;
-    return this.withOutput(input, (s) => {
-      // ∂L/∂x = s ⊙ (δ − Σ_j δ_j s_j)
-      const ds = be.binary('mul', delta, s);
-      const dot = be.sum(ds, -1, true);
-      ds.dispose();
-      const centred = be.binary('sub', delta, dot);
-      dot.dispose();
-      const out = be.binary('mul', s, centred);
-      centred.dispose();
-      return out;
-    });
+    // seed: ∂L/∂x = s ⊙ (δ − Σ_j δ_j s_j)
+    return this.withOutput(input, (s) => be.binary('mul', s, be.binary('sub', delta, be.sum(be.binary('mul', delta, s), -1, true))));
   }
 }
 
@@ -118,14 +106,8 @@ export class LogSoftmax extends Module {
   backwardDelta(input: Tensor, delta: Tensor): Tensor {
     checkDelta('LogSoftmax', 'backwardDelta', input, delta);
     const be = input.backend;
-    const s = be.softmax(input);
-    const total = be.sum(delta, -1, true);
-    const t = be.binary('mul', s, total);
-    s.dispose();
-    total.dispose();
-    const out = be.binary('sub', delta, t); // ∂L/∂x = δ − softmax(x)·Σ_j δ_j
-    t.dispose();
-    return out;
+    // ∂L/∂x = δ − softmax(x)·Σ_j δ_j
+    return tidy(() => be.binary('sub', delta, be.binary('mul', be.softmax(input), be.sum(delta, -1, true))));
   }
 }
 

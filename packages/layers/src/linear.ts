@@ -1,4 +1,4 @@
-import { Module, Parameter, ShapeError, defaultRng, init as inits, resolveBackend } from '@neurone/core';
+import { Module, Parameter, ShapeError, defaultRng, init as inits, resolveBackend, tidy } from '@neurone/core';
 import type { Backend, Initializer, RNG, Tensor } from '@neurone/core';
 
 export interface LinearOptions {
@@ -45,8 +45,8 @@ export class Linear extends Module {
     }
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
-    this.#init = options.init ?? inits.lecunUniform();
-    this.#biasInit = options.biasInit ?? inits.lecunUniform();
+    this.#init = options.init ?? inits.fanInUniform();
+    this.#biasInit = options.biasInit ?? inits.fanInUniform();
     this.#rng = options.rng;
     const tied = options.tiedTo;
     this.#tied = tied !== undefined;
@@ -111,13 +111,11 @@ export class Linear extends Module {
   override backwardUpdateGradient(input: Tensor, delta: Tensor): void {
     this.#checkDelta('backwardUpdateGradient', input, delta);
     const be = this.weight.backend;
-    // seed: ∂L/∂W^h = (δ^h)ᵀ·z^{h-1}; a tied weight W_tied = (W^h)ᵀ gets its transpose (z^{h-1})ᵀ·δ^h
-    const gW = this.#tied ? be.matmul(input, delta, true, false) : be.matmul(delta, input, true, false);
-    this.weight.accumulateGrad(gW, { consume: true });
-    if (this.bias) {
-      const gb = be.sum(delta, 0); // ∂L/∂b = Σ_rows δ^h
-      this.bias.accumulateGrad(gb, { consume: true });
-    }
+    tidy(() => {
+      // seed: ∂L/∂W^h = (δ^h)ᵀ·z^{h-1}; a tied weight W_tied = (W^h)ᵀ gets its transpose (z^{h-1})ᵀ·δ^h
+      this.weight.accumulateGrad(this.#tied ? be.matmul(input, delta, true, false) : be.matmul(delta, input, true, false));
+      this.bias?.accumulateGrad(be.sum(delta, 0)); // ∂L/∂b = Σ_rows δ^h
+    });
   }
 
   backwardDelta(input: Tensor, delta: Tensor): Tensor {

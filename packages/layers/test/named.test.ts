@@ -33,7 +33,7 @@ function manualBackward(m: Sequential, x: Tensor, delta: Tensor): { grads: numbe
     mods[i]!.backwardUpdateGradient(inputs[i]!, d);
     d = mods[i]!.backwardDelta(inputs[i]!, d);
   }
-  const grads = m.parameters().map((p) => [...p.grad.dataSync()]);
+  const grads = m.parameters().map((p) => [...p.grad!.dataSync()]);
   m.zeroGrad();
   return { grads, dx: [...d.dataSync()] };
 }
@@ -84,13 +84,13 @@ describe('Sequential with named children', () => {
     const ref = manualBackward(m, x, delta);
     m.forward(x).dispose();
     const dx = m.backward(delta);
-    m.parameters().forEach((p, i) => expectClose(p.grad.dataSync(), ref.grads[i]!));
+    m.parameters().forEach((p, i) => expectClose(p.grad!.dataSync(), ref.grads[i]!));
     expectClose(dx.dataSync(), ref.dx);
     // recomputed for another input tensor holding the same numbers
     m.zeroGrad();
     const x2 = be.tensor(x.dataSync(), x.shape);
     m.backwardUpdateGradient(x2, delta);
-    m.parameters().forEach((p, i) => expectClose(p.grad.dataSync(), ref.grads[i]!));
+    m.parameters().forEach((p, i) => expectClose(p.grad!.dataSync(), ref.grads[i]!));
     expectClose(m.backwardDelta(x2, delta).dataSync(), ref.dx);
     // stale cache: parameters changed after forward
     m.zeroGrad();
@@ -98,7 +98,7 @@ describe('Sequential with named children', () => {
     m.loadStateDict(Object.fromEntries(Object.entries(m.stateDict()).map(([k, v]) => [k, { shape: v.shape, data: v.dataSync().map((u) => u * 0.5) }])));
     const ref2 = manualBackward(m, x, delta);
     expectClose(m.backward(delta).dataSync(), ref2.dx);
-    m.parameters().forEach((p, i) => expectClose(p.grad.dataSync(), ref2.grads[i]!));
+    m.parameters().forEach((p, i) => expectClose(p.grad!.dataSync(), ref2.grads[i]!));
     expect(m.backward(delta, { inputGrad: false })).toBeNull();
   });
 

@@ -18,7 +18,7 @@ function mlp(backend: Backend = be, seed = 1): Sequential {
   );
 }
 
-const grads = (m: Sequential): number[][] => m.parameters().map((p) => [...p.grad.dataSync()]);
+const grads = (m: Sequential): number[][] => m.parameters().map((p) => [...p.grad!.dataSync()]);
 
 /** The seed's manual loop: forward module by module, then back, gradient and delta per module. */
 function manualBackward(m: Sequential, x: Tensor, delta: Tensor): { grads: number[][]; dx: number[] } {

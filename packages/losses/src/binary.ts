@@ -1,4 +1,4 @@
-import { ValueError, tidy } from '@neurone/core';
+import { tidy } from '@neurone/core';
 import type { Tensor } from '@neurone/core';
 import { BaseLoss } from './common';
 
@@ -9,27 +9,14 @@ const GRAD_EPS = 1e-12;
 
 /**
  * Binary cross-entropy on probabilities ŷ ∈ [0, 1] (after a Sigmoid), per element:
- * −(y log ŷ + (1 − y) log(1 − ŷ)), each log clamped at −100 as PyTorch does.
+ * −(y log ŷ + (1 − y) log(1 − ŷ)), each log clamped at −100 as PyTorch does. Predictions are
+ * not read back to check their range: a ŷ outside [0, 1] gives a NaN loss (which `fit` reports);
+ * use BCEWithLogitsLoss on logits.
  * 'none' gives one value per element; 'mean' (default) averages over every element.
  */
 export class BCELoss extends BaseLoss {
-  #checkRange(yhat: Tensor): void {
-    if (!yhat.backend.canReadSync) return;
-    const v = yhat.dataSync();
-    for (let i = 0; i < v.length; i++) {
-      const p = v[i]!;
-      if (!(p >= 0 && p <= 1)) {
-        throw new ValueError(
-          `${this.name}: prediction ${p} at position ${i} (of shape [${yhat.shape.join(', ')}]) is outside [0, 1]; ` +
-            'apply a Sigmoid first, or use BCEWithLogitsLoss on logits',
-        );
-      }
-    }
-  }
-
   forward(y: Tensor, yhat: Tensor): Tensor {
     this.checkSameShape(y, yhat);
-    this.#checkRange(yhat);
     return tidy(() => {
       const be = yhat.backend;
       const logP = be.clamp(be.unary('log', yhat), LOG_FLOOR, Infinity);
@@ -42,7 +29,6 @@ export class BCELoss extends BaseLoss {
 
   backward(y: Tensor, yhat: Tensor): Tensor {
     this.checkSameShape(y, yhat);
-    this.#checkRange(yhat);
     return tidy(() => {
       const be = yhat.backend;
       const c = this.reduction === 'mean' ? 1 / yhat.size : 1;

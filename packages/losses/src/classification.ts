@@ -1,12 +1,16 @@
 import { tidy } from '@neurone/core';
-import type { Tensor } from '@neurone/core';
-import { BaseLoss, classTargets } from './common';
+import type { HostTensor, Shape, Tensor } from '@neurone/core';
+import { BaseLoss, checkClassTargets, classTargets } from './common';
 
 /**
  * The seed's cross-entropy on log-probabilities: CE(y, ŷ) = −ŷ_y (pair with LogSoftmax).
  * Targets: class indices [batch] or one-hot [batch, K]; 'mean' (default) over the batch.
  */
 export class NLLLoss extends BaseLoss {
+  checkTargets(y: HostTensor, yhatShape: Shape): void {
+    checkClassTargets(this.name, y, yhatShape);
+  }
+
   forward(y: Tensor, yhat: Tensor): Tensor {
     return tidy(() => {
       const { Y } = classTargets(this.name, y, yhat);
@@ -29,6 +33,10 @@ export class NLLLoss extends BaseLoss {
  * giving −Σ_j y_j log softmax(ŷ)_j). 'mean' (default) over the batch.
  */
 export class CrossEntropyLoss extends BaseLoss {
+  checkTargets(y: HostTensor, yhatShape: Shape): void {
+    checkClassTargets(this.name, y, yhatShape);
+  }
+
   forward(y: Tensor, yhat: Tensor): Tensor {
     return tidy(() => {
       const be = yhat.backend;

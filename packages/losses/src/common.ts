@@ -1,5 +1,5 @@
-import { ShapeError, ValueError, shapesEqual } from '@neurone/core';
-import type { Loss, Tensor } from '@neurone/core';
+import { ShapeError, ValueError, checkClassIndices, shapesEqual } from '@neurone/core';
+import type { HostTensor, Loss, Shape, Tensor } from '@neurone/core';
 
 /** How a loss reduces its per-sample (or per-element) values. */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -89,31 +89,28 @@ export interface ClassTargets {
 
 /**
  * Accepts class targets as indices [batch] (integer values) or as a [batch, K] matrix (one-hot
- * or probabilities), for predictions [batch, K]. Index labels are validated on backends that
- * read synchronously (else backend.oneHot validates what it can).
+ * or probabilities), for predictions [batch, K]. Nothing is read from the device: index labels
+ * are checked on the host by `checkClassTargets` (fit and evaluate call it); an index outside
+ * [0, K) that reaches the device gives a row of zeros in the one-hot matrix.
  */
 export function classTargets(name: string, y: Tensor, yhat: Tensor): ClassTargets {
-  if (yhat.rank !== 2) {
-    throw new ShapeError(name, 'predictions yhat must be [batch, classes]', { y: y.shape, yhat: yhat.shape });
+  checkClassShapes(name, y.shape, yhat.shape);
+  if (y.rank === 2) return { Y: y, rowsSumToOne: false };
+  return { Y: yhat.backend.oneHot(y, yhat.shape[1]!), rowsSumToOne: true };
+}
+
+function checkClassShapes(name: string, y: Shape, yhat: Shape): void {
+  if (yhat.length !== 2) throw new ShapeError(name, 'predictions yhat must be [batch, classes]', { y, yhat });
+  const [batch, k] = yhat as [number, number];
+  if (y.length === 2) {
+    if (!shapesEqual(y, yhat)) throw new ShapeError(name, 'one-hot targets y must have the shape of the predictions yhat', { y, yhat });
+  } else if (y.length !== 1 || y[0] !== batch) {
+    throw new ShapeError(name, `targets y must be class indices [${batch}] or one-hot [${batch}, ${k}]`, { y, yhat });
   }
-  const [batch, k] = yhat.shape as [number, number];
-  if (y.rank === 2) {
-    if (!shapesEqual(y.shape, yhat.shape)) {
-      throw new ShapeError(name, 'one-hot targets y must have the shape of the predictions yhat', { y: y.shape, yhat: yhat.shape });
-    }
-    return { Y: y, rowsSumToOne: false };
-  }
-  if (y.rank !== 1 || y.shape[0] !== batch) {
-    throw new ShapeError(name, `targets y must be class indices [${batch}] or one-hot [${batch}, ${k}]`, { y: y.shape, yhat: yhat.shape });
-  }
-  if (y.backend.canReadSync) {
-    const labels = y.dataSync();
-    for (let i = 0; i < labels.length; i++) {
-      const c = labels[i]!;
-      if (!Number.isInteger(c) || c < 0 || c >= k) {
-        throw new ValueError(`${name}: label ${c} at position ${i} is not an integer class index in [0, ${k}) (K = ${k} classes)`);
-      }
-    }
-  }
-  return { Y: yhat.backend.oneHot(y, k), rowsSumToOne: true };
+}
+
+/** Host check of class targets: shapes, and index labels integers in [0, K). */
+export function checkClassTargets(name: string, y: HostTensor, yhatShape: Shape): void {
+  checkClassShapes(name, y.shape, yhatShape);
+  if (y.shape.length === 1) checkClassIndices(name, y.data, yhatShape[1]!);
 }

@@ -187,25 +187,39 @@ describe('errors', () => {
     }
   });
 
-  it('rejects labels out of range or not integers, naming the loss, the label, its position and K', () => {
+  it('checkTargets rejects labels out of range or not integers on the host, naming the loss, the label, its position and K', () => {
     for (const L of [NLLLoss, CrossEntropyLoss]) {
       const loss = new L();
-      const yhat = be.zeros([3, 4]);
-      expect(() => loss.forward(be.tensor([0, 4, 1], [3]), yhat)).toThrow(ValueError);
-      expect(() => loss.forward(be.tensor([0, 4, 1], [3]), yhat)).toThrow(new RegExp(`${L.name}: label 4 at position 1 .*K = 4`));
-      expect(() => loss.forward(be.tensor([0, 1, -1], [3]), yhat)).toThrow(/label -1 at position 2/);
-      expect(() => loss.backward(be.tensor([1.5, 1, 1], [3]), yhat)).toThrow(new RegExp(`${L.name}: label 1.5 at position 0`));
-      expect(() => loss.forward(be.tensor([0, NaN, 1], [3]), yhat)).toThrow(/label NaN at position 1/);
+      const host = (v: number[]) => ({ data: new Float64Array(v), shape: [v.length] });
+      expect(() => loss.checkTargets(host([0, 4, 1]), [3, 4])).toThrow(ValueError);
+      expect(() => loss.checkTargets(host([0, 4, 1]), [3, 4])).toThrow(new RegExp(`${L.name}: label 4 at position 1 .*K = 4`));
+      expect(() => loss.checkTargets(host([0, 1, -1]), [3, 4])).toThrow(/label -1 at position 2/);
+      expect(() => loss.checkTargets(host([1.5, 1, 1]), [3, 4])).toThrow(new RegExp(`${L.name}: label 1.5 at position 0`));
+      expect(() => loss.checkTargets(host([0, NaN, 1]), [3, 4])).toThrow(/label NaN at position 1/);
+      expect(() => loss.checkTargets(host([0, 1]), [3, 4])).toThrow(ShapeError);
+      expect(() => loss.checkTargets({ data: new Float64Array(12), shape: [3, 4] }, [3, 4])).not.toThrow();
     }
   });
 
-  it('BCELoss rejects predictions outside [0, 1] or NaN, naming the value and position', () => {
+  it('forward and backward never read the device: an out-of-range label reaching them gives a zero one-hot row', () => {
+    const reads: string[] = [];
+    const spy = cpu({ dtype: 'float64' });
+    const k = spy.kernels;
+    const readSync = k.readSync.bind(k);
+    k.readSync = (x) => (reads.push('readSync'), readSync(x));
+    const loss = new CrossEntropyLoss({ reduction: 'none' });
+    const yhat = spy.tensor([0, 0, 0, 0, 0, 0], [2, 3]);
+    const l = loss.forward(spy.tensor([0, 7], [2]), yhat);
+    loss.backward(spy.tensor([0, 7], [2]), yhat);
+    expect(reads).toEqual([]);
+    // the bad row sees no target: −Σ 0 · log p = 0 (the good row: log 3)
+    expect(vals(l)).toEqual([Math.log(3), 0]);
+  });
+
+  it('BCELoss does not read predictions back: one outside [0, 1] gives a NaN loss (fit reports it)', () => {
     const loss = new BCELoss();
     const y = be.zeros([2, 2]);
-    expect(() => loss.forward(y, t([[0.5, 0.5], [1.5, 0.5]]))).toThrow(ValueError);
-    expect(() => loss.forward(y, t([[0.5, 0.5], [1.5, 0.5]]))).toThrow(/BCELoss: prediction 1.5 at position 2/);
-    expect(() => loss.backward(y, t([[0.5, -0.1], [0.5, 0.5]]))).toThrow(/BCELoss: prediction -0.1 at position 1/);
-    expect(() => loss.forward(y, t([[NaN, 0.5], [0.5, 0.5]]))).toThrow(/BCELoss: prediction NaN at position 0/);
+    expect(Number.isNaN(loss.forward(y, t([[0.5, 0.5], [1.5, 0.5]])).item())).toBe(true);
   });
 
   it('rejects an unknown reduction', () => {

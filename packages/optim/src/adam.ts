@@ -1,5 +1,5 @@
-import { ValueError } from '@neurone/core';
-import type { Parameter, Tensor } from '@neurone/core';
+import { ValueError, tidy } from '@neurone/core';
+import type { Parameter } from '@neurone/core';
 import { BaseOptimizer, checkHyper } from './optimizer';
 import type { ParamsInput } from './optimizer';
 
@@ -56,25 +56,21 @@ export class Adam extends BaseOptimizer {
   protected update(i: number, p: Parameter, t: number): void {
     const b = p.backend;
     const [b1, b2] = this.betas;
-    let g = p.grad;
-    const temps: Tensor[] = [];
-    if (this.weightDecay !== 0) temps.push((g = b.axpby(1, g, this.weightDecay, p.value))); // g = grad + wd·p
-    const m0 = this.getState(i, 'expAvg');
-    const v0 = this.getState(i, 'expAvgSq');
-    const g2 = b.unary('square', g);
-    temps.push(g2);
-    // m = β₁·m + (1 − β₁)·g ; v = β₂·v + (1 − β₂)·g²   (m = v = 0 before the first step)
-    const m = m0 ? b.axpby(b1, m0, 1 - b1, g) : b.affine(g, 1 - b1, 0);
-    const v = v0 ? b.axpby(b2, v0, 1 - b2, g2) : b.affine(g2, 1 - b2, 0);
-    this.setState(i, 'expAvg', m);
-    this.setState(i, 'expAvgSq', v);
-    const bc1 = 1 - b1 ** t;
-    const bc2 = 1 - b2 ** t;
-    const root = b.unary('sqrt', v);
-    const denom = b.affine(root, 1 / Math.sqrt(bc2), this.eps); // √v / √(1 − β₂ᵗ) + ε
-    const ratio = b.binary('div', m, denom);
-    temps.push(root, denom, ratio);
-    p.value = b.axpby(1, p.value, -this.lr / bc1, ratio); // p −= lr/(1 − β₁ᵗ) · m / denom
-    for (const x of temps) x.dispose();
+    tidy(() => {
+      let g = p.grad!;
+      if (this.weightDecay !== 0) g = b.axpby(1, g, this.weightDecay, p.value); // g = grad + wd·p
+      const m0 = this.getState(i, 'expAvg');
+      const v0 = this.getState(i, 'expAvgSq');
+      const g2 = b.unary('square', g);
+      // m = β₁·m + (1 − β₁)·g ; v = β₂·v + (1 − β₂)·g²   (m = v = 0 before the first step)
+      const m = m0 ? b.axpby(b1, m0, 1 - b1, g) : b.affine(g, 1 - b1, 0);
+      const v = v0 ? b.axpby(b2, v0, 1 - b2, g2) : b.affine(g2, 1 - b2, 0);
+      this.setState(i, 'expAvg', m);
+      this.setState(i, 'expAvgSq', v);
+      const bc1 = 1 - b1 ** t;
+      const bc2 = 1 - b2 ** t;
+      const denom = b.affine(b.unary('sqrt', v), 1 / Math.sqrt(bc2), this.eps); // √v / √(1 − β₂ᵗ) + ε
+      p.value = b.axpby(1, p.value, -this.lr / bc1, b.binary('div', m, denom)); // p −= lr/(1 − β₁ᵗ) · m / denom
+    });
   }
 }

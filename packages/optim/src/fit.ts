@@ -179,6 +179,11 @@ async function readScalars(ts: readonly Tensor[]): Promise<number[]> {
   }
 }
 
+/** The loss's host check of a dataset's targets, given one batch's predictions (shapes only: no read). */
+function checkTargets(loss: Loss, y: HostTensor, yhat: Tensor): void {
+  loss.checkTargets?.(y, [y.shape[0]!, ...yhat.shape.slice(1)]);
+}
+
 const isClassIndices = (y: readonly number[], yhat: readonly number[]): boolean =>
   y.length === 1 && yhat.length === 2 && yhat[1]! >= 2;
 
@@ -209,6 +214,7 @@ async function evaluateHost(net: Module, loss: Loss, data: Dataset, batchSize: n
         const x = gather(backend, data.x, null, start, end);
         const y = gather(backend, data.y, null, start, end);
         const yhat = net.forward(x);
+        if (start === 0) checkTargets(loss, data.y, yhat);
         const l = loss.forward(y, yhat);
         if (l.size !== 1) throw new ShapeError('evaluate', 'the loss must reduce to one value', { loss: l.shape, y: y.shape, yhat: yhat.shape });
         if (start === 0) withAccuracy = isClassIndices(data.y.shape, yhat.shape) && !metrics.some((m) => m.name === 'accuracy');
@@ -353,7 +359,9 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
         const tensors = tidy(() => {
           const x = gather(backend, train.x, order, start, end);
           const y = gather(backend, train.y, order, start, end);
-          return trainStep(net, loss, optimizer, x, y, metricFns);
+          // targets are checked once, on the host, when the first batch shows the output shape
+          const check = epoch === 1 && b === 0 ? (yhat: Tensor) => checkTargets(loss, train.y, yhat) : undefined;
+          return trainStep(net, loss, optimizer, x, y, metricFns, check);
         });
         pending.push({ batch: b + 1, size: end - start, tensors });
         if (pending.length >= readEvery || b === batches - 1) await flush();

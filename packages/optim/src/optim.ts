@@ -1,4 +1,4 @@
-import { BackendError, ShapeError, tidy } from '@neurone/core';
+import { ShapeError, tidy } from '@neurone/core';
 import type { Loss, Module, Optimizer, Tensor } from '@neurone/core';
 
 /** A net with a whole-network backward (Sequential): it can skip the first layer's input gradient. */
@@ -25,11 +25,13 @@ export function trainStep(
   x: Tensor,
   y: Tensor,
   metrics: readonly MetricFn[] = [],
+  onForward?: (yhat: Tensor) => void,
 ): Tensor[] {
   return tidy(() => {
     net.zeroGrad();
     optimizer.zeroGrad();
     const yhat = net.forward(x);
+    onForward?.(yhat);
     const l = loss.forward(y, yhat);
     if (l.size !== 1) throw new ShapeError('Optim.step', 'the loss must reduce to one value', { loss: l.shape, y: y.shape, yhat: yhat.shape });
     const m = metrics.map((f) => f(y, yhat));
@@ -41,20 +43,13 @@ export function trainStep(
   });
 }
 
-/** The first value of a one-element tensor, read synchronously, then the tensor is disposed. */
-function readDispose(t: Tensor): number {
-  try {
-    return t.dataSync()[0]!;
-  } finally {
-    t.dispose();
-  }
-}
-
 /**
  * The course's training helper: `new Optim(net, loss, optimizer).step(x, y)` runs one
  * mini-batch step (zeroGrad, forward, loss.forward, loss.backward, backward of the net,
- * optimizer.step) and returns the loss. Every temporary is freed; only the parameters and
- * the optimizer state survive a step.
+ * optimizer.step) and returns the loss as a one-element tensor, without reading the device:
+ * read it when you need the number (`loss.item()`, or `await loss.data()` on any backend) and
+ * dispose it (or step inside `tidy`). Every temporary is freed; only the parameters and the
+ * optimizer state survive a step.
  */
 export class Optim {
   readonly net: Module;
@@ -67,22 +62,8 @@ export class Optim {
     this.optimizer = optimizer;
   }
 
-  /** One step; returns the batch loss (reads synchronously: use stepAsync on async backends). */
-  step(x: Tensor, y: Tensor): number {
-    if (!x.backend.canReadSync) {
-      throw new BackendError(`Optim.step: ${x.backend.name} reads asynchronously; use await optim.stepAsync(x, y)`);
-    }
-    const [l] = trainStep(this.net, this.loss, this.optimizer, x, y);
-    return readDispose(l!);
-  }
-
-  /** One step on any backend; resolves to the batch loss. */
-  async stepAsync(x: Tensor, y: Tensor): Promise<number> {
-    const [l] = trainStep(this.net, this.loss, this.optimizer, x, y);
-    try {
-      return (await l!.data())[0]!;
-    } finally {
-      l!.dispose();
-    }
+  /** One step; returns the batch loss, still on the device (the caller reads and disposes it). */
+  step(x: Tensor, y: Tensor): Tensor {
+    return trainStep(this.net, this.loss, this.optimizer, x, y)[0]!;
   }
 }

@@ -1,10 +1,10 @@
-import { BackendError, ShapeError, ValueError, keep, shapesEqual } from '@neurone/core';
+import { ShapeError, ValueError, keep, shapesEqual } from '@neurone/core';
 import type { Optimizer, Parameter, Shape, StateValue, Tensor } from '@neurone/core';
 
 /** Something that holds parameters: a list, or a Module (anything with `parameters()`). */
 export type ParamsInput = readonly Parameter[] | { parameters(): Parameter[] };
 
-/** One state tensor's values, as `stateDict()` gives them (plain data, JSON-friendly once converted). */
+/** One state tensor's values as host data (as read from a file). */
 export interface StateTensor {
   shape: Shape;
   data: ArrayLike<number>;
@@ -12,7 +12,9 @@ export interface StateTensor {
 
 /**
  * An optimizer's state: its kind, hyper-parameters, step count, and per parameter index
- * (position in `params`) the named state tensors (`momentumBuffer`, `expAvg`, `expAvgSq`).
+ * (position in `params`) the named state tensors (`momentumBuffer`, `expAvg`, `expAvgSq`) —
+ * the live tensors, as `Module.stateDict()` gives its parameters (do not dispose them; they
+ * change at the next step). Serialising reads them (`toBytes`, `save`).
  */
 export type OptimizerStateDict = {
   type: string;
@@ -20,7 +22,7 @@ export type OptimizerStateDict = {
   step: number;
   /** Per parameter index, the steps that updated it (fewer than `step` where it had no gradient). */
   paramSteps?: Record<string, number>;
-  state: Record<string, Record<string, StateTensor>>;
+  state: Record<string, Record<string, Tensor>>;
 };
 
 /** The same, as `loadStateDict()` accepts it: state values may also be tensors. */
@@ -138,13 +140,10 @@ export abstract class BaseOptimizer implements Optimizer {
     this.#state.clear();
   }
 
-  #dict(read: (t: Tensor) => ArrayLike<number>): OptimizerStateDict {
+  /** Hyper-parameters, step count and the state tensors (live, not copies) by parameter index; no device read. */
+  stateDict(): OptimizerStateDict {
     const state: OptimizerStateDict['state'] = {};
-    for (const [i, m] of [...this.#state].sort((a, b) => a[0] - b[0])) {
-      const entry: Record<string, StateTensor> = {};
-      for (const [k, t] of m) entry[k] = { shape: [...t.shape], data: read(t) };
-      state[String(i)] = entry;
-    }
+    for (const [i, m] of [...this.#state].sort((a, b) => a[0] - b[0])) state[String(i)] = Object.fromEntries(m);
     const paramSteps: Record<string, number> = {};
     this.#paramSteps.forEach((n, i) => {
       if (n !== this.#steps) paramSteps[String(i)] = n;
@@ -153,31 +152,10 @@ export abstract class BaseOptimizer implements Optimizer {
   }
 
   /**
-   * Hyper-parameters, step count and the state tensors' values (copies) by parameter index.
-   * Reads synchronously; on a backend that reads only asynchronously use `stateDictAsync()`.
-   */
-  stateDict(): OptimizerStateDict {
-    for (const m of this.#state.values()) {
-      for (const t of m.values()) {
-        if (!t.backend.canReadSync) {
-          throw new BackendError(`${this.constructor.name}.stateDict: ${t.backend.name} reads asynchronously; use await optimizer.stateDictAsync()`);
-        }
-      }
-    }
-    return this.#dict((t) => t.dataSync());
-  }
-
-  /** `stateDict()` on any backend. */
-  async stateDictAsync(): Promise<OptimizerStateDict> {
-    const values = new Map<Tensor, ArrayLike<number>>();
-    for (const m of this.#state.values()) for (const t of m.values()) values.set(t, await t.data());
-    return this.#dict((t) => values.get(t)!);
-  }
-
-  /**
    * Restores hyper-parameters (lr included, as PyTorch does), the step count and the state
    * tensors. Everything is checked first: on an error nothing changes. State values may be
-   * tensors or `{ shape, data }`; they are copied onto each parameter's backend.
+   * tensors (copied on the device when they live on the parameter's backend, read otherwise) or
+   * `{ shape, data }`; they are copied onto each parameter's backend.
    */
   loadStateDict(dict: OptimizerStateDictInput): void {
     const name = this.constructor.name;
@@ -219,7 +197,7 @@ export abstract class BaseOptimizer implements Optimizer {
           fail(`state ${i}.${k}: ${v.data?.length} values for shape [${p.shape.join(', ')}]`);
         }
         if ('dataId' in v && !v.backend.canReadSync && v.backend !== p.backend) {
-          fail(`state ${i}.${k} lives on ${v.backend.name}, which reads asynchronously; pass its values instead`);
+          fail(`state ${i}.${k} lives on ${v.backend.name}, which reads only asynchronously; pass await t.data() instead`);
         }
         loads.push([i, k, v]);
       }

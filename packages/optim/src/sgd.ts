@@ -1,5 +1,5 @@
-import { ValueError } from '@neurone/core';
-import type { Parameter, Tensor } from '@neurone/core';
+import { ValueError, tidy } from '@neurone/core';
+import type { Parameter } from '@neurone/core';
 import { BaseOptimizer, checkHyper } from './optimizer';
 import type { ParamsInput } from './optimizer';
 
@@ -61,18 +61,17 @@ export class SGD extends BaseOptimizer {
   protected update(i: number, p: Parameter): void {
     const b = p.backend;
     const { momentum: mu, dampening, weightDecay: wd } = this;
-    const temps: Tensor[] = [];
-    let g = p.grad;
-    if (wd !== 0) temps.push((g = b.axpby(1, g, wd, p.value))); // g = grad + wd·p
-    if (mu !== 0) {
-      const prev = this.getState(i, 'momentumBuffer');
-      // buf = g (first step), else buf = μ·buf + (1 − dampening)·g
-      const buf = prev ? b.axpby(mu, prev, 1 - dampening, g) : b.affine(g, 1, 0);
-      this.setState(i, 'momentumBuffer', buf);
-      if (this.nesterov) temps.push((g = b.axpby(1, g, mu, buf))); // update = g + μ·buf
-      else g = buf; // update = buf
-    }
-    p.value = b.axpby(1, p.value, -this.lr, g); // p −= lr·update
-    for (const t of temps) t.dispose();
+    tidy(() => {
+      let g = p.grad!;
+      if (wd !== 0) g = b.axpby(1, g, wd, p.value); // g = grad + wd·p
+      if (mu !== 0) {
+        const prev = this.getState(i, 'momentumBuffer');
+        // buf = g (first step), else buf = μ·buf + (1 − dampening)·g
+        const buf = prev ? b.axpby(mu, prev, 1 - dampening, g) : b.affine(g, 1, 0);
+        this.setState(i, 'momentumBuffer', buf);
+        g = this.nesterov ? b.axpby(1, g, mu, buf) : buf; // update = g + μ·buf, or buf
+      }
+      p.value = b.axpby(1, p.value, -this.lr, g); // p −= lr·update
+    });
   }
 }

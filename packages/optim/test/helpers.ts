@@ -2,7 +2,7 @@
  * Small modules and losses defined here so optim's tests do not depend on the layers/losses
  * packages (those have their own tests; integration.test.ts uses the real ones).
  */
-import { Module, Parameter, RNG } from '@neurone/core';
+import { Module, Parameter, RNG, tidy } from '@neurone/core';
 import type { Backend, Loss, Tensor } from '@neurone/core';
 
 /** z = x·Wᵀ + b, W [out, in]. */
@@ -25,12 +25,11 @@ export class TLinear extends Module {
   }
   override backwardUpdateGradient(x: Tensor, delta: Tensor): void {
     const b = x.backend;
-    const gw = b.matmul(delta, x, true, false); // δᵀ·x
-    const gb = b.sum(delta, 0);
-    this.weight.accumulateGrad(gw);
-    this.bias.accumulateGrad(gb);
-    gw.dispose();
-    gb.dispose();
+    // the memory idiom: compute inside tidy, dispose nothing by hand
+    tidy(() => {
+      this.weight.accumulateGrad(b.matmul(delta, x, true, false)); // δᵀ·x
+      this.bias.accumulateGrad(b.sum(delta, 0));
+    });
   }
   backwardDelta(_x: Tensor, delta: Tensor): Tensor {
     return delta.backend.matmul(delta, this.weight.value); // δ·W
@@ -199,3 +198,13 @@ export function blobs(n: number, classes: number, seed = 4): { x: Float64Array; 
 
 /** A Float64Array copy of a tensor's values. */
 export const values = (t: Tensor): number[] => Array.from(t.dataSync());
+
+/** One Optim step's loss as a number (read, then the loss tensor is disposed). */
+export function stepLoss(optim: { step(x: Tensor, y: Tensor): Tensor }, x: Tensor, y: Tensor): number {
+  const l = optim.step(x, y);
+  try {
+    return l.item();
+  } finally {
+    l.dispose();
+  }
+}

@@ -13,10 +13,12 @@ function setup() {
 }
 
 describe('parameters without a gradient (PyTorch: grad is None)', () => {
-  it('reading .grad gives zeros but does not count as a gradient; zeroGrad clears it', () => {
+  it('.grad is null until a backward accumulates one (reading it allocates nothing); zeroGrad clears it', () => {
     const { backend, a } = setup();
     expect(a.hasGrad).toBe(false);
-    expect(values(a.grad)).toEqual([0, 0, 0]);
+    const before = backend.memory().tensors;
+    expect(a.grad).toBeNull();
+    expect(backend.memory().tensors).toBe(before);
     expect(a.hasGrad).toBe(false);
     a.accumulateGrad(backend.tensor([1, 1, 1], [3]));
     expect(a.hasGrad).toBe(true);

@@ -48,14 +48,14 @@ async function deviceErrors(mode: GpuMode) {
   const x = B.tensor([1, 2, 3], [3]);
   const before = await outcome(() => B.unary('square', x).data());
   (B.glContext as WebGL2RenderingContext).bindTexture(0x1234, null); // GL_INVALID_ENUM
-  const flagged = await outcome(() => B.unary('exp', x).data());
-  const later = await outcome(async () => B.unary('neg', x).data());
+  const flagged = await outcome(() => B.unary('tanh', x).data());
+  const later = await outcome(async () => B.unary('abs', x).data());
   const B2 = gpu({ mode });
   const fresh = await outcome(() => B2.unary('square', B2.tensor([3], [1])).data());
   const gl2 = B2.glContext as WebGL2RenderingContext;
   const y = B2.tensor([1, 2], [2]);
   gl2.getExtension('WEBGL_lose_context')!.loseContext();
-  const lost = await outcome(async () => B2.unary('exp', y).data());
+  const lost = await outcome(async () => B2.unary('tanh', y).data());
   return { before, flagged, later, fresh, lost };
 }
 

@@ -1,4 +1,5 @@
-import type { Backend, BinaryOp, UnaryOp } from '../backend';
+import type { Backend } from '../backend';
+import type { BinaryOp, UnaryOp } from '../kernels';
 import { BackendMismatchError, DisposedError, NeuroneError, ShapeError, ValueError } from '../errors';
 import { RNG } from '../random';
 import { referenceMatmul } from './reference';
@@ -72,18 +73,14 @@ function refMatmul(a: ArrayLike<number>, as: Shape, b: ArrayLike<number>, bs: Sh
 }
 
 const unaryRef: Record<UnaryOp, (x: number) => number> = {
-  neg: (x) => -x,
   abs: Math.abs,
-  exp: Math.exp,
   log: Math.log,
   sqrt: Math.sqrt,
   square: (x) => x * x,
-  reciprocal: (x) => 1 / x,
   tanh: Math.tanh,
   sigmoid: (x) => 1 / (1 + Math.exp(-x)),
   relu: (x) => (x > 0 ? x : 0),
   softplus: (x) => Math.log1p(Math.exp(-Math.abs(x))) + Math.max(x, 0),
-  sign: Math.sign,
 };
 
 const binaryRef: Record<BinaryOp, (a: number, b: number) => number> = {
@@ -91,8 +88,6 @@ const binaryRef: Record<BinaryOp, (a: number, b: number) => number> = {
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
-  maximum: Math.max,
-  minimum: Math.min,
 };
 
 /** Reference broadcasting: index arithmetic written out per element. */
@@ -209,18 +204,12 @@ export const conformanceCases: ConformanceCase[] = [
     else assert(yd[0] === f32(0.1) && yd[1] === f32(1e-8), 'float32 rounds to nearest float');
     void t;
   }),
-  c('reshape and transpose (non-square, 1×1, row and column vectors)', async (B) => {
+  c('reshape: views of one storage (non-square, flat, rank 0 ↔ 1)', async (B) => {
     const v = [1, 2, 3, 4, 5, 6];
     const x = B.tensor(v, [2, 3]);
     await expectClose(B.reshape(x, [3, 2]), [3, 2], v, 0, 0, 'reshape');
     await expectClose(B.reshape(x, [6]), [6], v, 0, 0, 'reshape flat');
-    await expectClose(B.transpose(x), [3, 2], [1, 4, 2, 5, 3, 6], 0, 0, 'transpose 2x3');
-    await expectClose(B.transpose(B.tensor([9], [1, 1])), [1, 1], [9], 0, 0, 'transpose 1x1');
-    await expectClose(B.transpose(B.tensor([1, 2, 3], [1, 3])), [3, 1], [1, 2, 3], 0, 0, 'transpose row');
-    const big = rand(37 * 53, 5);
-    const ref = new Float64Array(37 * 53);
-    for (let i = 0; i < 37; i++) for (let j = 0; j < 53; j++) ref[j * 37 + i] = big[i * 53 + j]!;
-    await expectClose(B.transpose(B.tensor(big, [37, 53])), [53, 37], ref, B.dtype === 'float32' ? 1e-7 : 0, 0, 'transpose 37x53');
+    await expectClose(B.reshape(B.tensor([9], []), [1, 1]), [1, 1], [9], 0, 0, 'rank 0 to 1x1');
     // the source survives its reshape being disposed
     const r = B.reshape(x, [6]);
     r.dispose();
@@ -262,11 +251,11 @@ export const conformanceCases: ConformanceCase[] = [
     const xs = [-3.5, -1, -0.25, 0, 0.3, 1, 2.75, 20, -20];
     const pos = [0.01, 0.5, 1, 2, 10, 1e3];
     for (const op of Object.keys(unaryRef) as UnaryOp[]) {
-      const input = op === 'log' || op === 'sqrt' || op === 'reciprocal' ? pos : xs;
+      const input = op === 'log' || op === 'sqrt' ? pos : xs;
       await expectClose(B.unary(op, B.tensor(input, [input.length])), [input.length], input.map(unaryRef[op]), rtol, atol, `unary ${op}`);
     }
     // shapes are kept
-    await expectClose(B.unary('exp', B.tensor([0, 1, 2, 3], [2, 1, 2])), [2, 1, 2], [0, 1, 2, 3].map(Math.exp), rtol, atol, 'unary 3-D');
+    await expectClose(B.unary('tanh', B.tensor([0, 1, 2, 3], [2, 1, 2])), [2, 1, 2], [0, 1, 2, 3].map(Math.tanh), rtol, atol, 'unary 3-D');
     // large arguments stay finite where the math is finite
     await expectClose(B.unary('sigmoid', B.tensor([-800, 800], [2])), [2], [0, 1], 0, atol, 'sigmoid saturates');
     await expectClose(B.unary('tanh', B.tensor([-800, 800], [2])), [2], [-1, 1], 0, atol, 'tanh saturates');
@@ -304,7 +293,7 @@ export const conformanceCases: ConformanceCase[] = [
     await expectClose(B.activationGrad('sigmoid', B.tensor(sg, [2, 3]), B.tensor(d, [2, 3])), [2, 3], sg.map((s, i) => d[i]! * s * (1 - s)), rtol, atol, 'sigmoid grad');
     await expectClose(B.activationGrad('relu', B.tensor(a, [2, 3]), B.tensor(d, [2, 3])), [2, 3], a.map((v, i) => (v > 0 ? d[i]! : 0)), rtol, 0, 'relu grad');
   }),
-  c('reductions: sum over all, each axis, several axes, keepDims, negative axis; max; argmax with ties', async (B, { rtol, atol }) => {
+  c('reductions: sum over all, each axis, several axes, keepDims, negative axis, no axes; argmax with ties', async (B, { rtol, atol }) => {
     const shape = [3, 4, 5];
     const x = rand(60, 7);
     const X = B.tensor(x, shape);
@@ -318,8 +307,7 @@ export const conformanceCases: ConformanceCase[] = [
     await expectClose(B.sum(B.tensor([1, 2, 3, 4], [2, 2]), -1), [2], [3, 7], 0, 0, 'sum axis -1');
     await expectClose(B.sum(B.tensor([5], [1, 1]), 0), [1], [5], 0, 0, 'sum 1x1');
     const m = B.tensor([1, 5, 5, -2, -7, -3, 9, 9], [2, 4]);
-    await expectClose(B.max(m, 1), [2], [5, 9], 0, 0, 'max rows');
-    await expectClose(B.max(m, 0, true), [1, 4], [1, 5, 9, 9], 0, 0, 'max cols keepDims');
+    await expectClose(B.sum(m, []), [2, 4], [1, 5, 5, -2, -7, -3, 9, 9], 0, 0, 'sum over no axes is a copy');
     await expectClose(B.argmax(m, 1), [2], [1, 2], 0, 0, 'argmax rows, first on ties');
     await expectClose(B.argmax(m, 0), [4], [0, 0, 1, 1], 0, 0, 'argmax cols');
   }),
@@ -333,11 +321,12 @@ export const conformanceCases: ConformanceCase[] = [
     await expectClose(B.softmax(B.tensor([3], [1, 1])), [1, 1], [1], 0, 0, 'softmax one class');
     await expectClose(B.logSoftmax(B.tensor([3], [1, 1])), [1, 1], [0], 0, 0, 'logSoftmax one class');
   }),
-  c('oneHot, and its range check', async (B) => {
+  c('oneHot: rows, 1×1, and a row of zeros for an index outside [0, depth) (no read-back check)', async (B) => {
     await expectClose(B.oneHot(B.tensor([2, 0, 1], [3]), 3), [3, 3], [0, 0, 1, 1, 0, 0, 0, 1, 0], 0, 0, 'oneHot');
     await expectClose(B.oneHot(B.tensor([0], [1]), 1), [1, 1], [1], 0, 0, 'oneHot 1x1');
-    expectThrow(() => B.oneHot(B.tensor([0, 3], [2]), 3), ValueError, /oneHot.*3.*\[0, 3\)/, 'oneHot out of range');
-    expectThrow(() => B.oneHot(B.tensor([0.5], [1]), 3), ValueError, /oneHot/, 'oneHot non-integer');
+    await expectClose(B.oneHot(B.tensor([0, 3, -1, 1.5], [4]), 3), [4, 3], [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 0, 0, 'oneHot outside the range');
+    expectThrow(() => B.oneHot(B.tensor([0, 1], [2]), 0), ValueError, /oneHot: depth/, 'oneHot depth 0');
+    expectThrow(() => B.oneHot(B.tensor([0, 1], [1, 2]), 3), ShapeError, /oneHot: indices must be 1-D/, 'oneHot of a matrix');
   }),
   c('errors: shapes, data length, bad dimensions, mixed backends, use after dispose', async (B, _t, make) => {
     expectThrow(() => B.matmul(B.tensor([1, 2, 3, 4, 5, 6], [2, 3]), B.tensor([1, 2, 3, 4], [2, 2])), ShapeError, /matmul.*\[2, 3\].*\[2, 2\]/, 'matmul inner mismatch');
@@ -350,13 +339,19 @@ export const conformanceCases: ConformanceCase[] = [
     expectThrow(() => B.reshape(B.zeros([2, 3]), [4, 2]), ShapeError, /reshape.*\[2, 3\].*\[4, 2\]/, 'reshape size');
     expectThrow(() => B.sum(B.zeros([2, 3]), 2), ShapeError, /sum.*axis 2/, 'sum axis out of range');
     expectThrow(() => B.softmax(B.zeros([])), ShapeError, /softmax/, 'softmax of a scalar');
+    expectThrow(() => B.argmax(B.zeros([2, 0]), 1), ShapeError, /argmax.*axis 1 is empty/, 'argmax of an empty axis');
+    expectThrow(() => B.unary('cosh' as never, B.zeros([2])), ValueError, /unary: unknown op 'cosh'/, 'unknown unary op');
+    expectThrow(() => B.binary('pow' as never, B.zeros([2]), B.zeros([2])), ValueError, /binary: unknown op 'pow'/, 'unknown binary op');
+    expectThrow(() => B.zeros([2 ** 26, 2 ** 26]), ShapeError, /zeros: .* elements exceed/, 'a tensor too large for the backend');
+    expectThrow(() => B.clamp(B.zeros([2]), 1, 0), ValueError, /clamp: lo \(1\) must be ≤ hi \(0\)/, 'clamp bounds');
+    expectThrow(() => B.unary('tanh', [1, 2] as never), ValueError, /tanh: expected a Tensor, got Array/, 'a non-tensor input');
     const other = make();
     expectThrow(() => B.binary('add', B.zeros([2]), other.zeros([2])), BackendMismatchError, /add.*different backends/, 'mixed backends');
     expectThrow(() => B.matmul(B.zeros([2, 2]), other.zeros([2, 2])), BackendMismatchError, /matmul/, 'mixed backends matmul');
     expectThrow(() => B.matmul(B.zeros([2, 2]), B.zeros([2, 2]), false, false, other.zeros([2])), BackendMismatchError, /matmul/, 'mixed backends matmul bias');
     const d = B.tensor([1, 2], [2]);
     d.dispose();
-    expectThrow(() => B.unary('exp', d), DisposedError, /exp.*disposed/, 'use after dispose');
+    expectThrow(() => B.unary('tanh', d), DisposedError, /tanh.*disposed/, 'use after dispose');
     expectThrow(() => B.matmul(d, d), DisposedError, /matmul.*disposed/, 'matmul after dispose');
     let err: unknown;
     try {
@@ -370,13 +365,14 @@ export const conformanceCases: ConformanceCase[] = [
   }),
   c('memory: dispose frees, reshape shares storage, nothing leaks in a loop', async (B) => {
     const before = B.memory();
-    const x = B.tensor(rand(100, 3), [10, 10]);
+    const values = rand(100, 3);
+    const x = B.tensor(values, [10, 10]);
     const r = B.reshape(x, [100]);
     const m1 = B.memory();
     assert(m1.tensors === before.tensors + 2, `two handles live: ${JSON.stringify(m1)} vs ${JSON.stringify(before)}`);
     assert(m1.buffers === before.buffers + 1, 'reshape shares one buffer');
     x.dispose();
-    await expectClose(r, [100], await r.data(), 0, 0, 'view alive after source disposed');
+    await expectClose(r, [100], values, B.dtype === 'float32' ? 1e-7 : 0, 0, 'view alive after source disposed');
     r.dispose();
     for (let i = 0; i < 50; i++) {
       const a = B.tensor(rand(64, i), [8, 8]);

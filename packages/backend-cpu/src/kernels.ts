@@ -1,0 +1,338 @@
+import { ValueError, broadcastStrides, stridesOf } from '@neurone/core';
+import type { ActivationGrad, AxisSplit, BinaryOp, DType, KernelTensor, Kernels, MatmulDims, Shape, TypedArray, UnaryOp } from '@neurone/core';
+import { gemm } from './gemm';
+
+type T = KernelTensor<TypedArray>;
+
+/**
+ * The CPU kernels: every primitive as a loop over typed arrays (float32 or float64), the GEMM on
+ * WebAssembly SIMD for float32. Inputs arrive checked by the op layer in @neurone/core.
+ */
+export class CpuKernels implements Kernels<TypedArray> {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly canReadSync = true;
+  /** V8's typed-array length limit. */
+  readonly maxElements = 2 ** 32 - 1;
+  readonly #Array: Float32ArrayConstructor | Float64ArrayConstructor;
+
+  constructor(dtype: DType) {
+    this.dtype = dtype;
+    this.name = `cpu(${dtype})`;
+    this.#Array = dtype === 'float64' ? Float64Array : Float32Array;
+  }
+
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  // ---- storage ----------------------------------------------------------------------------
+
+  /**
+   * Freed buffers wait here by length and serve the next op of that size (a training step
+   * allocates the same sizes every time), so steady-state training allocates nothing.
+   */
+  readonly #pool = new Map<number, TypedArray[]>();
+  #pooledBytes = 0;
+  static readonly POOL_BYTES = 64 * 1024 * 1024;
+  static readonly POOL_PER_SIZE = 32;
+
+  /** A buffer of n elements; zero-filled only when asked (most kernels overwrite every element). */
+  #alloc(n: number, zero = false): TypedArray {
+    const a = this.#pool.get(n)?.pop();
+    if (!a) return new this.#Array(n);
+    this.#pooledBytes -= a.byteLength;
+    return zero ? a.fill(0) : a;
+  }
+
+  /** Buffers pooled for reuse (tests). */
+  get pooledBytes(): number {
+    return this.#pooledBytes;
+  }
+
+  free(values: TypedArray): void {
+    if (values.length === 0 || this.#pooledBytes + values.byteLength > CpuKernels.POOL_BYTES) return;
+    const list = this.#pool.get(values.length);
+    if (list && list.length >= CpuKernels.POOL_PER_SIZE) return;
+    if (list) list.push(values);
+    else this.#pool.set(values.length, [values]);
+    this.#pooledBytes += values.byteLength;
+  }
+
+  upload(values: ArrayLike<number>, n: number): TypedArray {
+    const out = this.#alloc(n);
+    out.set(values);
+    return out;
+  }
+
+  fill(n: number, value: number): TypedArray {
+    return value === 0 ? this.#alloc(n, true) : this.#alloc(n).fill(value);
+  }
+
+  readSync(x: T): TypedArray {
+    return x.data.slice();
+  }
+
+  read(x: T): Promise<TypedArray> {
+    return Promise.resolve(x.data.slice());
+  }
+
+  // ---- arithmetic -------------------------------------------------------------------------
+
+  matmul(a: T, b: T, { m, k, n, transposeA, transposeB }: MatmulDims, bias?: T): TypedArray {
+    const out = this.#alloc(m * n);
+    gemm(a.data, b.data, out, m, n, k, transposeA, transposeB);
+    if (bias) {
+      // + bias on each row, in place: the same rounding as a separate add, without its buffer
+      const bv = bias.data;
+      for (let i = 0, o = 0; i < m; i++) for (let j = 0; j < n; j++, o++) out[o] = out[o]! + bv[j]!;
+    }
+    return out;
+  }
+
+  unary(op: UnaryOp, x: T): TypedArray {
+    const a = x.data;
+    const n = a.length;
+    const out = this.#alloc(n);
+    // one loop per op: a call through a function table would not inline, and costs several times the math
+    switch (op) {
+      case 'abs':
+        for (let i = 0; i < n; i++) out[i] = Math.abs(a[i]!);
+        break;
+      case 'log':
+        for (let i = 0; i < n; i++) out[i] = Math.log(a[i]!);
+        break;
+      case 'sqrt':
+        for (let i = 0; i < n; i++) out[i] = Math.sqrt(a[i]!);
+        break;
+      case 'square':
+        for (let i = 0; i < n; i++) out[i] = a[i]! * a[i]!;
+        break;
+      case 'tanh':
+        for (let i = 0; i < n; i++) out[i] = Math.tanh(a[i]!);
+        break;
+      case 'sigmoid':
+        for (let i = 0; i < n; i++) {
+          const v = a[i]!;
+          if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
+          else {
+            const e = Math.exp(v);
+            out[i] = e / (1 + e);
+          }
+        }
+        break;
+      case 'relu':
+        for (let i = 0; i < n; i++) out[i] = a[i]! > 0 ? a[i]! : 0;
+        break;
+      case 'softplus':
+        // log(1 + eˣ) = max(x, 0) + log1p(e^−|x|), stable for any x
+        for (let i = 0; i < n; i++) out[i] = Math.max(a[i]!, 0) + Math.log1p(Math.exp(-Math.abs(a[i]!)));
+        break;
+      default:
+        throw new ValueError(`unary: no CPU kernel for '${String(op)}'`);
+    }
+    return out;
+  }
+
+  binary(op: BinaryOp, a: T, b: T, shape: Shape): TypedArray {
+    const f = BINARY[op];
+    const n = sizeOfShape(shape);
+    const av = a.data;
+    const bv = b.data;
+    const out = this.#alloc(n);
+    if (av.length === n && bv.length === n) {
+      // one loop per op (a call through `f` does not inline)
+      if (op === 'add') for (let i = 0; i < n; i++) out[i] = av[i]! + bv[i]!;
+      else if (op === 'mul') for (let i = 0; i < n; i++) out[i] = av[i]! * bv[i]!;
+      else if (op === 'sub') for (let i = 0; i < n; i++) out[i] = av[i]! - bv[i]!;
+      else for (let i = 0; i < n; i++) out[i] = av[i]! / bv[i]!;
+    } else if (av.length === n && isSuffix(b.shape, shape)) {
+      // b repeats along the leading axes (bias rows, scalars)
+      const m = bv.length;
+      if (op === 'add') for (let i = 0, j = 0; i < n; i++, j = j + 1 === m ? 0 : j + 1) out[i] = av[i]! + bv[j]!;
+      else if (op === 'mul') for (let i = 0, j = 0; i < n; i++, j = j + 1 === m ? 0 : j + 1) out[i] = av[i]! * bv[j]!;
+      else if (op === 'sub') for (let i = 0, j = 0; i < n; i++, j = j + 1 === m ? 0 : j + 1) out[i] = av[i]! - bv[j]!;
+      else for (let i = 0, j = 0; i < n; i++, j = j + 1 === m ? 0 : j + 1) out[i] = av[i]! / bv[j]!;
+    } else if (bv.length === n && isSuffix(a.shape, shape)) {
+      const m = av.length;
+      for (let i = 0, j = 0; i < n; i++, j = j + 1 === m ? 0 : j + 1) out[i] = f(av[j]!, bv[i]!);
+    } else {
+      const sa = broadcastStrides(a.shape, shape);
+      const sb = broadcastStrides(b.shape, shape);
+      const idx = new Array<number>(shape.length).fill(0);
+      let ia = 0;
+      let ib = 0;
+      for (let i = 0; i < n; i++) {
+        out[i] = f(av[ia]!, bv[ib]!);
+        for (let d = shape.length - 1; d >= 0; d--) {
+          idx[d]!++;
+          ia += sa[d]!;
+          ib += sb[d]!;
+          if (idx[d]! < shape[d]!) break;
+          ia -= sa[d]! * shape[d]!;
+          ib -= sb[d]! * shape[d]!;
+          idx[d] = 0;
+        }
+      }
+    }
+    return out;
+  }
+
+  affine(x: T, scale: number, shift: number): TypedArray {
+    const a = x.data;
+    const out = this.#alloc(a.length);
+    for (let i = 0; i < a.length; i++) out[i] = a[i]! * scale + shift;
+    return out;
+  }
+
+  axpby(alpha: number, x: T, beta: number, y: T): TypedArray {
+    const a = x.data;
+    const b = y.data;
+    const out = this.#alloc(a.length);
+    for (let i = 0; i < a.length; i++) out[i] = alpha * a[i]! + beta * b[i]!;
+    return out;
+  }
+
+  clamp(x: T, lo: number, hi: number): TypedArray {
+    const a = x.data;
+    const out = this.#alloc(a.length);
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i]!;
+      out[i] = v < lo ? lo : v > hi ? hi : v;
+    }
+    return out;
+  }
+
+  activationGrad(op: ActivationGrad, saved: T, delta: T): TypedArray {
+    const s = saved.data;
+    const d = delta.data;
+    const out = this.#alloc(s.length);
+    if (op === 'tanh') for (let i = 0; i < s.length; i++) out[i] = d[i]! * (1 - s[i]! * s[i]!);
+    else if (op === 'sigmoid') for (let i = 0; i < s.length; i++) out[i] = d[i]! * s[i]! * (1 - s[i]!);
+    else for (let i = 0; i < s.length; i++) out[i] = s[i]! > 0 ? d[i]! : 0;
+    return out;
+  }
+
+  // ---- reductions -------------------------------------------------------------------------
+
+  sum(x: T, ax: readonly number[], shape: Shape): TypedArray {
+    const a = x.data;
+    const xs = x.shape;
+    // accumulate in float64 whatever the dtype, then store into a pooled buffer
+    const out = new Float64Array(sizeOfShape(shape));
+    if (ax.length === xs.length) {
+      let s = 0;
+      for (let i = 0; i < a.length; i++) s += a[i]!;
+      out[0] = s;
+    } else if (ax.every((v, i) => i === 0 || v === ax[i - 1]! + 1)) {
+      // the reduced axes are contiguous: (outer, reduced, inner)
+      const outer = sizeOfShape(xs.slice(0, ax[0]));
+      const red = sizeOfShape(ax.map((i) => xs[i]!));
+      const inner = sizeOfShape(xs.slice(ax[ax.length - 1]! + 1));
+      for (let o = 0; o < outer; o++)
+        for (let r = 0; r < red; r++) {
+          const base = (o * red + r) * inner;
+          const ob = o * inner;
+          for (let i = 0; i < inner; i++) out[ob + i]! += a[base + i]!;
+        }
+    } else {
+      const keep = xs.map((d, i) => (ax.includes(i) ? 1 : d));
+      const os = stridesOf(keep).map((s, i) => (ax.includes(i) ? 0 : s));
+      forEachIndex(xs, os, (flat, o) => {
+        out[o]! += a[flat]!;
+      });
+    }
+    const result = this.#alloc(out.length);
+    result.set(out);
+    return result;
+  }
+
+  argmax(x: T, { outer, len, inner }: AxisSplit): TypedArray {
+    const a = x.data;
+    const out = this.#alloc(outer * inner);
+    for (let o = 0; o < outer; o++)
+      for (let i = 0; i < inner; i++) {
+        let best = a[o * len * inner + i]!;
+        let at = 0;
+        for (let r = 1; r < len; r++) {
+          const v = a[(o * len + r) * inner + i]!;
+          if (v > best) {
+            best = v;
+            at = r;
+          }
+        }
+        out[o * inner + i] = at;
+      }
+    return out;
+  }
+
+  // ---- rows -------------------------------------------------------------------------------
+
+  rowwise(op: 'softmax' | 'logSoftmax', x: T, _rows: number, k: number): TypedArray {
+    const a = x.data;
+    const out = this.#alloc(a.length);
+    const log = op === 'logSoftmax';
+    for (let o = 0; o < a.length; o += k) {
+      let m = -Infinity;
+      for (let j = 0; j < k; j++) if (a[o + j]! > m) m = a[o + j]!;
+      let s = 0;
+      for (let j = 0; j < k; j++) s += Math.exp(a[o + j]! - m);
+      if (log) {
+        const lse = m + Math.log(s); // log Σ eˣ, max-shifted
+        for (let j = 0; j < k; j++) out[o + j] = a[o + j]! - lse;
+      } else {
+        for (let j = 0; j < k; j++) out[o + j] = Math.exp(a[o + j]! - m) / s;
+      }
+    }
+    return out;
+  }
+
+  oneHot(indices: T, depth: number): TypedArray {
+    const idx = indices.data;
+    const n = idx.length;
+    const out = this.#alloc(n * depth, true);
+    for (let i = 0; i < n; i++) {
+      const c = idx[i]!;
+      if (Number.isInteger(c) && c >= 0 && c < depth) out[i * depth + c] = 1;
+    }
+    return out;
+  }
+}
+
+const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+};
+
+function sizeOfShape(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+function isSuffix(small: Shape, full: Shape): boolean {
+  // small broadcasts by repetition along leading axes: its shape (minus leading 1s) is a suffix of full
+  let s = 0;
+  while (s < small.length && small[s] === 1) s++;
+  const tail = small.slice(s);
+  const off = full.length - tail.length;
+  return off >= 0 && tail.every((d, i) => d === full[off + i]);
+}
+
+function forEachIndex(shape: Shape, outStrides: number[], f: (flat: number, out: number) => void): void {
+  const n = sizeOfShape(shape);
+  const idx = new Array<number>(shape.length).fill(0);
+  let o = 0;
+  for (let flat = 0; flat < n; flat++) {
+    f(flat, o);
+    for (let d = shape.length - 1; d >= 0; d--) {
+      idx[d]!++;
+      o += outStrides[d]!;
+      if (idx[d]! < shape[d]!) break;
+      o -= outStrides[d]! * shape[d]!;
+      idx[d] = 0;
+    }
+  }
+}

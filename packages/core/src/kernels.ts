@@ -1,0 +1,98 @@
+import type { Shape } from './shape';
+import type { DType, TypedArray } from './tensor';
+
+/**
+ * Element-wise maps, each kept for the module that needs it: tanh, sigmoid, relu (the
+ * activations), log (BCELoss), softplus (BCEWithLogitsLoss), square (MSELoss, Adam), sqrt (Adam),
+ * abs (fit's mean-absolute-error metric).
+ */
+export type UnaryOp = 'abs' | 'log' | 'sqrt' | 'square' | 'tanh' | 'sigmoid' | 'relu' | 'softplus';
+export const UNARY_OPS: readonly UnaryOp[] = ['abs', 'log', 'sqrt', 'square', 'tanh', 'sigmoid', 'relu', 'softplus'];
+
+/** Element-wise binary ops with NumPy broadcasting (losses, Softmax's backward, Adam). */
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div'];
+
+/**
+ * Fused backward forms of the activations: given the saved tensor s and the incoming delta δ,
+ * - 'tanh':    s = tanh(a),   δ ⊙ (1 − s²)
+ * - 'sigmoid': s = σ(a),      δ ⊙ s ⊙ (1 − s)
+ * - 'relu':    s = a,         δ ⊙ [a > 0]
+ */
+export type ActivationGrad = 'tanh' | 'sigmoid' | 'relu';
+export const ACTIVATION_GRADS: readonly ActivationGrad[] = ['tanh', 'sigmoid', 'relu'];
+
+/** A kernel's view of one input tensor: the backend's own storage, its shape and size. */
+export interface KernelTensor<D = unknown> {
+  readonly data: D;
+  readonly shape: Shape;
+  readonly size: number;
+}
+
+/** Dimensions of a matmul, as the op layer checked them: op(A) is [m, k], op(B) is [k, n], k > 0. */
+export interface MatmulDims {
+  m: number;
+  k: number;
+  n: number;
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/** A tensor seen as (outer, len, inner) around one axis (len > 0). */
+export interface AxisSplit {
+  axis: number;
+  outer: number;
+  len: number;
+  inner: number;
+}
+
+/**
+ * What a backend implements: storage and kernels, nothing else. The op layer (`Backend` in
+ * backend.ts) has already checked every input (alive, this backend, shapes, arguments) and
+ * computed the output shape; a kernel computes and returns its result's storage (`D`, opaque to
+ * everyone else). A kernel may throw; the op layer turns an untyped error into a BackendError
+ * naming the op. Adding a backend = these methods + the conformance suite passing.
+ */
+export interface Kernels<D = unknown> {
+  /** e.g. 'cpu(float32)'. */
+  readonly name: string;
+  readonly dtype: DType;
+  /** Whether readSync is implemented (false where the device only answers asynchronously). */
+  readonly canReadSync: boolean;
+  /** The most elements one tensor may hold (typed-array or texture limits). */
+  readonly maxElements: number;
+  /** Resolves when the device answers; rejects with a BackendError otherwise. */
+  ready(): Promise<void>;
+
+  // storage
+  /** A new storage holding `values` (exactly `size` of them, converted to dtype). */
+  upload(values: ArrayLike<number>, size: number): D;
+  /** A new storage of `size` elements, all `value`. */
+  fill(size: number, value: number): D;
+  /** A copy of the values; only called when canReadSync. */
+  readSync?(x: KernelTensor<D>): TypedArray;
+  /** A copy of the values. */
+  read(x: KernelTensor<D>): Promise<TypedArray>;
+  /** Frees a storage (called once, when its last tensor handle is disposed). */
+  free(data: D): void;
+  /** Frees everything (GPU contexts, workers). */
+  destroy?(): void;
+
+  // kernels
+  matmul(a: KernelTensor<D>, b: KernelTensor<D>, dims: MatmulDims, bias?: KernelTensor<D>): D;
+  unary(op: UnaryOp, x: KernelTensor<D>): D;
+  /** `out` is the broadcast shape of a and b. */
+  binary(op: BinaryOp, a: KernelTensor<D>, b: KernelTensor<D>, out: Shape): D;
+  affine(x: KernelTensor<D>, scale: number, shift: number): D;
+  axpby(alpha: number, x: KernelTensor<D>, beta: number, y: KernelTensor<D>): D;
+  clamp(x: KernelTensor<D>, lo: number, hi: number): D;
+  activationGrad(op: ActivationGrad, saved: KernelTensor<D>, delta: KernelTensor<D>): D;
+  /** Σ over `axes` (normalised, ascending, at least one); `out` is the reduced shape. */
+  sum(x: KernelTensor<D>, axes: readonly number[], out: Shape): D;
+  /** Index of the maximum along split.axis, first on ties. */
+  argmax(x: KernelTensor<D>, split: AxisSplit): D;
+  /** Row-wise softmax or log-softmax of `rows` rows of `k` (> 0) values. */
+  rowwise(op: 'softmax' | 'logSoftmax', x: KernelTensor<D>, rows: number, k: number): D;
+  /** One-hot rows; an index outside [0, depth) or not an integer gives a row of zeros. */
+  oneHot(indices: KernelTensor<D>, depth: number): D;
+}
