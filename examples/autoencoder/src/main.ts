@@ -1,5 +1,5 @@
 /**
- * BENCH.md's W3 autoencoder on MNIST (784 → 128 → act → k → act → 128 → act → 784 → Sigmoid,
+ * bench/README.md's W3 autoencoder on MNIST (784 → 128 → act → k → act → 128 → act → 784 → Sigmoid,
  * BCE, Adam, batch 128), with a study of what the codes hold:
  *  1. test digits beside their reconstructions for code sizes 32, 8 and 2 (PNG);
  *  2. the 2-D code map of the test set, and a UMAP embedding of the 32-d codes (PNG);

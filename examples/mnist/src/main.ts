@@ -4,7 +4,7 @@
  * loss/accuracy plot, the metrics as JSON and the trained weights as safetensors.
  *
  *   pnpm mnist                                  # SGD momentum 0.9, lr 0.05, batch 64, 10 epochs
- *   pnpm mnist --preset w2 --epochs 5           # exactly BENCH.md's W2: plain SGD, lr 0.1
+ *   pnpm mnist --preset w2 --epochs 5           # exactly bench/README.md's W2: plain SGD, lr 0.1
  *   pnpm mnist --backend gpu:webgpu             # the same model on another backend
  */
 import { parseArgs } from 'node:util';

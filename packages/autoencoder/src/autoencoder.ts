@@ -11,7 +11,7 @@ export interface DenseOptions {
   /** Activation after every hidden Linear (default 'tanh'). */
   activation?: DenseActivation;
   /**
-   * Activation on the code (the encoder's last layer): true (default, as in BENCH.md's W3) for
+   * Activation on the code (the encoder's last layer): true (default, as in bench/README.md's W3) for
    * `activation`, false for none (a linear code), or another one by name (e.g. ReLU layers
    * with a bounded 'tanh' code).
    */
