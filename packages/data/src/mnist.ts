@@ -201,7 +201,8 @@ function skipWs(bytes: Uint8Array, p: number): number {
  * The package stores 7,000 images per class with no train/test marker; in class 0 the two empty
  * rows, at positions 1000 and 7001, end two concatenated sources of 1,000 and 6,000 images. So the
  * first 1,000 images of each class form the test set and the next 6,000 the training set (the
- * official 10,000 / 60,000 split sizes). Within a split, samples are interleaved by class
+ * official 10,000 / 60,000 split sizes, but not the official split: compared with Zalando's IDX
+ * files, 1,291 of these 10,000 test images are official test images). Within a split, samples are interleaved by class
  * (labels 0, 1, ..., 9, 0, 1, ...), so any prefix (`limit`, `take`) is class-balanced.
  */
 export function fashionFromClasses(
