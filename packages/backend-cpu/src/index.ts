@@ -16,6 +16,7 @@ import {
 import type { ActivationGrad, Backend, BinaryOp, DType, MemoryInfo, Shape, TypedArray, UnaryOp } from '@neurone/core';
 import { gemm } from './gemm';
 
+/** Options of `cpu()`. */
 export interface CpuOptions {
   /** 'float32' (default) or 'float64' (for tight gradient checks). */
   dtype?: DType;

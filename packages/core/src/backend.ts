@@ -27,6 +27,7 @@ export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
  */
 export type ActivationGrad = 'tanh' | 'sigmoid' | 'relu';
 
+/** What a backend holds now (`backend.memory()`). */
 export interface MemoryInfo {
   /** Live tensor handles. */
   tensors: number;

@@ -8,8 +8,11 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { DataError, ValueError } from '@neurone/core';
 import { loadFashionMnist as loadFashionFromPackageOrDir, loadMnist as loadMnistFromPackageOrDir } from './node';
-import type { IdxLoadOptions } from './node';
+import type { IdxLoadOptions as NodeIdxLoadOptions } from './node';
 import type { ImageDataset } from './mnist';
+
+/** Options of loadMnist: LoadOptions, plus `dir`, a folder holding the four IDX files to read instead. */
+export type IdxLoadOptions = NodeIdxLoadOptions;
 
 const requireFrom = createRequire(import.meta.url);
 

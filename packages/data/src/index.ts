@@ -7,6 +7,5 @@
  */
 export * from './browser';
 export { readIdx } from './node';
-export type { IdxLoadOptions } from './node';
 export { loadMnist, loadFashionMnist, FASHION_MNIST_SYSTEM_DIR } from './datasets';
-export type { FashionLoadOptions } from './datasets';
+export type { FashionLoadOptions, IdxLoadOptions } from './datasets';
