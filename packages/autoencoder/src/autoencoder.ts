@@ -7,6 +7,7 @@ import { TiedLinear } from './tied';
 /** Hidden activations of `Autoencoder.dense`. */
 export type DenseActivation = 'tanh' | 'relu' | 'sigmoid';
 
+/** Options of the dense (MLP) autoencoder builder: activations, tied weights, backend and initialisation. */
 export interface DenseOptions {
   /** Activation after every hidden Linear (default 'tanh'). */
   activation?: DenseActivation;

@@ -2,6 +2,7 @@ import { ShapeError, ValueError, tidy } from '@neurone/core';
 import type { Backend, HostTensor, Tensor } from '@neurone/core';
 import type { Autoencoder } from './autoencoder';
 
+/** Options of the functions that feed a model in batches of rows. */
 export interface BatchedOptions {
   /** Rows per upload (default 1000). */
   batchSize?: number;
@@ -80,6 +81,7 @@ export function pixelError(target: ArrayLike<number>, output: ArrayLike<number>,
   return target.length ? s / target.length : NaN;
 }
 
+/** Options of the per-image reconstruction error: the input fed to the model and the per-pixel metric. */
 export interface ReconstructionErrorOptions extends BatchedOptions {
   /** Images fed to the model (e.g. noisy ones); default: the clean images themselves. */
   input?: HostTensor;

@@ -63,6 +63,7 @@ export function addNoise(x: HostTensor | Float32Array, noise: NoiseSpec, rng: RN
   return { data: out, shape: [...x.shape] };
 }
 
+/** Options of `denoising`: where the noise comes from. */
 export interface DenoisingOptions {
   /** Generator of the noise (default: a new RNG(seed)). */
   rng?: RNG;
@@ -81,6 +82,7 @@ export interface DenoisingDataset {
   resample(): void;
 }
 
+/** A denoising dataset: `x` holds `clean` images corrupted by `noise` and `y` the clean images; `resample()` draws new noise (e.g. once per epoch). */
 export function denoising(clean: Dataset | HostTensor, noise: NoiseSpec, options: DenoisingOptions = {}): DenoisingDataset {
   checkNoise('denoising', noise);
   const images: HostTensor | undefined = clean && typeof clean === 'object' ? ('x' in clean ? clean.x : clean) : undefined;

@@ -1,6 +1,7 @@
 import { Linear } from '@neurone/layers';
 import type { Initializer, RNG } from '@neurone/core';
 
+/** Options of `TiedLinear`: its own bias and how it is initialised. */
 export interface TiedLinearOptions {
   /** Learn an own additive bias (default true). */
   bias?: boolean;

@@ -7,8 +7,10 @@ import type { DawnOptions } from './node-webgpu';
 
 /** A gpu.js mode this backend runs on. */
 export type GpuMode = 'webgpu' | 'webgl2' | 'headlessgl' | 'webasm';
+/** Every mode, best first (the order in which `auto` tries them). */
 export const GPU_MODES: readonly GpuMode[] = ['webgpu', 'webgl2', 'headlessgl', 'webasm'];
 
+/** Options of `gpu()`. */
 export interface GpuOptions {
   /** 'auto' (default) picks the first mode that is available here, in the order of GPU_MODES. */
   mode?: GpuMode | 'auto';

@@ -18,12 +18,14 @@ export function fans(shape: Shape): { fanIn: number; fanOut: number } {
 }
 
 const gains = { linear: 1, sigmoid: 1, tanh: 5 / 3, relu: Math.SQRT2 } as const;
+/** A nonlinearity whose recommended gain the initialisers know (linear 1, sigmoid 1, tanh 5/3, relu √2). */
 export type Nonlinearity = keyof typeof gains;
 
 function check(name: string, v: number): void {
   if (!Number.isFinite(v) || v < 0) throw new ValueError(`init.${name}: expected a finite non-negative number, got ${v}`);
 }
 
+/** Parameter initialisers: each returns an `Initializer` (shape, fan, rng) → values. */
 export const init = {
   /** Uniform in [low, high). */
   uniform(low: number, high: number): Initializer {

@@ -103,6 +103,7 @@ export class Parameter {
   }
 }
 
+/** What `loadStateDict` did not match: keys the module has but the dict lacks, and the reverse. */
 export interface LoadStateDictResult {
   missingKeys: string[];
   unexpectedKeys: string[];

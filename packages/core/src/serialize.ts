@@ -10,6 +10,7 @@ import type { Tensor } from './tensor';
  */
 const DTYPES = { float32: ['F32', 4], float64: ['F64', 8] } as const;
 
+/** A tensor as host values with its shape (what safetensors files store). */
 export interface RawTensor {
   shape: Shape;
   data: Float32Array | Float64Array;
@@ -22,6 +23,7 @@ export async function toSafetensors(dict: Record<string, Tensor>, metadata: Reco
   return encodeSafetensors(raw, metadata);
 }
 
+/** Encodes named host tensors as safetensors bytes (synchronous; float64 data is stored as F64). */
 export function encodeSafetensors(dict: Record<string, RawTensor>, metadata: Record<string, string> = {}): Uint8Array {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) header.__metadata__ = metadata;

@@ -1,5 +1,6 @@
 import { ShapeError } from './errors';
 
+/** A tensor shape: the size of each dimension. */
 export type Shape = readonly number[];
 
 /** Throws unless every dimension is a non-negative integer. */
@@ -12,12 +13,14 @@ export function checkShape(op: string, shape: Shape): void {
   }
 }
 
+/** Number of elements of a tensor of this shape (1 for a scalar). */
 export function sizeOf(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
 }
 
+/** Whether two shapes are identical, dimension by dimension. */
 export function shapesEqual(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -117,6 +117,7 @@ export interface Batch {
   indices: Uint32Array;
 }
 
+/** Options of `batches`: batch size, shuffling and what to do with a last partial batch. */
 export interface BatchOptions {
   batchSize: number;
   /** Visit the samples in a random order, a new one each epoch (default false). */
@@ -182,6 +183,7 @@ export function batches(dataset: Dataset, options: BatchOptions): Batches {
   return new Batches(dataset, options);
 }
 
+/** Options of `trainValidationSplit`. */
 export interface SplitOptions {
   /** A fraction in (0, 1) of the samples, or a whole number of samples, for validation. */
   validation: number;
@@ -236,6 +238,7 @@ export interface Stats {
   std: number | Float64Array;
 }
 
+/** Options of `standardize`: given statistics instead of computed ones. */
 export interface StandardizeOptions {
   /** Use this mean instead of computing it (e.g. the training set's, for the test set). */
   mean?: number | ArrayLike<number>;

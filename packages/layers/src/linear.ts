@@ -1,6 +1,7 @@
 import { Module, Parameter, ShapeError, defaultRng, init as inits, resolveBackend, tidy } from '@neurone/core';
 import type { Backend, Initializer, RNG, Tensor } from '@neurone/core';
 
+/** Options of `Linear`: bias, backend and initialisation. */
 export interface LinearOptions {
   /** Learn an additive bias (default true). */
   bias?: boolean;

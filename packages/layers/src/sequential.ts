@@ -1,6 +1,7 @@
 import { Module, ValueError, keep } from '@neurone/core';
 import type { Backend, Tensor } from '@neurone/core';
 
+/** Options of `Sequential.backward`. */
 export interface SequentialBackwardOptions {
   /**
    * Also compute dL/dinput through the first module (default true). With false the first

@@ -4,6 +4,7 @@ import type { HostTensor, Loss, Shape, Tensor } from '@neurone/core';
 /** How a loss reduces its per-sample (or per-element) values. */
 export type Reduction = 'mean' | 'sum' | 'none';
 
+/** Options shared by every loss. */
 export interface LossOptions {
   /** 'mean' (default), 'sum', or 'none' (no reduction). */
   reduction?: Reduction;

@@ -3,6 +3,7 @@ import type { Parameter } from '@neurone/core';
 import { BaseOptimizer, checkHyper } from './optimizer';
 import type { ParamsInput } from './optimizer';
 
+/** Hyper-parameters of `Adam`. */
 export interface AdamOptions {
   /** Learning rate (default 1e-3; settable later through `optimizer.lr`). */
   lr?: number;

@@ -3,6 +3,7 @@ import type { Parameter } from '@neurone/core';
 import { BaseOptimizer, checkHyper } from './optimizer';
 import type { ParamsInput } from './optimizer';
 
+/** Hyper-parameters of `SGD`. */
 export interface SGDOptions {
   /** Learning rate (settable later through `optimizer.lr`). */
   lr: number;

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Module, Parameter, RNG, ShapeError, ValueError } from '@neurone/core';
 import type { Backend, Dataset, Optimizer, Tensor } from '@neurone/core';
 import { cpu } from '@neurone/backend-cpu';
-import { Adam, SGD, StepLR, accuracy, evaluate, fit, predict } from '../src/index';
-import type { EpochLog, ProgressStream } from '../src/index';
+import { Adam, SGD, StepLR, accuracy, evaluate, fit, predict } from '../src/node';
+import type { EpochLog, ProgressStream } from '../src/node';
 import { TCE, TLinear, TMSE, TSeq, TTanh, blobs, regressionData, values } from './helpers';
 
 const regression = (n = 64): Dataset => {

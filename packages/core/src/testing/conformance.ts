@@ -20,6 +20,7 @@ export interface ConformanceOptions {
   skip?: string[];
 }
 
+/** One named case of the backend conformance suite. */
 export interface ConformanceCase {
   name: string;
   run(make: () => Backend, opts: Required<Pick<ConformanceOptions, 'rtol' | 'atol'>>): Promise<void>;
@@ -185,6 +186,7 @@ const c = (name: string, run: (B: Backend, tol: Tol, make: () => Backend) => Pro
   },
 });
 
+/** Every case of the backend conformance suite, in order. */
 export const conformanceCases: ConformanceCase[] = [
   c('tensor: creation, shape, dtype, read back (sync where possible, async always)', async (B, t) => {
     const x = B.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
