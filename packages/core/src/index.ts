@@ -30,6 +30,6 @@ export { RNG, manualSeed, defaultRng } from './random';
 export { init, fans, gain } from './init';
 export type { Initializer, Nonlinearity } from './init';
 export { setBackend, getBackend, resolveBackend } from './registry';
-export { toSafetensors, encodeSafetensors, decodeSafetensors, fromSafetensors } from './serialize';
-export type { RawTensor } from './serialize';
+export { toSafetensors, encodeSafetensors, decodeSafetensors, parseSafetensors, fromSafetensors, MAX_HEADER_BYTES } from './serialize';
+export type { RawTensor, SafetensorsFile, SafetensorsDType } from './serialize';
 export type { Dataset, HostTensor } from './dataset';
