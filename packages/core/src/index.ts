@@ -26,6 +26,7 @@ export {
   matmulShape,
 } from './shape';
 export { tidy, keep, dispose } from './scope';
+export { checkOptions } from './options';
 export { RNG, manualSeed, defaultRng } from './random';
 export { init, fans, gain } from './init';
 export type { Initializer, Nonlinearity } from './init';
