@@ -14,6 +14,7 @@ export {
 } from './errors';
 export type { Shape } from './shape';
 export {
+  MAX_TENSOR_SIZE,
   checkShape,
   sizeOf,
   shapesEqual,
