@@ -180,27 +180,76 @@ export abstract class Module {
 
   /**
    * Copies values into the parameters. Shapes must match; with `strict` (default) the keys
-   * must match exactly. Everything is checked before anything changes.
+   * must match exactly. Every entry is checked before anything changes: a value that is not a
+   * live tensor or `{ shape, data }` (null included), a shape or length that differs from the
+   * parameter's, a non-number or a non-finite value (NaN, ±Infinity) makes it throw a ValueError
+   * listing every problem, and then no parameter was changed.
    */
   loadStateDict(dict: Record<string, StateValue>, { strict = true }: { strict?: boolean } = {}): LoadStateDictResult {
+    const owner = `${this.constructor.name}.loadStateDict`;
+    if (dict == null || typeof dict !== 'object' || Array.isArray(dict)) {
+      throw new ValueError(`${owner}: expected a { name: tensor or { shape, data } } record, got ${dict === null ? 'null' : Array.isArray(dict) ? 'an array' : typeof dict}`);
+    }
     const own = new Map(this.namedParameters());
-    const missingKeys = [...own.keys()].filter((k) => !(k in dict));
+    const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(dict, k);
+    const missingKeys = [...own.keys()].filter((k) => !has(k));
     const unexpectedKeys = Object.keys(dict).filter((k) => !own.has(k));
     const problems: string[] = [];
     if (strict && missingKeys.length) problems.push(`missing keys: ${missingKeys.join(', ')}`);
     if (strict && unexpectedKeys.length) problems.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
-    for (const [k, p] of own) {
-      const v = dict[k];
-      if (!v) continue;
-      if (!shapesEqual(v.shape, p.shape)) problems.push(`${k}: shape [${v.shape.join(', ')}] does not match the parameter's [${p.shape.join(', ')}]`);
-      else if (!('dataId' in v) && v.data.length !== p.value.size) problems.push(`${k}: ${v.data.length} values for shape [${p.shape.join(', ')}]`);
-    }
-    if (problems.length) throw new ValueError(`${this.constructor.name}.loadStateDict: ${problems.join('; ')} (nothing was loaded)`);
     const values = new Map<Parameter, ArrayLike<number>>();
     for (const [k, p] of own) {
-      const v = dict[k];
-      if (v) values.set(p, 'dataId' in v ? v.dataSync() : v.data);
+      if (!has(k)) continue;
+      const v = dict[k] as unknown;
+      const want = `[${p.shape.join(', ')}]`;
+      if (v == null || typeof v !== 'object') {
+        problems.push(`${k}: ${v === null ? 'null' : typeof v} is not a tensor or { shape, data }`);
+        continue;
+      }
+      const isTensor = 'dataId' in v && typeof (v as Tensor).dataSync === 'function';
+      const { shape, data } = v as { shape?: unknown; data?: unknown };
+      if (!Array.isArray(shape)) {
+        problems.push(`${k}: the value has no shape array`);
+        continue;
+      }
+      if (!shapesEqual(shape as Shape, p.shape)) {
+        problems.push(`${k}: shape [${(shape as unknown[]).join(', ')}] does not match the parameter's ${want}`);
+        continue;
+      }
+      let arr: ArrayLike<number>;
+      if (isTensor) {
+        if ((v as Tensor).isDisposed) {
+          problems.push(`${k}: the tensor was disposed`);
+          continue;
+        }
+        arr = (v as Tensor).dataSync();
+      } else {
+        if (data == null || typeof data !== 'object' || typeof (data as ArrayLike<number>).length !== 'number') {
+          problems.push(`${k}: data must be an array or a typed array of numbers, got ${data === null ? 'null' : typeof data}`);
+          continue;
+        }
+        arr = data as ArrayLike<number>;
+        if (arr.length !== p.value.size) {
+          problems.push(`${k}: ${arr.length} values for shape ${want}`);
+          continue;
+        }
+      }
+      let bad = -1;
+      for (let i = 0; i < arr.length; i++) {
+        const x = arr[i];
+        if (typeof x !== 'number' || !Number.isFinite(x)) {
+          bad = i;
+          break;
+        }
+      }
+      if (bad >= 0) {
+        const x = arr[bad] as unknown;
+        problems.push(`${k}: value ${bad} is ${typeof x === 'number' ? x : `${JSON.stringify(x) ?? String(x)} (${typeof x})`}, not a finite number`);
+        continue;
+      }
+      values.set(p, arr);
     }
+    if (problems.length) throw new ValueError(`${owner}: ${problems.join('; ')} (nothing was loaded)`);
     for (const [p, data] of values) p.value = p.backend.tensor(data, p.shape);
     return { missingKeys, unexpectedKeys };
   }

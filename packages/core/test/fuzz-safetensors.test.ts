@@ -66,7 +66,7 @@ describe('fuzz: safetensors reader', () => {
   });
 
   it('well-formed headers with consistent offsets decode, and only from the file', () => {
-    const tensor = fc.record({ dtype: fc.constantFrom(['F32', 4], ['F64', 8], ['F16', 2], ['BF16', 2]), shape: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }) });
+    const tensor = fc.record({ dtype: fc.constantFrom<[string, number]>(['F32', 4], ['F64', 8], ['F16', 2], ['BF16', 2]), shape: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }) });
     fc.assert(
       fc.property(fc.array(tensor, { maxLength: 5 }), (list) => {
         const header: Record<string, unknown> = {};
