@@ -1,4 +1,4 @@
-import { ValueError } from '@neurone/core';
+import { ValueError, checkOptions } from '@neurone/core';
 import type { Parameter, Tensor } from '@neurone/core';
 import { BaseOptimizer, checkHyper } from './optimizer';
 import type { ParamsInput } from './optimizer';
@@ -25,7 +25,8 @@ export class Adam extends BaseOptimizer {
   weightDecay = 0;
 
   constructor(params: ParamsInput, options: AdamOptions = {}) {
-    super(params, options.lr ?? 1e-3);
+    super(params, checkOptions('Adam', options ?? undefined, ['lr', 'betas', 'eps', 'weightDecay'])?.lr ?? 1e-3);
+    options ??= {};
     this.parseHyper({ ...options, lr: options.lr ?? 1e-3 })();
   }
 
