@@ -16,7 +16,7 @@ export function checkOptions<T>(owner: string, options: T, validKeys: readonly s
   const unknown = Object.keys(options).filter((k) => !validKeys.includes(k));
   if (unknown.length) {
     const named = unknown.map((k) => {
-      const close = validKeys.find((v) => squash(v) === squash(k));
+      const close = validKeys.find((v) => [squash(v), `${squash(v)}s`].includes(squash(k)) || squash(v) === `${squash(k)}s`);
       return close ? `'${k}' (did you mean '${close}'?)` : `'${k}'`;
     });
     throw new ValueError(`${owner}: unknown option${unknown.length > 1 ? 's' : ''} ${named.join(', ')}; valid options: ${validKeys.join(', ') || '(none)'}`);

@@ -1,4 +1,4 @@
-import { Module, Parameter, ShapeError, defaultRng, init as inits, resolveBackend } from '@neurone/core';
+import { Module, Parameter, ShapeError, checkOptions, defaultRng, init as inits, resolveBackend } from '@neurone/core';
 import type { Backend, Initializer, RNG, Tensor } from '@neurone/core';
 
 export interface LinearOptions {
@@ -38,6 +38,8 @@ export class Linear extends Module {
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
+    checkOptions('Linear', options ?? undefined, ['bias', 'backend', 'init', 'biasInit', 'rng', 'tiedTo']);
+    options ??= {};
     for (const [n, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
       if (!Number.isInteger(v) || v < 1) {
         throw new ShapeError('Linear', `${n} must be a positive integer, got ${String(v)}`);
