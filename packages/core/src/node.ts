@@ -11,7 +11,8 @@ import { DataError } from './errors';
 
 const why = (e: unknown): string => {
   const err = e as NodeJS.ErrnoException;
-  return err?.code ? `${err.code}: ${err.message}` : String((e as Error)?.message ?? e);
+  const msg = String(err?.message ?? e);
+  return err?.code && !msg.startsWith(err.code) ? `${err.code}: ${msg}` : msg;
 };
 
 /**
