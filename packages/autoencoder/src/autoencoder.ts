@@ -1,4 +1,4 @@
-import { Module, ShapeError, ValueError, gain, init as inits, resolveBackend } from '@neurone/core';
+import { Module, ShapeError, ValueError, checkOptions, gain, init as inits, resolveBackend } from '@neurone/core';
 import type { Backend, Initializer, Nonlinearity, RNG, Tensor } from '@neurone/core';
 import { Linear, ReLU, Sequential, Sigmoid, TanH } from '@neurone/layers';
 import { inputWidth, outputWidth } from './sizes';
@@ -87,6 +87,8 @@ export class Autoencoder<E extends Module = Module, D extends Module = Module> e
     if (!Array.isArray(sizes) || sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) {
       throw new ValueError(`Autoencoder.dense: sizes must be at least two positive integers (input, …, code), got [${String(sizes)}]`);
     }
+    checkOptions('Autoencoder.dense', options ?? undefined, ['activation', 'codeActivation', 'output', 'tied', 'backend', 'init', 'biasInit', 'rng']);
+    options ??= {};
     const activation = options.activation ?? 'tanh';
     const acts: readonly string[] = ['tanh', 'relu', 'sigmoid'];
     if (!acts.includes(activation)) {

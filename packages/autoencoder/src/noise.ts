@@ -1,4 +1,4 @@
-import { RNG, ValueError, defaultRng } from '@neurone/core';
+import { RNG, ValueError, checkOptions, defaultRng } from '@neurone/core';
 import type { Dataset, HostTensor } from '@neurone/core';
 
 /**
@@ -89,6 +89,8 @@ export function denoising(clean: Dataset | HostTensor, noise: NoiseSpec, options
   if (!images || !('data' in images) || !('shape' in images)) {
     throw new ValueError(`denoising: expected a Dataset { x, y } or a HostTensor { data, shape } of clean images, got ${String(clean)}`);
   }
+  checkOptions('denoising', options ?? undefined, ['rng', 'seed']);
+  options ??= {};
   const rng = options.rng ?? new RNG(options.seed ?? 0);
   const x = { data: new Float32Array(images.data.length), shape: [...images.shape] };
   corrupt(images.data, x.data, noise, rng);

@@ -1,4 +1,4 @@
-import { DataError, ValueError } from '@neurone/core';
+import { DataError, ValueError, checkOptions } from '@neurone/core';
 import type { IdxData } from './idx';
 import type { FloatDataset } from './dataset';
 
@@ -41,7 +41,8 @@ export interface LoadOptions {
   limit?: number;
 }
 
-export function checkLoadOptions(fn: string, options: LoadOptions): { normalize: boolean; limit: number } {
+export function checkLoadOptions(fn: string, options: LoadOptions, validKeys: readonly string[] = ['normalize', 'limit']): { normalize: boolean; limit: number } {
+  checkOptions(fn, options ?? undefined, validKeys);
   const { normalize = true, limit = Infinity } = options ?? {};
   if (limit !== Infinity && (!Number.isInteger(limit) || limit < 1)) {
     throw new ValueError(`${fn}: limit must be a positive integer, got ${String(limit)}`);

@@ -1,4 +1,4 @@
-import { ShapeError, ValueError, checkClassIndices, shapesEqual } from '@neurone/core';
+import { ShapeError, ValueError, checkClassIndices, checkOptions, shapesEqual } from '@neurone/core';
 import type { HostTensor, Loss, Shape, Tensor } from '@neurone/core';
 
 /** How a loss reduces its per-sample (or per-element) values. */
@@ -14,7 +14,9 @@ export interface LossOptions {
 export abstract class BaseLoss implements Loss {
   readonly reduction: Reduction;
 
-  constructor({ reduction = 'mean' }: LossOptions = {}) {
+  constructor(options: LossOptions = {}) {
+    checkOptions(new.target.name, options ?? undefined, ['reduction']);
+    const { reduction = 'mean' } = options ?? {};
     if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
       throw new ValueError(`${new.target.name}: reduction must be 'mean', 'sum' or 'none', got ${String(reduction)}`);
     }

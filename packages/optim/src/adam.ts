@@ -1,4 +1,4 @@
-import { ValueError, tidy } from '@neurone/core';
+import { ValueError, checkOptions, tidy } from '@neurone/core';
 import type { Parameter } from '@neurone/core';
 import { BaseOptimizer, checkHyper } from './optimizer';
 import type { ParamsInput } from './optimizer';
@@ -26,7 +26,8 @@ export class Adam extends BaseOptimizer {
   weightDecay = 0;
 
   constructor(params: ParamsInput, options: AdamOptions = {}) {
-    super(params, options.lr ?? 1e-3);
+    super(params, checkOptions('Adam', options ?? undefined, ['lr', 'betas', 'eps', 'weightDecay'])?.lr ?? 1e-3);
+    options ??= {};
     this.parseHyper({ ...options, lr: options.lr ?? 1e-3 })();
   }
 

@@ -1,4 +1,4 @@
-import { ValueError, tidy } from '@neurone/core';
+import { ValueError, checkOptions, tidy } from '@neurone/core';
 import type { Parameter } from '@neurone/core';
 import { BaseOptimizer, checkHyper } from './optimizer';
 import type { ParamsInput } from './optimizer';
@@ -31,6 +31,7 @@ export class SGD extends BaseOptimizer {
 
   constructor(params: ParamsInput, options: SGDOptions) {
     if (options == null || typeof options !== 'object') throw new ValueError(`SGD: options { lr } are required, got ${String(options)}`);
+    checkOptions('SGD', options, ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov']);
     super(params, options.lr);
     this.parseHyper({ ...options })();
   }
