@@ -27,9 +27,9 @@ export function writeFile(path: string, data: string | Uint8Array): void {
 export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /** Round tick values covering [lo, hi], about n of them. */
-export function niceTicks(lo: number, hi: number, n = 5): number[] {
+export function niceTicks(lo: number, hi: number, n = 5, integer = false): number[] {
   if (lo === hi) return [lo];
-  const step0 = (hi - lo) / n;
+  const step0 = integer ? Math.max(1, (hi - lo) / n) : (hi - lo) / n;
   const mag = 10 ** Math.floor(Math.log10(step0));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= step0) ?? step0;
   const out: number[] = [];
@@ -71,7 +71,8 @@ export function lineChart(panels: { title: string; xlabel: string; ylabel: strin
     const sy = (v: number) => T + (1 - (v - y0) / (y1 - y0)) * (height - T - B);
     parts.push(`<text x="${ox + width / 2}" y="18" text-anchor="middle" font-size="14">${esc(p.title)}</text>`);
     parts.push(`<rect x="${ox + L}" y="${T}" width="${width - L - R}" height="${height - T - B}" fill="none" stroke="#333"/>`);
-    for (const t of niceTicks(x0, x1)) parts.push(`<line x1="${sx(t)}" x2="${sx(t)}" y1="${height - B}" y2="${height - B + 4}" stroke="#333"/><text x="${sx(t)}" y="${height - B + 16}" font-size="10" text-anchor="middle">${t}</text>`);
+    // epochs and iterations: whole-number ticks
+    for (const t of niceTicks(x0, x1, 5, xs.every(Number.isInteger))) parts.push(`<line x1="${sx(t)}" x2="${sx(t)}" y1="${height - B}" y2="${height - B + 4}" stroke="#333"/><text x="${sx(t)}" y="${height - B + 16}" font-size="10" text-anchor="middle">${t}</text>`);
     for (const t of niceTicks(y0, y1)) parts.push(`<line x1="${ox + L - 4}" x2="${ox + L}" y1="${sy(t)}" y2="${sy(t)}" stroke="#333"/><text x="${ox + L - 6}" y="${sy(t) + 3}" font-size="10" text-anchor="end">${t}</text>`);
     parts.push(`<text x="${ox + L + (width - L - R) / 2}" y="${height - 8}" font-size="11" text-anchor="middle">${esc(p.xlabel)}</text>`);
     parts.push(`<text transform="translate(${ox + 14},${T + (height - T - B) / 2}) rotate(-90)" font-size="11" text-anchor="middle">${esc(p.ylabel)}</text>`);
