@@ -108,10 +108,13 @@ export class Image {
   dot(cx: number, cy: number, radius: number, color: readonly [number, number, number]): void {
     for (let y = -radius; y <= radius; y++) for (let x = -radius; x <= radius; x++) if (x * x + y * y <= radius * radius) this.set(Math.round(cx + x), Math.round(cy + y), color);
   }
+  /** PNG bytes: grayscale when every pixel is gray, RGB otherwise (pixels are always opaque), so files stay small. */
   toPng(): Uint8Array {
     const png = new PNG({ width: this.width, height: this.height });
     png.data = Buffer.from(this.data);
-    return PNG.sync.write(png);
+    let gray = true;
+    for (let i = 0; i < this.data.length && gray; i += 4) gray = this.data[i] === this.data[i + 1] && this.data[i] === this.data[i + 2];
+    return PNG.sync.write(png, { colorType: gray ? 0 : 2, inputColorType: 6, inputHasAlpha: true });
   }
 }
 

@@ -15,8 +15,13 @@ describe('plot helpers', () => {
     const back = PNG.sync.read(Buffer.from(img.toPng()));
     expect([back.width, back.height]).toEqual([3, 2]);
     expect([...back.data.subarray((1 * 3 + 1) * 4, (1 * 3 + 1) * 4 + 4)]).toEqual([10, 20, 30, 255]);
-    const grid = imageGrid([new Float32Array(4).fill(1)], 1, 2, 1);
+    expect(back.colorType).toBe(2); // RGB: the pixels are opaque
+    const grid = imageGrid([new Float32Array([0, 0.25, 0.5, 1])], 1, 2, 1);
     expect([grid.width, grid.height]).toEqual([6, 6]);
+    const g = PNG.sync.read(Buffer.from(grid.toPng()));
+    expect(g.colorType).toBe(0); // grayscale
+    expect([...g.data.subarray((3 * 6 + 3) * 4, (3 * 6 + 3) * 4 + 4)]).toEqual([255, 255, 255, 255]);
+    expect([...g.data.subarray((2 * 6 + 3) * 4, (2 * 6 + 3) * 4 + 4)]).toEqual([64, 64, 64, 255]);
   });
   it('puts each legend right of its plot area, clear of the data', () => {
     // an accuracy curve that climbs into the top-right corner, where the legend used to sit
