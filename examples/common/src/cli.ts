@@ -192,6 +192,11 @@ export function errorLine(app: string, e: unknown): string {
  * code 2 for a bad command line, 1 for a failure while running.
  */
 export async function runApp<const O extends Record<string, OptionDef>>(spec: AppSpec<O>, main: (opts: ParsedOptions<O>) => Promise<void> | void): Promise<void> {
+  // `pnpm mnist | head`: a closed stdout ends the app quietly
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   const argv = process.argv.slice(2);
   const verbose = normalizeArgv(argv).includes('--verbose');
   let code = 0;
