@@ -52,14 +52,16 @@ export const textWidth = (text: string, fontSize = 11): number => text.length * 
  * column to the right of its plot area, so it never covers the data; `width` is the width of a
  * panel without its legend.
  */
-export function lineChart(panels: { title: string; xlabel: string; ylabel: string; series: Series[] }[], width = 480, height = 320): string {
+export function lineChart(panels: { title: string; xlabel: string; ylabel: string; series: Series[]; logY?: boolean }[], width = 480, height = 320): string {
   const parts: string[] = [];
   let ox = 0;
   for (const p of panels) {
     const legendW = 28 + Math.max(...p.series.map((s) => textWidth(s.name)));
     const L = 60, R = 20, T = 30, B = 45;
     const xs = p.series.flatMap((s) => s.x);
-    const ys = p.series.flatMap((s) => s.y).filter(Number.isFinite);
+    // on a log scale the y values are drawn as log10(y); ticks at the powers of ten
+    const fy = (v: number) => (p.logY ? Math.log10(v) : v);
+    const ys = p.series.flatMap((s) => s.y.map(fy)).filter(Number.isFinite);
     let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
     let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
     if (x0 === x1) [x0, x1] = [x0 - 1, x1 + 1];
@@ -73,14 +75,16 @@ export function lineChart(panels: { title: string; xlabel: string; ylabel: strin
     parts.push(`<rect x="${ox + L}" y="${T}" width="${width - L - R}" height="${height - T - B}" fill="none" stroke="#333"/>`);
     // epochs and iterations: whole-number ticks
     for (const t of niceTicks(x0, x1, 5, xs.every(Number.isInteger))) parts.push(`<line x1="${sx(t)}" x2="${sx(t)}" y1="${height - B}" y2="${height - B + 4}" stroke="#333"/><text x="${sx(t)}" y="${height - B + 16}" font-size="10" text-anchor="middle">${t}</text>`);
-    for (const t of niceTicks(y0, y1)) parts.push(`<line x1="${ox + L - 4}" x2="${ox + L}" y1="${sy(t)}" y2="${sy(t)}" stroke="#333"/><text x="${ox + L - 6}" y="${sy(t) + 3}" font-size="10" text-anchor="end">${t}</text>`);
+    const yTicks = p.logY ? niceTicks(y0, y1, 5, true) : niceTicks(y0, y1);
+    for (const t of yTicks) parts.push(`<line x1="${ox + L - 4}" x2="${ox + L}" y1="${sy(t)}" y2="${sy(t)}" stroke="#333"/><text x="${ox + L - 6}" y="${sy(t) + 3}" font-size="10" text-anchor="end">${p.logY ? +(10 ** t).toPrecision(6) : t}</text>`);
     parts.push(`<text x="${ox + L + (width - L - R) / 2}" y="${height - 8}" font-size="11" text-anchor="middle">${esc(p.xlabel)}</text>`);
     parts.push(`<text transform="translate(${ox + 14},${T + (height - T - B) / 2}) rotate(-90)" font-size="11" text-anchor="middle">${esc(p.ylabel)}</text>`);
     p.series.forEach((s, i) => {
       const color = s.color ?? PALETTE[i % PALETTE.length];
-      const pts = s.x.map((x, j) => `${sx(x).toFixed(1)},${sy(s.y[j]!).toFixed(1)}`).join(' ');
+      const pts = s.x.map((x, j) => `${sx(x).toFixed(1)},${sy(fy(s.y[j]!)).toFixed(1)}`).join(' ');
       parts.push(`<polyline points="${pts}" fill="none" stroke="${color}" stroke-width="2"/>`);
-      for (const pt of pts.split(' ')) {
+      // markers on short series only (epochs), not on hundreds of iterations
+      if (s.x.length <= 60) for (const pt of pts.split(' ')) {
         const [cx, cy] = pt.split(',');
         parts.push(`<circle cx="${cx}" cy="${cy}" r="2.5" fill="${color}"/>`);
       }

@@ -52,4 +52,10 @@ describe('plot helpers', () => {
     expect(svg.match(/<line /g)!.length).toBeGreaterThanOrEqual(6); // ticks on both axes
     expect(embeddedPngSizes(svg)).toEqual([[100, 100], ...Array.from({ length: 10 }, () => [2, 2])]);
   });
+  it('draws a log-scale panel with ticks at powers of ten', () => {
+    const svg = lineChart([{ title: 'loss', xlabel: 'step', ylabel: 'loss', logY: true, series: [{ name: 'train', x: [1, 2, 3], y: [5, 0.05, 0.004] }] }]);
+    const labels = [...svg.matchAll(/text-anchor="end">([^<]+)</g)].map((m) => m[1]);
+    expect(labels).toEqual(['0.01', '0.1', '1']); // 0.004 … 5 spans log10 −2.4 … 0.7
+    expect(svg).not.toMatch(/NaN|Infinity/);
+  });
 });

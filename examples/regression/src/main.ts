@@ -81,7 +81,11 @@ batch, prints the learned W and b beside the true ones, and writes loss.svg and 
     console.log('learned W', JSON.stringify(W.map((r) => r.map(round))), ' b', JSON.stringify(b.map(round)));
     console.log(`final loss ${losses.at(-1)!.toFixed(5)} (noise floor k·σ² = ${(k * noise * noise).toFixed(5)}); max |learned − true| = ${maxErr.toFixed(4)}`);
     const out = outDir(args.out);
-    writeFile(join(out, 'loss.svg'), lineChart([{ title: 'MSE (per sample)', xlabel: 'iteration', ylabel: 'loss', series: [{ name: 'train', x: losses.map((_, i) => i + 1), y: losses }] }]));
+    writeFile(join(out, 'loss.svg'), lineChart([{ title: 'MSE per sample (log scale)', xlabel: 'iteration', ylabel: 'loss', logY: true, series: [
+      { name: 'train', x: losses.map((_, i) => i + 1), y: losses },
+      // what noise alone costs: the loss of the true W and b, in expectation
+      ...(noise > 0 ? [{ name: 'noise floor k·σ²', x: [1, losses.length], y: [k * noise * noise, k * noise * noise], color: '#999' }] : []),
+    ] }]));
     writeFile(join(out, 'result.json'), JSON.stringify({ backend: backend.name, samples: n, noise, iterations: args.iterations, lr: args.lr, seed: args.seed, trueW: wTrue, trueB: bTrue, learnedW: W, learnedB: b, maxError: maxErr, finalLoss: losses.at(-1), losses }, null, 2));
     console.log(`wrote ${shownPath(out)}/loss.svg, ${shownPath(out)}/result.json`);
     [x, y].forEach((t) => t.dispose());
