@@ -126,8 +126,10 @@ points on top) and results.json to --out.`,
       const img = new Image(size, size);
       for (let r = 0; r < size; r++)
         for (let c = 0; c < size; c++) {
-          const p = prob[r * size + c]!;
-          const edge = Math.abs(p - 0.5) < 0.02;
+          // the background in 11 bands of probability (0, 0.1, …, 1): a contour map, and a small PNG
+          const p = Math.round(prob[r * size + c]! * 10) / 10;
+          const raw = prob[r * size + c]!;
+          const edge = Math.abs(raw - 0.5) < 0.02;
           img.set(c, r, edge ? [0, 0, 0] : [Math.round(255 - 90 * p), Math.round(200 + 30 * Math.abs(p - 0.5)), Math.round(165 + 90 * p)]);
         }
       for (let i = 0; i < test.n; i += 2) {
