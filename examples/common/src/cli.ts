@@ -109,7 +109,9 @@ function parseError(e: unknown): UsageError {
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return new UsageError(`unexpected argument '${quoted}' (this app takes only options)`);
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return new UsageError(/does not take an argument/.test(err.message ?? '') ? `option ${quoted.split(', ').at(-1)} takes no value` : `option ${quoted.replace(/ <value>$/, '')} needs a value`);
+      if (/does not take an argument/.test(err.message ?? '')) return new UsageError(`option ${quoted.split(', ').at(-1)} takes no value`);
+      if (/ambiguous/.test(err.message ?? '')) return new UsageError(`option ${quoted.replace(/ <value>$/, '')} needs a value (one that starts with '-' is written ${quoted.replace(/ <value>$/, '')}=-…)`);
+      return new UsageError(`option ${quoted.replace(/ <value>$/, '')} needs a value`);
     default:
       return new UsageError(String(err.message ?? e));
   }

@@ -55,6 +55,7 @@ describe('parseOptions', () => {
     expect(await usage(['--preset', 'c'])).toBe('--preset c: expected one of a, b');
     expect(await usage(['--bogus'])).toBe('unknown option --bogus');
     expect(await usage(['--epochs'])).toBe('option --epochs needs a value');
+    expect(await usage(['--preset', '-x'])).toBe("option --preset needs a value (one that starts with '-' is written --preset=-…)");
     expect(await usage(['--quick=yes'])).toBe('option --quick takes no value');
     expect(await usage(['stray'])).toBe("unexpected argument 'stray' (this app takes only options)");
     expect(await usage(['--epochs', '2', '--epochs', '3'])).toBe('--epochs is given more than once');
