@@ -26,6 +26,7 @@ interface HasStateDict {
   stateDict(): unknown;
 }
 
+/** What `toBytes` and `save` take: the model, and optionally the optimizer, scheduler, epoch, RNG and metadata. */
 export interface CheckpointInput {
   /** A Module (its stateDict()), or a record of tensors or of `{ shape, data }` (Float32Array / Float64Array). */
   model: HasStateDict | Record<string, Tensor | RawTensor>;
@@ -41,6 +42,7 @@ export interface CheckpointInput {
   metadata?: Record<string, string>;
 }
 
+/** What `fromBytes` and `load` give back, ready for `loadStateDict` and `fit`'s resume options. */
 export interface Checkpoint {
   /** The model's weights by dotted name (null-prototype record): `net.loadStateDict(ckpt.weights)`. */
   weights: Record<string, RawTensor>;

@@ -54,6 +54,7 @@ export interface BatchLog {
 /** Why fit returned. */
 export type StopReason = 'completed' | 'onEpoch' | 'onBatch' | 'aborted';
 
+/** What `fit` resolves to: one record per completed epoch, the per-epoch series, and why it stopped. */
 export interface History {
   /** One record per completed epoch. */
   epochs: EpochLog[];
@@ -66,6 +67,7 @@ export interface History {
   stopped: StopReason;
 }
 
+/** Options of `fit`: `epochs` and `batchSize` are required; unknown names are a ValueError. */
 export interface FitOptions {
   epochs: number;
   batchSize: number;
@@ -126,6 +128,7 @@ const FIT_KEYS = [
   'rng',
 ] as const;
 
+/** Options of `evaluate`. */
 export interface EvaluateOptions {
   /** Samples per forward pass (default 256). */
   batchSize?: number;
@@ -133,6 +136,7 @@ export interface EvaluateOptions {
   backend?: Backend;
 }
 
+/** What `evaluate` resolves to: the mean loss, accuracy for class-index targets, the metrics. */
 export interface EvaluateResult {
   /** Mean loss over the samples. */
   loss: number;

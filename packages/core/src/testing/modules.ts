@@ -35,6 +35,7 @@ export interface ModuleLibrary {
   Autoencoder?: { dense(sizes: number[], options: Record<string, unknown>): Module };
 }
 
+/** One case of the module conformance suite: runs on the backend under test and the reference. */
 export interface ModuleCase {
   name: string;
   run(test: Backend, ref: Backend, lib: ModuleLibrary, tol: { rtol: number; atol: number }): Promise<void>;
@@ -168,6 +169,7 @@ export const moduleCases: ModuleCase[] = [
   optimizerCase('Adam', { lr: 0.003, betas: [0.8, 0.95], weightDecay: 0.02 }),
 ];
 
+/** Tolerances of the module conformance suite. */
 export interface ModuleConformanceOptions {
   /** Relative tolerance against the float64 reference (default 1e-5: float32 through a few ops). */
   rtol?: number;
