@@ -25,7 +25,7 @@ const UNARY = {
   square: (v: number) => v * v,
   tanh: Math.tanh,
   sigmoid: (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))),
-  relu: (v: number) => (v > 0 ? v : 0),
+  relu: (v: number) => (v < 0 ? 0 : v),
   softplus: (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))),
 };
 const BINARY = { add: (a: number, b: number) => a + b, sub: (a: number, b: number) => a - b, mul: (a: number, b: number) => a * b, div: (a: number, b: number) => a / b };
