@@ -40,32 +40,19 @@ export abstract class BaseLoss implements Loss {
 
   /**
    * Reduces per-element terms E [batch, …] whose per-sample loss is sign·Σ_features E:
-   * 'none' → [batch], 'sum' → total, 'mean' → total / batch.
+   * 'none' → [batch], 'sum' → total, 'mean' → total / batch. Call inside the loss's `tidy`.
    */
   protected reduceSamples(e: Tensor, sign: number): Tensor {
     const be = e.backend;
-    if (this.reduction === 'none') {
-      if (e.rank <= 1) return be.affine(e, sign, 0);
-      const axes = e.shape.map((_, i) => i).slice(1);
-      const s = be.sum(e, axes);
-      const out = be.affine(s, sign, 0);
-      s.dispose();
-      return out;
-    }
-    const s = be.sum(e);
-    const out = be.affine(s, this.reduction === 'mean' ? sign / batchOf(e) : sign, 0);
-    s.dispose();
-    return out;
+    if (this.reduction === 'none') return be.affine(e.rank <= 1 ? e : be.sum(e, e.shape.map((_, i) => i).slice(1)), sign, 0);
+    return be.affine(be.sum(e), this.reduction === 'mean' ? sign / batchOf(e) : sign, 0);
   }
 
-  /** Reduces per-element terms E whose per-element loss is sign·E: 'mean' over every element. */
+  /** Reduces per-element terms E whose per-element loss is sign·E: 'mean' over every element. Call inside `tidy`. */
   protected reduceElements(e: Tensor, sign: number): Tensor {
     const be = e.backend;
     if (this.reduction === 'none') return be.affine(e, sign, 0);
-    const s = be.sum(e);
-    const out = be.affine(s, this.reduction === 'mean' ? sign / e.size : sign, 0);
-    s.dispose();
-    return out;
+    return be.affine(be.sum(e), this.reduction === 'mean' ? sign / e.size : sign, 0);
   }
 
   /** Scale of the gradient: 1/batch for 'mean' over samples, 1 otherwise. */
