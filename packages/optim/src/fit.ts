@@ -403,7 +403,9 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
   };
   const takeSnapshot = (batch: number): void => {
     dropSnapshot();
-    snapshot = { batch, values: params.map((p) => keep(p.backend.affine(p.value, 1, 0))) };
+    // views, not copies: storages are immutable (an update makes a new value), so a view of each
+    // value keeps the old numbers alive at the cost of one handle
+    snapshot = { batch, values: params.map((p) => keep(p.backend.reshape(p.value, p.value.shape))) };
   };
   const restoreSnapshot = (): number => {
     const s = snapshot!;
