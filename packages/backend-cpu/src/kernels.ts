@@ -1,6 +1,7 @@
 import { ValueError, broadcastStrides, stridesOf } from '@neurone/core';
-import type { ActivationGrad, AxisSplit, BinaryOp, DType, KernelTensor, Kernels, MatmulDims, Shape, TypedArray, UnaryOp } from '@neurone/core';
+import type { ActivationGrad, AxisSplit, BinaryOp, ConvGeometry, DType, KernelTensor, Kernels, MatmulDims, PoolKind, Shape, TypedArray, UnaryOp } from '@neurone/core';
 import { gemm } from './gemm';
+import * as win from './conv';
 
 type T = KernelTensor<TypedArray>;
 
@@ -295,6 +296,32 @@ export class CpuKernels implements Kernels<TypedArray> {
       const c = idx[i]!;
       if (Number.isInteger(c) && c >= 0 && c < depth) out[i * depth + c] = 1;
     }
+    return out;
+  }
+
+  // ---- windows (conv.ts) ------------------------------------------------------------------
+
+  im2col(x: T, g: ConvGeometry): TypedArray {
+    const out = this.#alloc(g.batch * g.outH * g.outW * g.kh * g.kw * g.chan);
+    win.im2col(x.data, out, g);
+    return out;
+  }
+
+  col2im(cols: T, g: ConvGeometry): TypedArray {
+    const out = this.#alloc(g.batch * g.inH * g.inW * g.chan);
+    win.col2im(cols.data, out, g);
+    return out;
+  }
+
+  pool(kind: PoolKind, x: T, g: ConvGeometry): TypedArray {
+    const out = this.#alloc(g.batch * g.outH * g.outW * g.chan);
+    win.pool(kind, x.data, out, g);
+    return out;
+  }
+
+  poolGrad(kind: PoolKind, x: T, delta: T, g: ConvGeometry): TypedArray {
+    const out = this.#alloc(x.size);
+    win.poolGrad(kind, x.data, delta.data, out, g);
     return out;
   }
 }
