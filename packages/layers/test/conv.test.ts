@@ -69,7 +69,7 @@ describe('gradcheck of the convolution and pooling layers (float64, maxRelError 
 });
 
 /** Direct convolution in PyTorch's layout: x channels-last, w [out, in, kh, kw]. */
-function directConv(x: ArrayLike<number>, [b, h, w, cin]: number[], wt: ArrayLike<number>, cout: number, kh: number, kw: number, s: [number, number], p: [number, number], bias: ArrayLike<number>): { out: Float64Array; shape: number[] } {
+function directConv(x: ArrayLike<number>, [b, h, w, cin]: [number, number, number, number], wt: ArrayLike<number>, cout: number, kh: number, kw: number, s: [number, number], p: [number, number], bias: ArrayLike<number>): { out: Float64Array; shape: number[] } {
   const oh = Math.floor((h + 2 * p[0] - kh) / s[0]) + 1;
   const ow = Math.floor((w + 2 * p[1] - kw) / s[1]) + 1;
   const out = new Float64Array(b * oh * ow * cout);
@@ -99,7 +99,7 @@ describe('values and PyTorch layout', () => {
     const bias = r.uniformArray(cout, -1, 1);
     const conv = new Conv2D([kh, kw], cin, cout, { stride: [2, 1], padding: [1, 0], backend: be });
     conv.loadStateDict(fromTorchConv({ weight: { shape: [cout, cin, kh, kw], data: wt }, bias: { shape: [cout], data: bias } }));
-    const xs = [2, 7, 5, cin];
+    const xs: [number, number, number, number] = [2, 7, 5, cin];
     const xv = r.uniformArray(2 * 7 * 5 * cin, -1, 1);
     const ref = directConv(xv, xs, wt, cout, kh, kw, [2, 1], [1, 0], bias);
     const y = conv.forward(be.tensor(xv, xs));
