@@ -80,36 +80,65 @@ export function col2im(cols: TypedArray, out: TypedArray, g: ConvGeometry): void
   }
 }
 
+/**
+ * The windows of one image, shared by every image of the batch: for output position p (row-major
+ * over outH×outW), base[p] is the offset of its first in-bounds cell within the image, and its
+ * in-bounds cells are cells[start[p] .. start[p + 1]) (offsets from base, row-major). A window
+ * inside the input lists all kh·kw cells; one that overhangs the padding lists fewer.
+ */
+interface WindowTable {
+  base: Int32Array;
+  start: Int32Array;
+  cells: Int32Array;
+}
+
+function windowTable(g: ConvGeometry): WindowTable {
+  const { inH, inW, chan: C, outH, outW, kh, kw, sh, sw, ph, pw } = g;
+  const rowW = inW * C;
+  const P = outH * outW;
+  const base = new Int32Array(P);
+  const start = new Int32Array(P + 1);
+  const cells: number[] = [];
+  for (let oy = 0, p = 0; oy < outH; oy++) {
+    const y0 = oy * sh - ph;
+    const ya = Math.max(y0, 0);
+    const yz = Math.min(y0 + kh, inH);
+    for (let ox = 0; ox < outW; ox++, p++) {
+      const x0 = ox * sw - pw;
+      const xa = Math.max(x0, 0);
+      const xz = Math.min(x0 + kw, inW);
+      base[p] = ya * rowW + xa * C;
+      start[p] = cells.length;
+      for (let y = ya; y < yz; y++) for (let xx = xa; xx < xz; xx++) cells.push((y - ya) * rowW + (xx - xa) * C);
+    }
+  }
+  start[P] = cells.length;
+  return { base, start, cells: Int32Array.from(cells) };
+}
+
 /** Max (padding ignored) or mean (padding counted as zeros) of each window, per channel: [batch, outH, outW, C]. */
 export function pool(kind: PoolKind, x: TypedArray, out: TypedArray, g: ConvGeometry): void {
-  const { batch, inH, inW, chan: C, outH, outW, kh, kw, sh, sw, ph, pw } = g;
-  const rowW = inW * C;
+  const { batch, inH, inW, chan: C, outH, outW } = g;
+  const { base, start, cells } = windowTable(g);
+  const P = outH * outW;
   const max = kind === 'max';
-  const scale = 1 / (kh * kw);
-  let o = 0;
-  for (let b = 0; b < batch; b++) {
-    const xb = b * inH * rowW;
-    for (let oy = 0; oy < outH; oy++) {
-      const y0 = oy * sh - ph;
-      const ya = Math.max(y0, 0);
-      const yz = Math.min(y0 + kh, inH);
-      for (let ox = 0; ox < outW; ox++, o += C) {
-        const x0 = ox * sw - pw;
-        const xa = Math.max(x0, 0);
-        const xz = Math.min(x0 + kw, inW);
-        out.fill(max ? -Infinity : 0, o, o + C);
-        for (let y = ya; y < yz; y++)
-          for (let xx = xa; xx < xz; xx++) {
-            const s = xb + y * rowW + xx * C;
-            if (max) {
-              for (let c = 0; c < C; c++) {
-                const v = x[s + c]!;
-                // NaN propagates, as in a max that compares v > best or v is NaN
-                if (v > out[o + c]! || v !== v) out[o + c] = v;
-              }
-            } else for (let c = 0; c < C; c++) out[o + c]! += x[s + c]!;
-          }
-        if (!max) for (let c = 0; c < C; c++) out[o + c] = out[o + c]! * scale;
+  const scale = 1 / (g.kh * g.kw);
+  for (let b = 0, o = 0; b < batch; b++) {
+    const xb = b * inH * inW * C;
+    for (let p = 0; p < P; p++) {
+      const k0 = start[p]!;
+      const k1 = start[p + 1]!;
+      for (let c = 0; c < C; c++, o++) {
+        const s = xb + base[p]! + c;
+        if (max) {
+          let best = x[s]!;
+          for (let k = k0 + 1; k < k1; k++) best = Math.max(best, x[s + cells[k]!]!);
+          out[o] = best;
+        } else {
+          let sum = 0;
+          for (let k = k0; k < k1; k++) sum += x[s + cells[k]!]!;
+          out[o] = sum * scale;
+        }
       }
     }
   }
@@ -121,42 +150,34 @@ export function pool(kind: PoolKind, x: TypedArray, out: TypedArray, g: ConvGeom
  * position of its window (avg).
  */
 export function poolGrad(kind: PoolKind, x: TypedArray, delta: TypedArray, out: TypedArray, g: ConvGeometry): void {
-  const { batch, inH, inW, chan: C, outH, outW, kh, kw, sh, sw, ph, pw } = g;
-  const rowW = inW * C;
-  const scale = 1 / (kh * kw);
+  const { batch, inH, inW, chan: C, outH, outW } = g;
+  const { base, start, cells } = windowTable(g);
+  const P = outH * outW;
+  const max = kind === 'max';
+  const scale = 1 / (g.kh * g.kw);
   out.fill(0);
-  let o = 0;
-  for (let b = 0; b < batch; b++) {
-    const xb = b * inH * rowW;
-    for (let oy = 0; oy < outH; oy++) {
-      const y0 = oy * sh - ph;
-      const ya = Math.max(y0, 0);
-      const yz = Math.min(y0 + kh, inH);
-      for (let ox = 0; ox < outW; ox++, o += C) {
-        const x0 = ox * sw - pw;
-        const xa = Math.max(x0, 0);
-        const xz = Math.min(x0 + kw, inW);
-        if (kind === 'avg') {
-          for (let y = ya; y < yz; y++)
-            for (let xx = xa; xx < xz; xx++) {
-              const s = xb + y * rowW + xx * C;
-              for (let c = 0; c < C; c++) out[s + c]! += delta[o + c]! * scale;
+  for (let b = 0, o = 0; b < batch; b++) {
+    const xb = b * inH * inW * C;
+    for (let p = 0; p < P; p++) {
+      const k0 = start[p]!;
+      const k1 = start[p + 1]!;
+      for (let c = 0; c < C; c++, o++) {
+        const s = xb + base[p]! + c;
+        if (max) {
+          // the max without branches, then its first cell (one branch taken per window)
+          let best = x[s]!;
+          for (let k = k0 + 1; k < k1; k++) best = Math.max(best, x[s + cells[k]!]!);
+          let at = s;
+          for (let k = k0; k < k1; k++) {
+            if (x[s + cells[k]!]! === best) {
+              at = s + cells[k]!;
+              break;
             }
-          continue;
-        }
-        for (let c = 0; c < C; c++) {
-          let best = -Infinity;
-          let at = -1;
-          for (let y = ya; y < yz; y++)
-            for (let xx = xa; xx < xz; xx++) {
-              const s = xb + y * rowW + xx * C + c;
-              const v = x[s]!;
-              if (at < 0 || v > best) {
-                best = v;
-                at = s;
-              }
-            }
-          out[at]! += delta[o + c]!;
+          }
+          out[at]! += delta[o]!;
+        } else {
+          const d = delta[o]! * scale;
+          for (let k = k0; k < k1; k++) out[s + cells[k]!]! += d;
         }
       }
     }
