@@ -2,19 +2,19 @@ import type { Backend, Dataset, Module } from '@neurone/core';
 import { Conv1D, Conv2D, Flatten, Linear, MaxPool1D, MaxPool2D, ReLU, Sequential } from '@neurone/layers';
 
 /**
- * The Conv2D network: Conv2D(3, 1→16, pad 1) → ReLU → MaxPool 2 → Conv2D(3, 16→32, pad 1) →
- * ReLU → MaxPool 2 → Flatten → Linear(7·7·32, 10), on [batch, 28, 28, 1].
+ * The Conv2D network, LeNet-like: Conv2D(5, 1→8) → ReLU → MaxPool 2 → Conv2D(5, 8→16) → ReLU →
+ * MaxPool 2 → Flatten → Linear(4·4·16, 10), on [batch, 28, 28, 1] (28 → 24 → 12 → 8 → 4).
  */
 export function buildConv2d(backend: Backend): Sequential {
   return new Sequential([
-    new Conv2D(3, 1, 16, { padding: 1, backend }),
+    new Conv2D(5, 1, 8, { backend }),
     new ReLU(),
     new MaxPool2D(2),
-    new Conv2D(3, 16, 32, { padding: 1, backend }),
+    new Conv2D(5, 8, 16, { backend }),
     new ReLU(),
     new MaxPool2D(2),
     new Flatten(),
-    new Linear(7 * 7 * 32, 10, { backend }),
+    new Linear(4 * 4 * 16, 10, { backend }),
   ]);
 }
 
