@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RNG, tidy } from '@neurone/core';
-import type { Backend } from '@neurone/core';
+import type { Backend, Tensor } from '@neurone/core';
 import { cpu } from '@neurone/backend-cpu';
 import { gpu } from '@neurone/backend-gpu';
 import { AvgPool2D, Conv2D, Flatten, Linear, MaxPool2D, ReLU, Sequential } from '@neurone/layers';
@@ -33,7 +33,7 @@ function data(seed: number): { xs: Float64Array[]; ys: number[][] } {
       y.push(rng.random() < 0.25 ? rng.int(CLASSES) : c);
       if (c < 4) {
         const [oy, ox] = [(c >> 1) * 6 + 1, (c & 1) * 6 + 1];
-        for (let dy = 0; dy < 4; dy++) for (let dx = 0; dx < 4; dx++) x[i * SIDE * SIDE + (oy + dy) * SIDE + ox + dx] += 0.7;
+        for (let dy = 0; dy < 4; dy++) for (let dx = 0; dx < 4; dx++) x[i * SIDE * SIDE + (oy + dy) * SIDE + ox + dx]! += 0.7;
       }
     }
     xs.push(x);
@@ -63,7 +63,7 @@ async function curve(B: Backend): Promise<number[]> {
   const optim = new Optim(net, new CrossEntropyLoss(), sgd);
   const X = xs.map((x) => B.tensor(x, [N, SIDE, SIDE, 1]));
   const Y = ys.map((y) => B.tensor(y, [N]));
-  const losses = [];
+  const losses: Tensor[] = [];
   for (let s = 0; s < STEPS; s++) losses.push(optim.step(X[s % X.length]!, Y[s % Y.length]!));
   const values = await Promise.all(losses.map(async (l) => (await l.data())[0]!));
   tidy(() => [...losses, ...X, ...Y].forEach((t) => t.dispose()));
