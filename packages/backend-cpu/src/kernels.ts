@@ -230,12 +230,23 @@ export class CpuKernels implements Kernels<TypedArray> {
       const outer = sizeOfShape(xs.slice(0, ax[0]));
       const red = sizeOfShape(ax.map((i) => xs[i]!));
       const inner = sizeOfShape(xs.slice(ax[ax.length - 1]! + 1));
-      for (let o = 0; o < outer; o++)
-        for (let r = 0; r < red; r++) {
-          const base = (o * red + r) * inner;
-          const ob = o * inner;
-          for (let i = 0; i < inner; i++) out[ob + i]! += a[base + i]!;
-        }
+      if (inner <= 16 && red >= 64) {
+        // few long columns (a conv's bias gradient: [positions, channels] over positions): one
+        // register accumulator per column beats a read-modify-write of `out` per element
+        for (let o = 0; o < outer; o++)
+          for (let i = 0; i < inner; i++) {
+            let acc = 0;
+            for (let r = 0, at = o * red * inner + i; r < red; r++, at += inner) acc += a[at]!;
+            out[o * inner + i] = acc;
+          }
+      } else {
+        for (let o = 0; o < outer; o++)
+          for (let r = 0; r < red; r++) {
+            const base = (o * red + r) * inner;
+            const ob = o * inner;
+            for (let i = 0; i < inner; i++) out[ob + i]! += a[base + i]!;
+          }
+      }
     } else {
       const keep = xs.map((d, i) => (ax.includes(i) ? 1 : d));
       const os = stridesOf(keep).map((s, i) => (ax.includes(i) ? 0 : s));

@@ -1,4 +1,4 @@
-import { Module, Parameter, ShapeError, ValueError, convOutputLength, defaultRng, init as inits, pair, resolveBackend, tidy } from '@neurone/core';
+import { Module, Parameter, ShapeError, ValueError, convOutputLength, defaultRng, init as inits, keep, pair, resolveBackend, tidy } from '@neurone/core';
 import type { Backend, Initializer, RNG, Shape, Tensor, Window2D } from '@neurone/core';
 
 export interface ConvOptions {
@@ -46,6 +46,12 @@ abstract class Conv extends Module {
   readonly #init: Initializer;
   readonly #biasInit: Initializer;
   readonly #rng: RNG | undefined;
+  /**
+   * Training mode: the patches of the last forward's input, which backwardUpdateGradient reuses
+   * when given that same (live) input; replaced at the next forward, dropped by eval(), to() and
+   * dispose(). Storages are immutable, so the same input tensor means the same patches.
+   */
+  #cache: { input: Tensor; cols: Tensor } | null = null;
 
   protected constructor(weightShape: Shape, chanIn: number, chanOut: number, window: Required<Window2D>, options: ConvOptions) {
     super();
@@ -100,16 +106,44 @@ abstract class Conv extends Module {
     return this.weight.value.reshape([kh * kw * this.chanIn, this.chanOut]);
   }
 
+  #dropCache(): void {
+    this.#cache?.cols.dispose();
+    this.#cache = null;
+  }
+
+  /** The patches of `input`: from the last forward when it saw this input, else computed (and freed by the caller's tidy). */
+  #patches(input: Tensor): Tensor {
+    const c = this.#cache;
+    if (c && c.input === input && !input.isDisposed && !c.cols.isDisposed) return c.cols;
+    return input.backend.im2col(input.reshape(this.shape4d(input)), this.window);
+  }
+
   forward(x: Tensor): Tensor {
     this.checkInput('forward', x);
     const out = this.outShape(x);
+    this.#dropCache();
     return tidy(() => {
-      const x4 = x.reshape(this.shape4d(x));
-      const be = x4.backend;
+      const be = x.backend;
+      const cols = be.im2col(x.reshape(this.shape4d(x)), this.window);
+      if (this.training) this.#cache = { input: x, cols: keep(cols) };
       // seed: z[b, o, :] = Σ_k x[b, o·s + k, :]·W[k] + b: each patch (a row of im2col) times W, bias fused
-      const z = be.matmul(be.im2col(x4, this.window), this.#kernelMatrix(), false, false, this.bias?.value);
-      return z.reshape(out);
+      return be.matmul(cols, this.#kernelMatrix(), false, false, this.bias?.value).reshape(out);
     });
+  }
+
+  override train(mode = true): this {
+    if (!mode) this.#dropCache();
+    return super.train(mode);
+  }
+
+  protected override onMove(backend: Backend): void {
+    this.#dropCache();
+    super.onMove(backend);
+  }
+
+  override dispose(): void {
+    this.#dropCache();
+    super.dispose();
   }
 
   override backwardUpdateGradient(input: Tensor, delta: Tensor): void {
@@ -119,7 +153,7 @@ abstract class Conv extends Module {
       const be = input.backend;
       const d2 = delta.reshape([delta.size / this.chanOut, this.chanOut]);
       // seed: ∂L/∂W[k] = Σ_{b,o} x[b, o·s + k]ᵀ·δ[b, o]: colsᵀ·δ
-      this.weight.accumulateGrad(be.matmul(be.im2col(input.reshape(this.shape4d(input)), this.window), d2, true, false).reshape(this.weight.shape));
+      this.weight.accumulateGrad(be.matmul(this.#patches(input), d2, true, false).reshape(this.weight.shape));
       this.bias?.accumulateGrad(be.sum(d2, 0)); // ∂L/∂b = Σ_{b,o} δ[b, o]
     });
   }

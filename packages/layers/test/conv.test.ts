@@ -199,3 +199,37 @@ describe('bad input: typed errors naming the layer and the shapes', () => {
     expect(() => new MaxPool2D(2, 2, 2)).toThrow(/MaxPool2D: padding 2×2 must be at most half the kernel 2×2/);
   });
 });
+
+describe('the patches cached by Conv in training mode', () => {
+  it('give the same gradients as recomputed patches, and nothing leaks across steps, eval() or dispose()', () => {
+    const B = cpu({ dtype: 'float64' });
+    const conv = new Conv2D(3, 2, 3, { stride: 2, padding: 1, backend: B, rng: new RNG(4) });
+    const x = rand(B, [2, 7, 6, 2], 30);
+    const d = rand(B, [2, 4, 3, 3], 31);
+    conv.forward(x).dispose(); // caches the patches of x
+    conv.backwardUpdateGradient(x, d);
+    const cached = Array.from(conv.weight.grad!.dataSync());
+    conv.zeroGrad();
+    const other = rand(B, [2, 7, 6, 2], 32);
+    conv.forward(other).dispose(); // the cache now holds another input's patches
+    conv.backwardUpdateGradient(x, d); // recomputed
+    expectClose(conv.weight.grad!.dataSync(), cached, 0);
+    conv.zeroGrad();
+    const before = B.memory().tensors;
+    for (let i = 0; i < 5; i++) {
+      conv.forward(x).dispose();
+      conv.backwardUpdateGradient(x, d);
+      conv.zeroGrad();
+    }
+    expect(B.memory().tensors).toBe(before);
+    conv.eval();
+    expect(B.memory().tensors).toBe(before - 1); // the cached patches are gone
+    conv.forward(x).dispose();
+    expect(B.memory().tensors).toBe(before - 1); // eval() caches nothing
+    conv.train();
+    conv.forward(x).dispose();
+    conv.dispose();
+    [x, d, other].forEach((t) => t.dispose());
+    expect(B.memory().tensors).toBe(0);
+  });
+});
