@@ -45,7 +45,7 @@ async function tfW4(name: 'cpu' | 'wasm', train: Dataset, batches: number): Prom
       const x = tf.tensor4d(xb, [64, 28, 28, 1]);
       const y = tf.tensor2d(yb, [64, 10]);
       opt.minimize(() => {
-        const h = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, W1, 1, 'valid'), b1)), 2, 2, 'valid');
+        const h = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, W1, 1, 'valid'), b1)) as typeof x, 2, 2, 'valid');
         return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(tf.reshape(h, [64, 1352]), W2), b2)) as never;
       });
       tf.dispose([x, y]);

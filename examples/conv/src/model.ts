@@ -3,7 +3,8 @@ import { Conv1D, Conv2D, Flatten, Linear, MaxPool1D, MaxPool2D, ReLU, Sequential
 
 /**
  * The Conv2D network, LeNet-like: Conv2D(5, 1→8) → ReLU → MaxPool 2 → Conv2D(5, 8→16) → ReLU →
- * MaxPool 2 → Flatten → Linear(4·4·16, 10), on [batch, 28, 28, 1] (28 → 24 → 12 → 8 → 4).
+ * MaxPool 2 → Flatten → Linear(4·4·16, 128) → ReLU → Linear(128, 10), on [batch, 28, 28, 1]
+ * (28 → 24 → 12 → 8 → 4).
  */
 export function buildConv2d(backend: Backend): Sequential {
   return new Sequential([
@@ -14,7 +15,9 @@ export function buildConv2d(backend: Backend): Sequential {
     new ReLU(),
     new MaxPool2D(2),
     new Flatten(),
-    new Linear(4 * 4 * 16, 10, { backend }),
+    new Linear(4 * 4 * 16, 128, { backend }),
+    new ReLU(),
+    new Linear(128, 10, { backend }),
   ]);
 }
 
