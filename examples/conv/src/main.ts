@@ -19,8 +19,8 @@ import { accuracy, buildConv1d, buildConv2d, filterImages, reshapeMnist } from '
 
 const HELP = `usage: pnpm conv [--model conv2d|conv1d] [--epochs N] [--out DIR] [--backend cpu|cpu:float64|gpu|gpu:<mode>]
 
-  --model    conv2d (default): Conv2D(5, 1→8) → ReLU → MaxPool 2 → Conv2D(5, 8→16) → ReLU → MaxPool 2 →
-             Flatten → Linear(256, 128) → ReLU → Linear(128, 10), on 28×28×1 images;
+  --model    conv2d (default): Conv2D(5, 1→16) → ReLU → MaxPool 2 → Conv2D(3, 16→32) → ReLU → MaxPool 2 →
+             Flatten → Linear(800, 128) → ReLU → Linear(128, 10), on 28×28×1 images;
              conv1d: the course's Conv1D(3, 1, 32) → MaxPool1D(2, 2) → Flatten → Linear(391·32, 100) → ReLU →
              Linear(100, 10), on 784×1 sequences
   --epochs   epochs of Adam (lr 1e-3 annealed to 0 by a cosine, batch 64); default 10 (conv2d), 2 (conv1d)

@@ -2,20 +2,20 @@ import type { Backend, Dataset, Module } from '@neurone/core';
 import { Conv1D, Conv2D, Flatten, Linear, MaxPool1D, MaxPool2D, ReLU, Sequential } from '@neurone/layers';
 
 /**
- * The Conv2D network, LeNet-like: Conv2D(5, 1→8) → ReLU → MaxPool 2 → Conv2D(5, 8→16) → ReLU →
- * MaxPool 2 → Flatten → Linear(4·4·16, 128) → ReLU → Linear(128, 10), on [batch, 28, 28, 1]
- * (28 → 24 → 12 → 8 → 4).
+ * The Conv2D network: Conv2D(5, 1→16) → ReLU → MaxPool 2 → Conv2D(3, 16→32) → ReLU → MaxPool 2 →
+ * Flatten → Linear(5·5·32, 128) → ReLU → Linear(128, 10), on [batch, 28, 28, 1]
+ * (28 → 24 → 12 → 10 → 5).
  */
 export function buildConv2d(backend: Backend): Sequential {
   return new Sequential([
-    new Conv2D(5, 1, 8, { backend }),
+    new Conv2D(5, 1, 16, { backend }),
     new ReLU(),
     new MaxPool2D(2),
-    new Conv2D(5, 8, 16, { backend }),
+    new Conv2D(3, 16, 32, { backend }),
     new ReLU(),
     new MaxPool2D(2),
     new Flatten(),
-    new Linear(4 * 4 * 16, 128, { backend }),
+    new Linear(5 * 5 * 32, 128, { backend }),
     new ReLU(),
     new Linear(128, 10, { backend }),
   ]);
