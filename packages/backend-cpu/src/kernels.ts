@@ -86,7 +86,14 @@ export class CpuKernels implements Kernels<TypedArray> {
     if (bias) {
       // + bias on each row, in place: the same rounding as a separate add, without its buffer
       const bv = bias.data;
-      for (let i = 0, o = 0; i < m; i++) for (let j = 0; j < n; j++, o++) out[o] = out[o]! + bv[j]!;
+      if (n < 16 && m >= 64) {
+        // few columns (a convolution's channels): one long strided pass per column, its bias in a register
+        const len = m * n;
+        for (let j = 0; j < n; j++) {
+          const b = bv[j]!;
+          for (let o = j; o < len; o += n) out[o] = out[o]! + b;
+        }
+      } else for (let i = 0, o = 0; i < m; i++) for (let j = 0; j < n; j++, o++) out[o] = out[o]! + bv[j]!;
     }
     return out;
   }
