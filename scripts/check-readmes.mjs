@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Type-checks every TypeScript example in the READMEs (the root one and each package's) against
+ * Type-checks every TypeScript example in the READMEs (the root one, ARCHITECTURE.md, bench's and each package's) against
  * the packages' sources, so that documentation cannot drift from the API. The snippets are
  * written to examples/autoencoder/.readme-check/ (gitignored; that app depends on every library
  * package) and checked with its tsconfig. Prints one line per README; exits 1 on any error.
@@ -14,7 +14,7 @@ const out = join(root, 'examples/autoencoder/.readme-check');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-const readmes = ['README.md', ...readdirSync(join(root, 'packages')).map((p) => `packages/${p}/README.md`)].filter((f) => existsSync(join(root, f)));
+const readmes = ['README.md', 'ARCHITECTURE.md', 'bench/README.md', ...readdirSync(join(root, 'packages')).map((p) => `packages/${p}/README.md`)].filter((f) => existsSync(join(root, f)));
 const counts = [];
 for (const file of readmes) {
   const text = readFileSync(join(root, file), 'utf8');

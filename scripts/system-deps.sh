@@ -2,7 +2,9 @@
 # System packages the GPU backend needs (Debian), to run before `pnpm install`:
 # - Chromium, for the WebGL2/WebGPU conformance in a real browser (SwiftShader);
 # - Mesa's EGL/GLES, for Dawn's OpenGL ES backend over llvmpipe in Node (webgpu mode);
-# - X headers and Xvfb, to build headless-gl (npm `gl`, from source) and give it a display.
+# - X headers and Xvfb, to build headless-gl (npm `gl`, from source) and give it a display;
+# - Zalando's official Fashion-MNIST IDX files (dataset-fashion-mnist, 30 MB, in
+#   /usr/share/datasets/fashion-mnist), read by @neurone/data's loadFashionMnist() and its tests.
 # Installs only what is missing; needs root (apt-get).
 set -euo pipefail
 
@@ -19,7 +21,7 @@ fi
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
-for p in libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri libxi-dev libxext-dev libx11-dev pkg-config xvfb xauth; do
+for p in libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri libxi-dev libxext-dev libx11-dev pkg-config xvfb xauth dataset-fashion-mnist; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -eq 0 ]; then

@@ -1,5 +1,5 @@
 /**
- * Runs BENCH.md's workloads, ours and TF.js's side by side, alternating, on the same data,
+ * Runs bench/README.md's workloads, ours and TF.js's side by side, alternating, on the same data,
  * and prints ratios. `pnpm --filter @neurone/bench bench [w1|w2|w3|w4|w5|all] [--peers cpu,wasm]`.
  */
 import { parseArgs } from 'node:util';

@@ -1,9 +1,8 @@
 /**
  * Latent-space analysis for the autoencoder example: clustering scores (purity, adjusted Rand
- * index), k-means through ml-kmeans, scatter plots as PNG.
+ * index), k-means through ml-kmeans, class mean images for the scatter plots' legends.
  */
 import { kmeans } from 'ml-kmeans';
-import { Image, PALETTE, hexToRgb } from '@example/common';
 import type { HostTensor } from '@neurone/core';
 
 /** Share of samples whose cluster's majority class is their own class. */
@@ -79,46 +78,6 @@ export function clusterScores(rows: number[][], labels: ArrayLike<number>, k: nu
     if (!best || inertia < best.inertia) best = { clusters: res.clusters, inertia };
   }
   return { purity: purity(labels, best!.clusters), ari: adjustedRandIndex(labels, best!.clusters), inertia: best!.inertia, restarts, seconds: (performance.now() - t0) / 1000 };
-}
-
-/**
- * A scatter plot of 2-D points coloured by class (PALETTE[label]); beside it, a legend of each
- * class's mean image `legend[c]` (28×28, values in [0, 1]) tinted with the class colour.
- */
-export function scatterPng(points: ArrayLike<number>[], labels: ArrayLike<number>, legend: Float32Array[], size = 640): Uint8Array {
-  const pad = 12;
-  const legendW = 28 * 2 + 2 * pad;
-  const img = new Image(size + legendW, size);
-  // axes span the 0.5th to 99.5th percentiles, so a few outliers do not squash the cloud
-  const range = (k: number): [number, number] => {
-    const v = Array.from(points, (p) => p[k]!).sort((a, b) => a - b);
-    const lo = v[Math.floor(0.005 * (v.length - 1))]!;
-    const hi = v[Math.ceil(0.995 * (v.length - 1))]!;
-    const m = 0.03 * (hi - lo);
-    return [lo - m, hi + m];
-  };
-  const [x0, x1] = range(0);
-  const [y0, y1] = range(1);
-  const sx = (v: number) => pad + ((v - x0) / (x1 - x0 || 1)) * (size - 2 * pad);
-  const sy = (v: number) => size - pad - ((v - y0) / (y1 - y0 || 1)) * (size - 2 * pad);
-  points.forEach((p, i) => {
-    const x = sx(p[0]!);
-    const y = sy(p[1]!);
-    if (x >= 0 && x < size && y >= 0 && y < size) img.dot(x, y, 1, hexToRgb(PALETTE[labels[i]! % PALETTE.length]!));
-  });
-  // legend: each digit's mean image, drawn in its colour (2× scale)
-  const cell = Math.floor((size - 2 * pad) / legend.length);
-  legend.forEach((mean, c) => {
-    const [r, g, b] = hexToRgb(PALETTE[c % PALETTE.length]!);
-    const ox = size + pad;
-    const oy = pad + c * cell;
-    for (let y = 0; y < 56; y++)
-      for (let x = 0; x < 56; x++) {
-        const v = Math.min(1, mean[Math.floor(y / 2) * 28 + Math.floor(x / 2)]! * 1.6);
-        img.set(ox + x, oy + y, [Math.round(255 - v * (255 - r)), Math.round(255 - v * (255 - g)), Math.round(255 - v * (255 - b))]);
-      }
-  });
-  return img.toPng();
 }
 
 /** Mean image of each class (for the scatter legends). */

@@ -1,2 +1,4 @@
 export * from './plot';
-export { backendFromFlag } from './backend';
+export * from './cli';
+export { backendFromFlag, backendOption, checkBackendFlag } from './backend';
+export { lossValue } from './loss';

@@ -1,4 +1,4 @@
-import { Module, ShapeError, ValueError, gain, init as inits, resolveBackend } from '@neurone/core';
+import { Module, ShapeError, ValueError, checkOptions, gain, init as inits, resolveBackend } from '@neurone/core';
 import type { Backend, Initializer, Nonlinearity, RNG, Tensor } from '@neurone/core';
 import { Linear, ReLU, Sequential, Sigmoid, TanH } from '@neurone/layers';
 import { inputWidth, outputWidth } from './sizes';
@@ -7,11 +7,12 @@ import { TiedLinear } from './tied';
 /** Hidden activations of `Autoencoder.dense`. */
 export type DenseActivation = 'tanh' | 'relu' | 'sigmoid';
 
+/** Options of the dense (MLP) autoencoder builder: activations, tied weights, backend and initialisation. */
 export interface DenseOptions {
   /** Activation after every hidden Linear (default 'tanh'). */
   activation?: DenseActivation;
   /**
-   * Activation on the code (the encoder's last layer): true (default, as in BENCH.md's W3) for
+   * Activation on the code (the encoder's last layer): true (default, as in bench/README.md's W3) for
    * `activation`, false for none (a linear code), or another one by name (e.g. ReLU layers
    * with a bounded 'tanh' code).
    */
@@ -86,6 +87,8 @@ export class Autoencoder<E extends Module = Module, D extends Module = Module> e
     if (!Array.isArray(sizes) || sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) {
       throw new ValueError(`Autoencoder.dense: sizes must be at least two positive integers (input, …, code), got [${String(sizes)}]`);
     }
+    checkOptions('Autoencoder.dense', options ?? undefined, ['activation', 'codeActivation', 'output', 'tied', 'backend', 'init', 'biasInit', 'rng']);
+    options ??= {};
     const activation = options.activation ?? 'tanh';
     const acts: readonly string[] = ['tanh', 'relu', 'sigmoid'];
     if (!acts.includes(activation)) {

@@ -1,7 +1,8 @@
-import { ShapeError, ValueError, tidy } from '@neurone/core';
+import { ShapeError, ValueError, checkOptions, tidy } from '@neurone/core';
 import type { Backend, HostTensor, Tensor } from '@neurone/core';
 import type { Autoencoder } from './autoencoder';
 
+/** Options of the functions that feed a model in batches of rows. */
 export interface BatchedOptions {
   /** Rows per upload (default 1000). */
   batchSize?: number;
@@ -48,12 +49,14 @@ async function mapRows(fn: string, model: Autoencoder, x: HostTensor, f: (t: Ten
 }
 
 /** The codes of host images x [n, d], computed in batches: a HostTensor [n, latentSize]. */
-export function encodeAll(model: Autoencoder, x: HostTensor, { batchSize = 1000 }: BatchedOptions = {}): Promise<HostTensor> {
+export function encodeAll(model: Autoencoder, x: HostTensor, options: BatchedOptions = {}): Promise<HostTensor> {
+  const { batchSize = 1000 } = checkOptions('encodeAll', options ?? undefined, ['batchSize']) ?? {};
   return mapRows('encodeAll', model, x, (t) => model.encode(t), batchSize);
 }
 
 /** The reconstructions of host images x [n, d], in batches: a HostTensor [n, d]. */
-export function reconstructAll(model: Autoencoder, x: HostTensor, { batchSize = 1000 }: BatchedOptions = {}): Promise<HostTensor> {
+export function reconstructAll(model: Autoencoder, x: HostTensor, options: BatchedOptions = {}): Promise<HostTensor> {
+  const { batchSize = 1000 } = checkOptions('reconstructAll', options ?? undefined, ['batchSize']) ?? {};
   return mapRows('reconstructAll', model, x, (t) => model.reconstruct(t), batchSize);
 }
 
@@ -80,6 +83,7 @@ export function pixelError(target: ArrayLike<number>, output: ArrayLike<number>,
   return target.length ? s / target.length : NaN;
 }
 
+/** Options of the per-image reconstruction error: the input fed to the model and the per-pixel metric. */
 export interface ReconstructionErrorOptions extends BatchedOptions {
   /** Images fed to the model (e.g. noisy ones); default: the clean images themselves. */
   input?: HostTensor;
@@ -89,10 +93,12 @@ export interface ReconstructionErrorOptions extends BatchedOptions {
 
 /** Mean per-pixel error of model(input ?? clean) against the clean images. */
 export async function reconstructionError(model: Autoencoder, clean: HostTensor, options: ReconstructionErrorOptions = {}): Promise<number> {
+  checkOptions('reconstructionError', options ?? undefined, ['batchSize', 'input', 'metric']);
+  options ??= {};
   const input = options.input ?? clean;
   if (input.data.length !== clean.data.length) {
     throw new ShapeError('reconstructionError', 'input and clean images must have the same shape', { input: input.shape, clean: clean.shape });
   }
-  const rec = await reconstructAll(model, input, options);
+  const rec = await reconstructAll(model, input, { batchSize: options.batchSize });
   return pixelError(clean.data, rec.data, options.metric ?? 'bce');
 }

@@ -1,4 +1,4 @@
-import { RNG, ValueError, defaultRng } from '@neurone/core';
+import { RNG, ValueError, checkOptions, defaultRng } from '@neurone/core';
 import type { Dataset, HostTensor } from '@neurone/core';
 
 /**
@@ -63,6 +63,7 @@ export function addNoise(x: HostTensor | Float32Array, noise: NoiseSpec, rng: RN
   return { data: out, shape: [...x.shape] };
 }
 
+/** Options of `denoising`: where the noise comes from. */
 export interface DenoisingOptions {
   /** Generator of the noise (default: a new RNG(seed)). */
   rng?: RNG;
@@ -81,12 +82,15 @@ export interface DenoisingDataset {
   resample(): void;
 }
 
+/** A denoising dataset: `x` holds `clean` images corrupted by `noise` and `y` the clean images; `resample()` draws new noise (e.g. once per epoch). */
 export function denoising(clean: Dataset | HostTensor, noise: NoiseSpec, options: DenoisingOptions = {}): DenoisingDataset {
   checkNoise('denoising', noise);
   const images: HostTensor | undefined = clean && typeof clean === 'object' ? ('x' in clean ? clean.x : clean) : undefined;
   if (!images || !('data' in images) || !('shape' in images)) {
     throw new ValueError(`denoising: expected a Dataset { x, y } or a HostTensor { data, shape } of clean images, got ${String(clean)}`);
   }
+  checkOptions('denoising', options ?? undefined, ['rng', 'seed']);
+  options ??= {};
   const rng = options.rng ?? new RNG(options.seed ?? 0);
   const x = { data: new Float32Array(images.data.length), shape: [...images.shape] };
   corrupt(images.data, x.data, noise, rng);

@@ -1,6 +1,8 @@
 import { Linear } from '@neurone/layers';
+import { checkOptions } from '@neurone/core';
 import type { Initializer, RNG } from '@neurone/core';
 
+/** Options of `TiedLinear`: its own bias and how it is initialised. */
 export interface TiedLinearOptions {
   /** Learn an own additive bias (default true). */
   bias?: boolean;
@@ -20,7 +22,7 @@ export class TiedLinear extends Linear {
   readonly source: Linear;
 
   constructor(source: Linear, options: TiedLinearOptions = {}) {
-    super(source.outFeatures, source.inFeatures, { ...options, tiedTo: source });
+    super(source.outFeatures, source.inFeatures, { ...checkOptions('TiedLinear', options ?? undefined, ['bias', 'biasInit', 'rng']), tiedTo: source });
     this.source = source;
   }
 }

@@ -4,6 +4,7 @@ import { CpuKernels } from './kernels';
 
 export { CpuKernels };
 
+/** Options of `cpu()`. */
 export interface CpuOptions {
   /** 'float32' (default) or 'float64' (for tight gradient checks). */
   dtype?: DType;

@@ -130,7 +130,7 @@ export class CpuKernels implements Kernels<TypedArray> {
         }
         break;
       case 'relu':
-        for (let i = 0; i < n; i++) out[i] = a[i]! > 0 ? a[i]! : 0;
+        for (let i = 0; i < n; i++) out[i] = a[i]! < 0 ? 0 : a[i]!; // NaN stays NaN (PyTorch), so a bad input cannot vanish behind a ReLU
         break;
       case 'softplus':
         // log(1 + eˣ) = max(x, 0) + log1p(e^−|x|), stable for any x

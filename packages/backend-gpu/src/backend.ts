@@ -8,8 +8,10 @@ import type { DawnOptions } from './node-webgpu';
 
 /** A gpu.js mode this backend runs on. */
 export type GpuMode = 'webgpu' | 'webgl2' | 'headlessgl' | 'webasm';
+/** Every mode, best first (the order in which `auto` tries them). */
 export const GPU_MODES: readonly GpuMode[] = ['webgpu', 'webgl2', 'headlessgl', 'webasm'];
 
+/** Options of `gpu()`. */
 export interface GpuOptions {
   /** 'auto' (default) picks the first mode that is available here, in the order of GPU_MODES. */
   mode?: GpuMode | 'auto';
@@ -58,6 +60,12 @@ interface Store {
   n: number;
   /** The op that produced it (named in errors). */
   op: string;
+  /**
+   * The output grid of the kernel that produced it ([n], or [n, m] for a matmul): GL textures
+   * carry their dimensions, so a compiled kernel is cached per input grid too (gpu.js refuses a
+   * texture of another layout than the one it compiled for).
+   */
+  grid?: readonly number[];
   /** webgpu: failure of the producing op, or of one of its inputs. */
   error?: Error;
   /** webgpu: device errors (validation, out of memory) reported for this op or any input. */
@@ -248,10 +256,10 @@ export class GpuKernels implements Kernels<Store> {
   // ---- kernels and launches ---------------------------------------------------------------
 
   /** The compiled kernel for `source` and `output`, from the mode's LRU cache, for one launch. */
-  #kernel(source: string, output: number[], loops = 0): GpuKernel {
+  #kernel(source: string, output: number[], loops = 0, inputs: readonly Store[] = []): GpuKernel {
     this.#dispatches++;
     const cache = this.#s.kernels;
-    const key = `${output.join('x')}|${source}`;
+    const key = `${output.join('x')}|${inputs.map((i) => i.grid?.join('x') ?? 'host').join(',')}|${source}`;
     let k = cache.get(key);
     if (k) {
       cache.delete(key); // most recently used goes last
@@ -331,9 +339,10 @@ export class GpuKernels implements Kernels<Store> {
   /** Runs kernel `source` over `args` (stores or scalars) into a new storage of n elements. */
   #launch(op: string, source: string, output: number[], args: (Store | number)[], n: number, loops = 0): Store {
     const out = this.#store(n, op);
+    out.grid = output;
     if (n === 0) return out;
-    const k = this.#kernel(source, output, loops);
     const inputs = args.filter((a): a is Store => typeof a !== 'number');
+    const k = this.#kernel(source, output, loops, inputs);
     if (!this.#async) {
       this.#checkLost(op);
       try {
@@ -397,6 +406,7 @@ export class GpuKernels implements Kernels<Store> {
   /** A launch whose one argument is a host array (uploads). */
   #run1(op: string, source: string, output: number[], host: Float32Array, n: number): Store {
     const out = this.#store(n, op);
+    out.grid = output;
     const k = this.#kernel(source, output);
     if (!this.#async) {
       this.#checkLost(op);

@@ -59,7 +59,7 @@ export const src = {
       tanh: `return Math.tanh(Math.min(Math.max(x, -15.0), 15.0));`,
       // σ(x) with e^(−|x|) only: never overflows
       sigmoid: `const e = Math.exp(-Math.abs(x));\nif (x >= 0.0) { return 1.0 / (1.0 + e); }\nreturn e / (1.0 + e);`,
-      relu: `if (x > 0.0) { return x; }\nreturn 0.0;`,
+      relu: `if (x < 0.0) { return 0.0; }\nreturn x;`, // NaN passes through where the device keeps NaN
       // log(1 + eˣ) = max(x, 0) + log(1 + e^−|x|)
       softplus: `return Math.max(x, 0.0) + Math.log(1.0 + Math.exp(-Math.abs(x)));`,
     };

@@ -12,6 +12,7 @@ export interface DawnOptions {
   flags?: string[];
 }
 
+/** Whether Dawn (npm `webgpu`) set up `navigator.gpu` in Node, and why not. */
 export interface DawnStatus {
   installed: boolean;
   /** Why `navigator.gpu` could not be set up (missing package, library, glibc...). */

@@ -89,6 +89,14 @@ for (const mode of ['webgl2', 'webgpu'] as const) {
       expect(results.length).toBeGreaterThanOrEqual(13);
     }, 300_000);
 
+    it('passes every case of the module conformance suite (layers, losses, optimizer steps)', async () => {
+      const r = await runInPage({ kind: 'modules', mode });
+      const results = r.results as { name: string; ok: boolean; error?: string }[];
+      console.log(`chromium ${mode}: module conformance ${results.filter((x) => x.ok).length}/${results.length} in ${((r.ms as number) / 1000).toFixed(1)} s`);
+      expect(results.filter((x) => !x.ok)).toEqual([]);
+      expect(results.length).toBeGreaterThanOrEqual(21);
+    }, 300_000);
+
     it('trains W2 (reduced width, see parity.test.ts) on the same loss curve as cpu()', async () => {
       const steps = Number(process.env.BROWSER_PARITY_STEPS ?? 200);
       const hidden = Number(process.env.BROWSER_PARITY_HIDDEN ?? 32);

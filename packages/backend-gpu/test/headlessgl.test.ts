@@ -1,5 +1,5 @@
 /**
- * headless-gl (npm `gl`, WebGL 1 through ANGLE) in Node: the conformance suite, W2 parity with
+ * headless-gl (npm `gl`, WebGL 1 through ANGLE) in Node: the conformance and module conformance suites, W2 parity with
  * cpu() and flat memory over 500 steps. Without a display the test starts its own Xvfb (Debian
  * package `xvfb`), so on a machine without a GPU this runs on Mesa llvmpipe through GLX.
  */
@@ -7,10 +7,12 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runConformance } from '@neurone/core/testing';
+import { Backend } from '@neurone/core';
+import { referenceKernels, runConformance, runModuleConformance } from '@neurone/core/testing';
 import { cpu } from '@neurone/backend-cpu';
 import { CONFORMANCE_TOLERANCE, PARITY_RTOL } from './tolerances';
 import { SMALL, W2, curveGap, memoryProbe, trainCurve } from './workloads';
+import { MODULE_LIBRARY, MODULE_TOLERANCE } from './modules';
 
 let xvfb: ChildProcess | undefined;
 
@@ -46,6 +48,7 @@ afterAll(() => {
 });
 
 runConformance('gpu(headlessgl) in Node under X', () => gpu({ mode: 'headlessgl' }), { describe, it }, CONFORMANCE_TOLERANCE);
+runModuleConformance('gpu(headlessgl) in Node under X', () => gpu({ mode: 'headlessgl' }), () => new Backend(referenceKernels()), MODULE_LIBRARY, { describe, it }, MODULE_TOLERANCE);
 
 describe('headlessgl training', () => {
   let ref: number[] = [];

@@ -1,5 +1,5 @@
 /**
- * W2 of shared/BENCH.md — Linear(784,256) → TanH → Linear(256,10) → cross-entropy on logits,
+ * W2 of bench/README.md — Linear(784,256) → TanH → Linear(256,10) → cross-entropy on logits,
  * SGD lr 0.1, batch 64 — trained 200 steps from the same seed and data on cpu() and on the GPU
  * backend (Node: webgpu through Dawn, webasm). The loss curves agree within 1e-3 relative at
  * every step. (Chromium's WebGL2 and WebGPU run it in browser.test.ts at hidden width 32: full

@@ -1,6 +1,6 @@
 /**
  * Workloads shared by the Node tests and the Chromium page (test/browser/page.ts): the W2 MLP of
- * shared/BENCH.md built from backend primitives (the layers package is not a dependency here),
+ * bench/README.md built from backend primitives (the layers package is not a dependency here),
  * and a memory probe over many training-like steps.
  */
 import { RNG, tidy } from '@neurone/core';
@@ -18,7 +18,7 @@ export interface MlpSpec {
   seed: number;
 }
 
-/** W2 of BENCH.md: Linear(784,256) → TanH → Linear(256,10) → cross-entropy on logits; SGD lr 0.1, batch 64. */
+/** W2 of bench/README.md: Linear(784,256) → TanH → Linear(256,10) → cross-entropy on logits; SGD lr 0.1, batch 64. */
 export const W2: MlpSpec = { inputs: 784, hidden: 256, classes: 10, batch: 64, lr: 0.1, steps: 200, batches: 50, seed: 7 };
 
 interface HostData {

@@ -7,6 +7,7 @@ import { broadcastShapes, checkShape, matmulShape, normAxes, reducedShape, shape
 import { Tensor, storageOf } from './tensor';
 import type { DType, Storage, TypedArray } from './tensor';
 
+/** What a backend holds now (`backend.memory()`). */
 export interface MemoryInfo {
   /** Live tensor handles. */
   tensors: number;

@@ -19,6 +19,7 @@ export {
 } from './errors';
 export type { Shape } from './shape';
 export {
+  MAX_TENSOR_SIZE,
   checkShape,
   sizeOf,
   shapesEqual,
@@ -32,10 +33,14 @@ export {
   matmulShape,
 } from './shape';
 export { tidy, keep, dispose } from './scope';
+export { checkOptions } from './options';
 export { RNG, manualSeed, defaultRng } from './random';
+export type { RNGState } from './random';
 export { init, fans, gain } from './init';
 export type { Initializer, Nonlinearity } from './init';
 export { setBackend, getBackend, resolveBackend } from './registry';
-export { toSafetensors, encodeSafetensors, decodeSafetensors, fromSafetensors } from './serialize';
-export type { RawTensor } from './serialize';
+export { toSafetensors, encodeSafetensors, decodeSafetensors, parseSafetensors, fromSafetensors, MAX_HEADER_BYTES } from './serialize';
+export type { RawTensor, SafetensorsFile, SafetensorsDType } from './serialize';
+export { toBytes, fromBytes, CHECKPOINT_VERSION } from './checkpoint';
+export type { Checkpoint, CheckpointInput } from './checkpoint';
 export type { Dataset, HostTensor } from './dataset';

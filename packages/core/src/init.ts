@@ -18,25 +18,53 @@ export function fans(shape: Shape): { fanIn: number; fanOut: number } {
 }
 
 const gains = { linear: 1, sigmoid: 1, tanh: 5 / 3, relu: Math.SQRT2 } as const;
+/** A nonlinearity whose recommended gain the initialisers know (linear 1, sigmoid 1, tanh 5/3, relu √2). */
 export type Nonlinearity = keyof typeof gains;
 
 function check(name: string, v: number): void {
-  if (!Number.isFinite(v) || v < 0) throw new ValueError(`init.${name}: expected a finite non-negative number, got ${v}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ValueError(`init.${name}: expected a finite non-negative number, got ${describe(v)}`);
 }
 
+function describe(v: unknown): string {
+  return typeof v === 'object' && v !== null ? JSON.stringify(v) : typeof v === 'string' ? `'${v}'` : String(v);
+}
+
+function finite(name: string, what: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(`init.${name}: ${what} must be a finite number, got ${describe(v)}`);
+}
+
+function checkNonlinearity(name: string, v: unknown): Nonlinearity {
+  if (typeof v !== 'string' || !Object.hasOwn(gains, v)) {
+    throw new ValueError(`init.${name}: nonlinearity must be one of ${Object.keys(gains).map((k) => `'${k}'`).join(', ')}, got ${describe(v)}`);
+  }
+  return v as Nonlinearity;
+}
+
+/** fanIn (or fanIn + fanOut) must be positive for a tensor with values: else the scale is Infinity. */
+function checkFan(name: string, shape: Shape, fan: number): void {
+  if (sizeOf(shape) > 0 && !(fan > 0 && Number.isFinite(fan))) {
+    throw new ValueError(`init.${name}: the fan of shape [${shape.join(', ')}] is ${fan}; it must be positive`);
+  }
+}
+
+/** Parameter initialisers: each returns an `Initializer` (shape, fan, rng) → values. */
 export const init = {
   /** Uniform in [low, high). */
   uniform(low: number, high: number): Initializer {
+    finite('uniform', 'low', low);
+    finite('uniform', 'high', high);
     if (!(high >= low)) throw new ValueError(`init.uniform: high (${high}) must be ≥ low (${low})`);
     return (shape, _fan, rng = defaultRng()) => rng.uniformArray(sizeOf(shape), low, high);
   },
   /** Normal N(mean, std²). */
   normal(mean = 0, std = 1): Initializer {
+    finite('normal', 'mean', mean);
     check('normal', std);
     return (shape, _fan, rng = defaultRng()) => rng.normalArray(sizeOf(shape), mean, std);
   },
   /** Constant value. */
   constant(value: number): Initializer {
+    finite('constant', 'value', value);
     return (shape) => new Float64Array(sizeOf(shape)).fill(value);
   },
   zeros(): Initializer {
@@ -46,6 +74,7 @@ export const init = {
   xavierUniform(gain = 1): Initializer {
     check('xavierUniform', gain);
     return (shape, { fanIn, fanOut }, rng = defaultRng()) => {
+      checkFan('xavierUniform', shape, fanIn + fanOut);
       const a = gain * Math.sqrt(6 / (fanIn + fanOut));
       return rng.uniformArray(sizeOf(shape), -a, a);
     };
@@ -53,20 +82,27 @@ export const init = {
   /** Glorot & Bengio: N(0, gain²·2 / (fanIn + fanOut)). */
   xavierNormal(gain = 1): Initializer {
     check('xavierNormal', gain);
-    return (shape, { fanIn, fanOut }, rng = defaultRng()) =>
-      rng.normalArray(sizeOf(shape), 0, gain * Math.sqrt(2 / (fanIn + fanOut)));
+    return (shape, { fanIn, fanOut }, rng = defaultRng()) => {
+      checkFan('xavierNormal', shape, fanIn + fanOut);
+      return rng.normalArray(sizeOf(shape), 0, gain * Math.sqrt(2 / (fanIn + fanOut)));
+    };
   },
   /** He et al.: U(±gain·√(3 / fanIn)), gain √2 for ReLU. */
   kaimingUniform(nonlinearity: Nonlinearity = 'relu'): Initializer {
+    checkNonlinearity('kaimingUniform', nonlinearity);
     return (shape, { fanIn }, rng = defaultRng()) => {
+      checkFan('kaimingUniform', shape, fanIn);
       const a = gains[nonlinearity] * Math.sqrt(3 / fanIn);
       return rng.uniformArray(sizeOf(shape), -a, a);
     };
   },
   /** He et al.: N(0, gain² / fanIn). */
   kaimingNormal(nonlinearity: Nonlinearity = 'relu'): Initializer {
-    return (shape, { fanIn }, rng = defaultRng()) =>
-      rng.normalArray(sizeOf(shape), 0, gains[nonlinearity] / Math.sqrt(fanIn));
+    checkNonlinearity('kaimingNormal', nonlinearity);
+    return (shape, { fanIn }, rng = defaultRng()) => {
+      checkFan('kaimingNormal', shape, fanIn);
+      return rng.normalArray(sizeOf(shape), 0, gains[nonlinearity] / Math.sqrt(fanIn));
+    };
   },
   /**
    * U(±1/√fanIn): PyTorch's default for Linear and Conv weights and biases (its
@@ -74,6 +110,7 @@ export const init = {
    */
   fanInUniform(): Initializer {
     return (shape, { fanIn }, rng = defaultRng()) => {
+      checkFan('lecunUniform', shape, fanIn);
       const a = 1 / Math.sqrt(fanIn);
       return rng.uniformArray(sizeOf(shape), -a, a);
     };
@@ -86,5 +123,5 @@ export const init = {
 
 /** The recommended gain for a nonlinearity (PyTorch's calculate_gain). */
 export function gain(nonlinearity: Nonlinearity): number {
-  return gains[nonlinearity];
+  return gains[checkNonlinearity('gain', nonlinearity)];
 }

@@ -7,10 +7,12 @@ import type { DType, TypedArray } from './tensor';
  * abs (fit's mean-absolute-error metric).
  */
 export type UnaryOp = 'abs' | 'log' | 'sqrt' | 'square' | 'tanh' | 'sigmoid' | 'relu' | 'softplus';
+/** Every unary op, for validation and iteration. */
 export const UNARY_OPS: readonly UnaryOp[] = ['abs', 'log', 'sqrt', 'square', 'tanh', 'sigmoid', 'relu', 'softplus'];
 
 /** Element-wise binary ops with NumPy broadcasting (losses, Softmax's backward, Adam). */
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+/** Every binary op, for validation and iteration. */
 export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div'];
 
 /**
@@ -20,6 +22,7 @@ export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div'];
  * - 'relu':    s = a,         δ ⊙ [a > 0]
  */
 export type ActivationGrad = 'tanh' | 'sigmoid' | 'relu';
+/** Every fused activation gradient, for validation and iteration. */
 export const ACTIVATION_GRADS: readonly ActivationGrad[] = ['tanh', 'sigmoid', 'relu'];
 
 /** A kernel's view of one input tensor: the backend's own storage, its shape and size. */

@@ -103,6 +103,7 @@ export class Parameter {
   }
 }
 
+/** What `loadStateDict` did not match: keys the module has but the dict lacks, and the reverse. */
 export interface LoadStateDictResult {
   missingKeys: string[];
   unexpectedKeys: string[];
@@ -176,33 +177,88 @@ export abstract class Module {
 
   /**
    * Copies values into the parameters. Shapes must match; with `strict` (default) the keys
-   * must match exactly. Everything is checked before anything changes.
+   * must match exactly. Every entry is checked before anything changes: a value that is not a
+   * live tensor or `{ shape, data }` (null included), a shape or length that differs from the
+   * parameter's, a non-number or a non-finite value (NaN, ±Infinity) makes it throw a ValueError
+   * listing every problem, and then no parameter was changed.
    */
   loadStateDict(dict: Record<string, StateValue>, { strict = true }: { strict?: boolean } = {}): LoadStateDictResult {
+    const owner = `${this.constructor.name}.loadStateDict`;
+    if (dict == null || typeof dict !== 'object' || Array.isArray(dict)) {
+      throw new ValueError(`${owner}: expected a { name: tensor or { shape, data } } record, got ${dict === null ? 'null' : Array.isArray(dict) ? 'an array' : typeof dict}`);
+    }
     const own = new Map(this.namedParameters());
-    const missingKeys = [...own.keys()].filter((k) => !(k in dict));
+    const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(dict, k);
+    const missingKeys = [...own.keys()].filter((k) => !has(k));
     const unexpectedKeys = Object.keys(dict).filter((k) => !own.has(k));
     const problems: string[] = [];
     if (strict && missingKeys.length) problems.push(`missing keys: ${missingKeys.join(', ')}`);
     if (strict && unexpectedKeys.length) problems.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
-    for (const [k, p] of own) {
-      const v = dict[k];
-      if (!v) continue;
-      if (!shapesEqual(v.shape, p.shape)) problems.push(`${k}: shape [${v.shape.join(', ')}] does not match the parameter's [${p.shape.join(', ')}]`);
-      else if (!('dataId' in v) && v.data.length !== p.value.size) problems.push(`${k}: ${v.data.length} values for shape [${p.shape.join(', ')}]`);
-    }
-    if (problems.length) throw new ValueError(`${this.constructor.name}.loadStateDict: ${problems.join('; ')} (nothing was loaded)`);
-    // tensors on the parameter's backend are copied on the device; others are read (synchronously:
-    // a tensor on a backend that reads only asynchronously must be moved first, e.g. with `await t.data()`)
+    // host values are checked element by element; a tensor of the parameter's backend is copied on
+    // the device (no read: its values are not inspected); a tensor of another backend is read, which
+    // needs a backend that reads synchronously (else move it first, e.g. with `await t.data()`)
     const values = new Map<Parameter, Tensor | ArrayLike<number>>();
     for (const [k, p] of own) {
-      const v = dict[k];
-      if (!v) continue;
-      if (!('dataId' in v)) values.set(p, v.data);
-      else if (v.backend === p.backend) values.set(p, v);
-      else if (v.backend.canReadSync) values.set(p, v.dataSync());
-      else throw new BackendError(`${this.constructor.name}.loadStateDict: ${k} lives on ${v.backend.name}, which reads only asynchronously; pass await t.data() or move it first (nothing was loaded)`);
+      if (!has(k)) continue;
+      const v = dict[k] as unknown;
+      const want = `[${p.shape.join(', ')}]`;
+      if (v == null || typeof v !== 'object') {
+        problems.push(`${k}: ${v === null ? 'null' : typeof v} is not a tensor or { shape, data }`);
+        continue;
+      }
+      const isTensor = 'dataId' in v && typeof (v as Tensor).dataSync === 'function';
+      const { shape, data } = v as { shape?: unknown; data?: unknown };
+      if (!Array.isArray(shape)) {
+        problems.push(`${k}: the value has no shape array`);
+        continue;
+      }
+      if (!shapesEqual(shape as Shape, p.shape)) {
+        problems.push(`${k}: shape [${(shape as unknown[]).join(', ')}] does not match the parameter's ${want}`);
+        continue;
+      }
+      let arr: ArrayLike<number>;
+      if (isTensor) {
+        const t = v as Tensor;
+        if (t.isDisposed) {
+          problems.push(`${k}: the tensor was disposed`);
+          continue;
+        }
+        if (t.backend === p.backend) {
+          values.set(p, t);
+          continue;
+        }
+        if (!t.backend.canReadSync) {
+          problems.push(`${k}: it lives on ${t.backend.name}, which reads only asynchronously; pass await t.data() or move it first`);
+          continue;
+        }
+        arr = t.dataSync();
+      } else {
+        if (data == null || typeof data !== 'object' || typeof (data as ArrayLike<number>).length !== 'number') {
+          problems.push(`${k}: data must be an array or a typed array of numbers, got ${data === null ? 'null' : typeof data}`);
+          continue;
+        }
+        arr = data as ArrayLike<number>;
+        if (arr.length !== p.value.size) {
+          problems.push(`${k}: ${arr.length} values for shape ${want}`);
+          continue;
+        }
+      }
+      let bad = -1;
+      for (let i = 0; i < arr.length; i++) {
+        const x = arr[i];
+        if (typeof x !== 'number' || !Number.isFinite(x)) {
+          bad = i;
+          break;
+        }
+      }
+      if (bad >= 0) {
+        const x = arr[bad] as unknown;
+        problems.push(`${k}: value ${bad} is ${typeof x === 'number' ? x : `${JSON.stringify(x) ?? String(x)} (${typeof x})`}, not a finite number`);
+        continue;
+      }
+      values.set(p, arr);
     }
+    if (problems.length) throw new ValueError(`${owner}: ${problems.join('; ')} (nothing was loaded)`);
     for (const [p, v] of values) p.value = 'dataId' in v ? (v as Tensor).clone() : p.backend.tensor(v, p.shape);
     return { missingKeys, unexpectedKeys };
   }

@@ -1,3 +1,11 @@
+import { ValueError } from './errors';
+
+/** An RNG's whole state, JSON-friendly: the four xoshiro128** words and Box–Muller's spare normal. */
+export interface RNGState {
+  s: [number, number, number, number];
+  spare: number | null;
+}
+
 /**
  * A seeded random number generator (xoshiro128**, seeded through splitmix32). Numbers are
  * generated in JavaScript and uploaded, so the same seed gives the same values on every backend.
@@ -16,6 +24,33 @@ export class RNG {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
       this.#s[i] = (z ^ (z >>> 16)) >>> 0;
     }
+  }
+
+  /** The generator's whole state (a copy): `RNG.fromState(rng.getState())` continues the same sequence. */
+  getState(): RNGState {
+    const [a, b, c, d] = this.#s;
+    return { s: [a!, b!, c!, d!], spare: this.#spare ?? null };
+  }
+
+  /** Restores a state from getState(); throws a ValueError (and changes nothing) on a malformed one. */
+  setState(state: RNGState): this {
+    const ok =
+      state != null &&
+      typeof state === 'object' &&
+      Array.isArray(state.s) &&
+      state.s.length === 4 &&
+      state.s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) &&
+      state.s.some((w) => w !== 0) &&
+      (state.spare === null || state.spare === undefined || (typeof state.spare === 'number' && Number.isFinite(state.spare)));
+    if (!ok) throw new ValueError(`RNG.setState: expected { s: four uint32 words (not all 0), spare: number | null }, got ${JSON.stringify(state) ?? String(state)}`);
+    this.#s.set(state.s);
+    this.#spare = state.spare ?? undefined;
+    return this;
+  }
+
+  /** A generator in the given state (see getState). */
+  static fromState(state: RNGState): RNG {
+    return new RNG(0).setState(state);
   }
 
   /** A uniform 32-bit unsigned integer. */

@@ -1,4 +1,4 @@
-import { NeuroneError } from './errors';
+import { NeuroneError, ValueError } from './errors';
 import type { Backend } from './backend';
 
 let current: Backend | undefined;
@@ -8,6 +8,7 @@ let current: Backend | undefined;
  * Passing a backend explicitly is always preferred; this is a convenience for scripts.
  */
 export function setBackend(backend: Backend): Backend {
+  checkBackend('setBackend', backend);
   current = backend;
   return backend;
 }
@@ -24,5 +25,17 @@ export function getBackend(): Backend {
 
 /** The explicit backend when given, else the default one. */
 export function resolveBackend(explicit?: Backend): Backend {
-  return explicit ?? getBackend();
+  if (explicit === undefined || explicit === null) return getBackend();
+  checkBackend('{ backend }', explicit);
+  return explicit;
+}
+
+/** Throws a ValueError unless `b` looks like a Backend (a name and the creation and read primitives). */
+export function checkBackend(owner: string, b: unknown): asserts b is Backend {
+  const o = b as Partial<Backend> | null;
+  const ok = o !== null && typeof o === 'object' && typeof o.name === 'string' && ['tensor', 'zeros', 'readSync', 'read'].every((k) => typeof (o as Record<string, unknown>)[k] === 'function');
+  if (!ok) {
+    const got = typeof b === 'string' ? `'${b}'` : b === null ? 'null' : typeof b === 'object' ? `an object without the Backend methods` : String(b);
+    throw new ValueError(`${owner}: expected a Backend such as cpu() from @neurone/backend-cpu or gpu() from @neurone/backend-gpu, got ${got}`);
+  }
 }

@@ -1,3 +1,4 @@
+import { ValueError } from './errors';
 import type { Tensor } from './tensor';
 
 /**
@@ -40,6 +41,14 @@ export function tidy<T>(fn: () => T): T {
     throw e;
   }
   stack.pop();
+  if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+    for (const t of scope) if (!kept.has(t)) t.dispose();
+    (result as unknown as Promise<unknown>).then(undefined, () => {}); // its rejection is reported by the error below
+    throw new ValueError(
+      'tidy: fn returned a Promise; tidy is synchronous and would dispose the tensors before the promise settles — ' +
+        'await outside tidy and keep each tidy(...) synchronous',
+    );
+  }
   const keepSet = new Set<Tensor>();
   collect(result, keepSet);
   const parent = stack[stack.length - 1];

@@ -1,8 +1,12 @@
 import { ShapeError } from './errors';
 
+/** A tensor shape: the size of each dimension. */
 export type Shape = readonly number[];
 
-/** Throws unless every dimension is a non-negative integer. */
+/** The most elements one tensor may hold (2³¹ − 1: what typed arrays and GPU buffers index safely). */
+export const MAX_TENSOR_SIZE = 2 ** 31 - 1;
+
+/** Throws unless every dimension is a non-negative integer and the size is at most MAX_TENSOR_SIZE. */
 export function checkShape(op: string, shape: Shape): void {
   if (!Array.isArray(shape)) throw new ShapeError(op, `shape must be an array of dimensions, got ${String(shape)}`);
   for (const d of shape) {
@@ -10,14 +14,18 @@ export function checkShape(op: string, shape: Shape): void {
       throw new ShapeError(op, `dimension ${String(d)} is not a non-negative integer`, { shape });
     }
   }
+  const n = sizeOf(shape);
+  if (n > MAX_TENSOR_SIZE) throw new ShapeError(op, `${n} elements are more than a tensor can hold (${MAX_TENSOR_SIZE})`, { shape });
 }
 
+/** Number of elements of a tensor of this shape (1 for a scalar). */
 export function sizeOf(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
 }
 
+/** Whether two shapes are identical, dimension by dimension. */
 export function shapesEqual(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -4,7 +4,9 @@ import { sizeOf } from './shape';
 import { track } from './scope';
 import type { Backend } from './backend';
 
+/** Element type of a tensor. */
 export type DType = 'float32' | 'float64';
+/** The typed array that holds a tensor's values, by dtype. */
 export type TypedArray = Float32Array | Float64Array;
 
 /**

@@ -98,7 +98,7 @@ describe('shape helpers', () => {
 describe('default backend registry', () => {
   it('explains what to do when no backend is set, and returns the one set', () => {
     expect(() => getBackend()).toThrow(/setBackend/);
-    const fake = { name: 'fake' } as unknown as Backend;
+    const fake = { name: 'fake', tensor: () => null, zeros: () => null, readSync: () => null, read: () => null } as unknown as Backend;
     setBackend(fake);
     expect(getBackend()).toBe(fake);
   });

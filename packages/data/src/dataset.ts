@@ -1,4 +1,4 @@
-import { RNG, ShapeError, ValueError, sizeOf } from '@neurone/core';
+import { RNG, ShapeError, ValueError, checkOptions, sizeOf } from '@neurone/core';
 import type { Dataset, HostTensor } from '@neurone/core';
 
 /** The float arrays this package produces: float64 input stays float64, anything else becomes float32. */
@@ -117,6 +117,7 @@ export interface Batch {
   indices: Uint32Array;
 }
 
+/** Options of `batches`: batch size, shuffling and what to do with a last partial batch. */
 export interface BatchOptions {
   batchSize: number;
   /** Visit the samples in a random order, a new one each epoch (default false). */
@@ -145,6 +146,7 @@ export class Batches implements Iterable<Batch> {
 
   constructor(dataset: Dataset, options: BatchOptions) {
     this.numSamples = checkDataset('batches', dataset);
+    checkOptions('batches', options ?? undefined, ['batchSize', 'shuffle', 'seed', 'rng', 'dropLast']);
     const { batchSize, shuffle = false, seed = 0, rng, dropLast = false } = options ?? ({} as BatchOptions);
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new ValueError(`batches: batchSize must be a positive integer, got ${String(batchSize)}`);
@@ -182,6 +184,7 @@ export function batches(dataset: Dataset, options: BatchOptions): Batches {
   return new Batches(dataset, options);
 }
 
+/** Options of `trainValidationSplit`. */
 export interface SplitOptions {
   /** A fraction in (0, 1) of the samples, or a whole number of samples, for validation. */
   validation: number;
@@ -196,6 +199,7 @@ export interface SplitOptions {
  */
 export function trainValidationSplit(dataset: Dataset, options: SplitOptions): { train: FloatDataset; validation: FloatDataset } {
   const n = checkDataset('trainValidationSplit', dataset);
+  checkOptions('trainValidationSplit', options ?? undefined, ['validation', 'shuffle', 'seed']);
   const { validation, shuffle = true, seed = 0 } = options ?? ({} as SplitOptions);
   let count: number;
   if (typeof validation !== 'number' || !Number.isFinite(validation) || validation <= 0) {
@@ -236,6 +240,7 @@ export interface Stats {
   std: number | Float64Array;
 }
 
+/** Options of `standardize`: given statistics instead of computed ones. */
 export interface StandardizeOptions {
   /** Use this mean instead of computing it (e.g. the training set's, for the test set). */
   mean?: number | ArrayLike<number>;
@@ -299,6 +304,8 @@ export function standardize<T extends Transformable>(
   input: T,
   options: StandardizeOptions = {},
 ): Standardized<T> {
+  // 'values': a previous standardize result may be passed back as the options (its stats are reused)
+  checkOptions('standardize', options ?? undefined, ['mean', 'std', 'per', 'values']);
   return standardizeAs('standardize', input, options ?? {});
 }
 

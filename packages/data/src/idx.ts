@@ -31,6 +31,27 @@ export function isGzip(bytes: Uint8Array): boolean {
 }
 
 /**
+ * The number of bytes an IDX file's header declares (header + values), read from the first
+ * bytes of the file, or undefined when `bytes` is too short to hold the whole header.
+ * Throws a DataError naming `source` on a bad magic number or type code.
+ */
+export function idxDeclaredBytes(bytes: Uint8Array, source = 'IDX data'): number | undefined {
+  if (bytes.length < 4) return undefined;
+  if (bytes[0] !== 0 || bytes[1] !== 0) {
+    throw new DataError(`${source}: bad magic number: first two bytes are ${hex(bytes[0]!)} ${hex(bytes[1]!)}, an IDX file starts with 0x00 0x00`);
+  }
+  const type = TYPES[bytes[2]!];
+  if (type === undefined) throw new DataError(`${source}: unknown type code ${hex(bytes[2]!)}`);
+  const rank = bytes[3]!;
+  const headerBytes = 4 + 4 * rank;
+  if (bytes.length < headerBytes) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let size = 1;
+  for (let i = 0; i < rank; i++) size *= view.getUint32(4 + 4 * i, false);
+  return headerBytes + size * type.bytes;
+}
+
+/**
  * Parses an IDX file (the format of MNIST and Fashion-MNIST): a magic number
  * `00 00 <type code> <rank>`, `rank` big-endian uint32 dimensions, then the values, big-endian,
  * in row-major order. Throws a DataError naming `source` when the bytes are not exactly one IDX
@@ -81,10 +102,17 @@ export function parseIdx(bytes: Uint8Array, source = 'IDX data'): IdxData {
 /** Reads `n` big-endian values of `dtype` starting at byte `at` into a fresh typed array. */
 function readValues(view: DataView, at: number, n: number, dtype: IdxDType, bytes: Uint8Array): IdxArray {
   switch (dtype) {
-    case 'uint8':
-      return bytes.slice(at, at + n);
-    case 'int8':
-      return new Int8Array(bytes.slice(at, at + n).buffer);
+    case 'uint8': {
+      // a fresh buffer of exactly n values: never bytes.slice (a Node Buffer's slice is a view of its pool)
+      const out = new Uint8Array(n);
+      out.set(bytes.subarray(at, at + n));
+      return out;
+    }
+    case 'int8': {
+      const out = new Int8Array(n);
+      for (let i = 0; i < n; i++) out[i] = view.getInt8(at + i);
+      return out;
+    }
     case 'int16': {
       const out = new Int16Array(n);
       for (let i = 0; i < n; i++) out[i] = view.getInt16(at + 2 * i, false);

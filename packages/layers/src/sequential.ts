@@ -1,6 +1,7 @@
-import { Module, ValueError, keep } from '@neurone/core';
+import { Module, ValueError, keep, tidy } from '@neurone/core';
 import type { Backend, Tensor } from '@neurone/core';
 
+/** Options of `Sequential.backward`. */
 export interface SequentialBackwardOptions {
   /**
    * Also compute dL/dinput through the first module (default true). With false the first
@@ -148,22 +149,13 @@ export class Sequential extends Module implements Iterable<Module> {
   /**
    * The inputs of every module for `input`: the cached ones when `input` is the tensor of the
    * last forward, they are alive and no parameter changed since (a new value is a new tensor),
-   * else recomputed (returned in `temp`, to free after).
+   * else recomputed (inside the caller's tidy scope, which frees them).
    */
-  #stageInputs(input: Tensor, op: string): { inputs: Tensor[]; temp: Tensor[] } {
-    if (this.#cacheValid(input)) return { inputs: this.#inputs!, temp: [] };
+  #stageInputs(input: Tensor, op: string): Tensor[] {
+    if (this.#cacheValid(input)) return this.#inputs!;
     const inputs: Tensor[] = [input];
-    let h = input;
-    try {
-      for (let i = 0; i < this.#modules.length - 1; i++) {
-        h = this.forwardChild(i, h, op);
-        inputs.push(h);
-      }
-    } catch (e) {
-      for (const t of new Set(inputs)) if (t !== input) t.dispose();
-      throw e;
-    }
-    return { inputs, temp: [...new Set(inputs)].filter((t) => t !== input) };
+    for (let i = 0; i < this.#modules.length - 1; i++) inputs.push(this.forwardChild(i, inputs[i]!, op));
+    return inputs;
   }
 
   #cacheValid(input: Tensor): boolean {
@@ -180,9 +172,9 @@ export class Sequential extends Module implements Iterable<Module> {
   #sweep(input: Tensor, delta: Tensor, grads: boolean, inputGrad: boolean, op: string): Tensor | null {
     const n = this.#modules.length;
     if (n === 0) return inputGrad ? delta.clone() : null;
-    const { inputs, temp } = this.#stageInputs(input, op);
-    let d = delta;
-    try {
+    return tidy(() => {
+      const inputs = this.#stageInputs(input, op);
+      let d = delta;
       for (let i = n - 1; i >= 0; i--) {
         const m = this.#modules[i]!;
         const z = inputs[i]!;
@@ -194,17 +186,11 @@ export class Sequential extends Module implements Iterable<Module> {
           if (grads) m.backwardUpdateGradient(z, d); // seed: ∂L/∂W^h from δ^h and z^{h-1}
           next = wantDelta ? m.backwardDelta(z, d) : null; // seed: δ^{h-1} = ∂L/∂z^{h-1}
         }
-        if (d !== delta && d !== next) d.dispose();
         if (next === null) return null;
         d = next;
       }
       return d === delta ? delta.clone() : d;
-    } catch (e) {
-      if (d !== delta) d.dispose();
-      throw e;
-    } finally {
-      for (const t of temp) t.dispose();
-    }
+    });
   }
 
   /** Accumulates every module's parameter gradients for (input, delta). */

@@ -1,9 +1,10 @@
-import { ShapeError, ValueError, checkClassIndices, shapesEqual } from '@neurone/core';
+import { ShapeError, ValueError, checkClassIndices, checkOptions, shapesEqual } from '@neurone/core';
 import type { HostTensor, Loss, Shape, Tensor } from '@neurone/core';
 
 /** How a loss reduces its per-sample (or per-element) values. */
 export type Reduction = 'mean' | 'sum' | 'none';
 
+/** Options shared by every loss. */
 export interface LossOptions {
   /** 'mean' (default), 'sum', or 'none' (no reduction). */
   reduction?: Reduction;
@@ -13,7 +14,9 @@ export interface LossOptions {
 export abstract class BaseLoss implements Loss {
   readonly reduction: Reduction;
 
-  constructor({ reduction = 'mean' }: LossOptions = {}) {
+  constructor(options: LossOptions = {}) {
+    checkOptions(new.target.name, options ?? undefined, ['reduction']);
+    const { reduction = 'mean' } = options ?? {};
     if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
       throw new ValueError(`${new.target.name}: reduction must be 'mean', 'sum' or 'none', got ${String(reduction)}`);
     }
@@ -37,32 +40,19 @@ export abstract class BaseLoss implements Loss {
 
   /**
    * Reduces per-element terms E [batch, …] whose per-sample loss is sign·Σ_features E:
-   * 'none' → [batch], 'sum' → total, 'mean' → total / batch.
+   * 'none' → [batch], 'sum' → total, 'mean' → total / batch. Call inside the loss's `tidy`.
    */
   protected reduceSamples(e: Tensor, sign: number): Tensor {
     const be = e.backend;
-    if (this.reduction === 'none') {
-      if (e.rank <= 1) return be.affine(e, sign, 0);
-      const axes = e.shape.map((_, i) => i).slice(1);
-      const s = be.sum(e, axes);
-      const out = be.affine(s, sign, 0);
-      s.dispose();
-      return out;
-    }
-    const s = be.sum(e);
-    const out = be.affine(s, this.reduction === 'mean' ? sign / batchOf(e) : sign, 0);
-    s.dispose();
-    return out;
+    if (this.reduction === 'none') return be.affine(e.rank <= 1 ? e : be.sum(e, e.shape.map((_, i) => i).slice(1)), sign, 0);
+    return be.affine(be.sum(e), this.reduction === 'mean' ? sign / batchOf(e) : sign, 0);
   }
 
-  /** Reduces per-element terms E whose per-element loss is sign·E: 'mean' over every element. */
+  /** Reduces per-element terms E whose per-element loss is sign·E: 'mean' over every element. Call inside `tidy`. */
   protected reduceElements(e: Tensor, sign: number): Tensor {
     const be = e.backend;
     if (this.reduction === 'none') return be.affine(e, sign, 0);
-    const s = be.sum(e);
-    const out = be.affine(s, this.reduction === 'mean' ? sign / e.size : sign, 0);
-    s.dispose();
-    return out;
+    return be.affine(be.sum(e), this.reduction === 'mean' ? sign / e.size : sign, 0);
   }
 
   /** Scale of the gradient: 1/batch for 'mean' over samples, 1 otherwise. */

@@ -1,8 +1,9 @@
-import { ValueError, tidy } from '@neurone/core';
+import { ValueError, checkOptions, tidy } from '@neurone/core';
 import type { Parameter } from '@neurone/core';
 import { BaseOptimizer, checkHyper } from './optimizer';
 import type { ParamsInput } from './optimizer';
 
+/** Hyper-parameters of `Adam`. */
 export interface AdamOptions {
   /** Learning rate (default 1e-3; settable later through `optimizer.lr`). */
   lr?: number;
@@ -25,7 +26,8 @@ export class Adam extends BaseOptimizer {
   weightDecay = 0;
 
   constructor(params: ParamsInput, options: AdamOptions = {}) {
-    super(params, options.lr ?? 1e-3);
+    super(params, checkOptions('Adam', options ?? undefined, ['lr', 'betas', 'eps', 'weightDecay'])?.lr ?? 1e-3);
+    options ??= {};
     this.parseHyper({ ...options, lr: options.lr ?? 1e-3 })();
   }
 

@@ -1,4 +1,4 @@
-import { RNG, ShapeError, ValueError, getBackend, sizeOf, tidy } from '@neurone/core';
+import { RNG, ShapeError, ValueError, checkOptions, getBackend, keep, shapesEqual, sizeOf, tidy } from '@neurone/core';
 import type { Backend, Dataset, HostTensor, Loss, Module, Optimizer, Tensor } from '@neurone/core';
 import { accuracy as metricsAccuracy, resolveMetrics } from './metrics';
 import type { Metric, MetricSpec } from './metrics';
@@ -54,6 +54,7 @@ export interface BatchLog {
 /** Why fit returned. */
 export type StopReason = 'completed' | 'onEpoch' | 'onBatch' | 'aborted';
 
+/** What `fit` resolves to: one record per completed epoch, the per-epoch series, and why it stopped. */
 export interface History {
   /** One record per completed epoch. */
   epochs: EpochLog[];
@@ -66,6 +67,7 @@ export interface History {
   stopped: StopReason;
 }
 
+/** Options of `fit`: `epochs` and `batchSize` are required; unknown names are a ValueError. */
 export interface FitOptions {
   epochs: number;
   batchSize: number;
@@ -93,8 +95,40 @@ export interface FitOptions {
   readEvery?: number;
   /** A learning-rate schedule stepped at the end of every epoch (StepLR, CosineAnnealingLR …). */
   scheduler?: { step(): void };
+  /**
+   * Epochs already completed, when resuming (default 0): fit runs epochs initialEpoch + 1 …
+   * epochs. Without `rng`, the seeded shuffle skips the first initialEpoch permutations, so a
+   * resumed run shuffles like an uninterrupted one.
+   */
+  initialEpoch?: number;
+  /**
+   * The shuffle generator (instead of `new RNG(seed)`); fit draws one permutation per epoch from
+   * it, so its state after fit (rng.getState(), saved in a checkpoint) is where a resumed run
+   * continues. Give `seed` or `rng`, not both.
+   */
+  rng?: RNG;
 }
 
+const FIT_KEYS = [
+  'epochs',
+  'batchSize',
+  'shuffle',
+  'seed',
+  'validation',
+  'validationBatchSize',
+  'onEpoch',
+  'onBatch',
+  'signal',
+  'progress',
+  'metrics',
+  'backend',
+  'readEvery',
+  'scheduler',
+  'initialEpoch',
+  'rng',
+] as const;
+
+/** Options of `evaluate`. */
 export interface EvaluateOptions {
   /** Samples per forward pass (default 256). */
   batchSize?: number;
@@ -102,6 +136,7 @@ export interface EvaluateOptions {
   backend?: Backend;
 }
 
+/** What `evaluate` resolves to: the mean loss, accuracy for class-index targets, the metrics. */
 export interface EvaluateResult {
   /** Mean loss over the samples. */
   loss: number;
@@ -194,6 +229,8 @@ const isClassIndices = (y: readonly number[], yhat: readonly number[]): boolean 
  * `data`, in eval mode, by batches. Sums stay on the device and are read once at the end.
  */
 export async function evaluate(net: Module, loss: Loss, data: FitData, options: EvaluateOptions = {}): Promise<EvaluateResult> {
+  checkOptions('evaluate', options ?? undefined, ['batchSize', 'metrics', 'backend']);
+  options ??= {};
   const batchSize = positiveInt('evaluate', 'batchSize', options.batchSize ?? 256);
   const metrics = resolveMetrics('evaluate', options.metrics);
   const host = await toHost('evaluate', data);
@@ -243,6 +280,8 @@ async function evaluateHost(net: Module, loss: Loss, data: Dataset, batchSize: n
  * net's backend (the caller disposes it). A tensor input that fits one batch is forwarded as is.
  */
 export async function predict(net: Module, x: Tensor | HostTensor, options: { batchSize?: number; backend?: Backend } = {}): Promise<Tensor> {
+  checkOptions('predict', options ?? undefined, ['batchSize', 'backend']);
+  options ??= {};
   const batchSize = positiveInt('predict', 'batchSize', options.batchSize ?? 256);
   const wasTraining = net.training;
   net.eval();
@@ -277,6 +316,41 @@ export async function predict(net: Module, x: Tensor | HostTensor, options: { ba
 // ---- fit -----------------------------------------------------------------------------------------
 
 /**
+ * Checks the validation set against the training set before any training: the same sample shape
+ * for x and y, integer labels where the training labels are class indices, and one forward and
+ * loss pass on its first batch (eval mode, nothing changes) with the loss's host check of every
+ * validation target, so a wrong width or a label out of range fails now, not after an epoch.
+ */
+function checkValidation(net: Module, loss: Loss, train: Dataset, val: Dataset, rows: number, backend: Backend): void {
+  for (const k of ['x', 'y'] as const) {
+    if (!shapesEqual(train[k].shape.slice(1), val[k].shape.slice(1))) {
+      throw new ShapeError('fit (validation)', `validation ${k} samples must have the training samples' shape [${train[k].shape.slice(1).join(', ')}]`, {
+        [`train ${k}`]: train[k].shape,
+        [`validation ${k}`]: val[k].shape,
+      });
+    }
+  }
+  if (train.y.shape.length === 1 && Array.prototype.every.call(train.y.data, (v: number) => Number.isInteger(v) && v >= 0)) {
+    const bad = Array.prototype.findIndex.call(val.y.data, (v: number) => !Number.isInteger(v) || v < 0);
+    if (bad >= 0) throw new ValueError(`fit (validation): label ${bad} is ${val.y.data[bad]}, not a class index (a non-negative integer) like the training labels`);
+  }
+  const wasTraining = net.training;
+  net.eval();
+  try {
+    tidy(() => {
+      const yhat = net.forward(gather(backend, val.x, null, 0, rows));
+      checkTargets(loss, val.y, yhat); // every validation target, on the host
+      loss.forward(gather(backend, val.y, null, 0, rows), yhat);
+    });
+  } catch (e) {
+    if (e instanceof Error) e.message = `fit (validation, checked before training): ${e.message}`;
+    throw e;
+  } finally {
+    net.train(wasTraining);
+  }
+}
+
+/**
  * Trains `net` on `data` for `options.epochs` epochs of shuffled mini-batches: each batch is
  * gathered on the host (seeded shuffle), uploaded to the net's backend and run through
  * `Optim`'s step. Resolves to the per-epoch History. Throws a ValueError naming the epoch and
@@ -284,7 +358,14 @@ export async function predict(net: Module, x: Tensor | HostTensor, options: { ba
  */
 export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: FitData, options: FitOptions): Promise<History> {
   if (options == null || typeof options !== 'object') throw new ValueError('fit: options { epochs, batchSize } are required');
+  checkOptions('fit', options, FIT_KEYS);
   const epochs = options.epochs === 0 ? 0 : positiveInt('fit', 'epochs', options.epochs);
+  const initialEpoch = options.initialEpoch ?? 0;
+  if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch > epochs) {
+    throw new ValueError(`fit: initialEpoch must be an integer in [0, epochs = ${epochs}], got ${String(initialEpoch)}`);
+  }
+  if (options.rng !== undefined && !(options.rng instanceof RNG)) throw new ValueError(`fit: rng must be an RNG from @neurone/core, got ${String(options.rng)}`);
+  if (options.rng !== undefined && options.seed !== undefined) throw new ValueError('fit: give seed or rng, not both');
   const batchSize = positiveInt('fit', 'batchSize', options.batchSize);
   const backend = backendOf(net, options.backend);
   const readEvery = positiveInt('fit', 'readEvery', options.readEvery ?? (backend.canReadSync ? 1 : 10));
@@ -294,10 +375,13 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
   const train = await toHost('fit', data);
   const val = options.validation ? await toHost('fit (validation)', options.validation) : undefined;
   const valBatch = positiveInt('fit', 'validationBatchSize', options.validationBatchSize ?? batchSize);
+  if (val) checkValidation(net, loss, train, val, Math.min(valBatch, val.x.shape[0]!), backend);
   const { signal, onEpoch, onBatch, scheduler } = options;
   const shuffle = options.shuffle ?? true;
-  const rng = new RNG(seed);
+  const rng = options.rng ?? new RNG(seed);
   const n = train.x.shape[0]!;
+  // resuming with the seeded generator: skip the permutations of the epochs already done
+  if (!options.rng && shuffle) for (let e = 0; e < initialEpoch; e++) rng.permutation(n);
   const batches = Math.ceil(n / batchSize);
   const metricFns = metrics.map((m) => m.fn);
   const lrOf = (): number | undefined => {
@@ -310,10 +394,30 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
   const wasTraining = net.training;
   type Pending = { batch: number; size: number; tensors: Tensor[] };
   let pending: Pending[] = [];
+  // the parameters before the first batch whose loss is not yet read: restored on a non-finite loss
+  const params = net.parameters();
+  let snapshot: { batch: number; values: Tensor[] } | null = null;
+  const dropSnapshot = (): void => {
+    snapshot?.values.forEach((t) => t.dispose());
+    snapshot = null;
+  };
+  const takeSnapshot = (batch: number): void => {
+    dropSnapshot();
+    snapshot = { batch, values: params.map((p) => keep(p.backend.affine(p.value, 1, 0))) };
+  };
+  const restoreSnapshot = (): number => {
+    const s = snapshot!;
+    snapshot = null;
+    params.forEach((p, i) => {
+      p.value = s.values[i]!;
+      p.zeroGrad();
+    });
+    return s.batch;
+  };
   let lastYield = now();
 
   try {
-    for (let epoch = 1; epoch <= epochs && history.stopped === 'completed'; epoch++) {
+    for (let epoch = initialEpoch + 1; epoch <= epochs && history.stopped === 'completed'; epoch++) {
       net.train();
       const lr = lrOf();
       const order = shuffle ? rng.permutation(n) : null;
@@ -334,9 +438,12 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
           const l = values[g * width]!;
           if (!Number.isFinite(l)) {
             const lrText = lr === undefined ? '' : ` (lr = ${lr})`;
+            const restored = restoreSnapshot();
             throw new ValueError(
-              `fit: loss became ${l} at epoch ${epoch}, batch ${batch} (of ${batches}); the parameters are no longer finite — ` +
-                `lower the learning rate${lrText}, or check the data and the loss`,
+              `fit: loss became ${l} at epoch ${epoch}, batch ${batch} (of ${batches}); ` +
+                `the parameters were restored to their values before batch ${restored} of epoch ${epoch}` +
+                `${restored === batch ? ' (the bad step is undone)' : ` (the last point whose loss was read; batches ${restored}–${batch - 1} were finite)`}, ` +
+                `the optimizer's state was not — lower the learning rate${lrText}, or check the data and the loss`,
             );
           }
           lossSum += l * size;
@@ -356,6 +463,7 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
         }
         const start = b * batchSize;
         const end = Math.min(n, start + batchSize);
+        if (pending.length === 0) takeSnapshot(b + 1);
         const tensors = tidy(() => {
           const x = gather(backend, train.x, order, start, end);
           const y = gather(backend, train.y, order, start, end);
@@ -402,6 +510,7 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
     }
     return history;
   } finally {
+    dropSnapshot();
     for (const p of pending) for (const t of p.tensors) t.dispose();
     progress?.stopEpoch();
     net.train(wasTraining);

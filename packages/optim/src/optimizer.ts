@@ -180,36 +180,58 @@ export abstract class BaseOptimizer implements Optimizer {
       paramSteps[i] = n;
     }
     const loads: [number, string, StateValue][] = [];
-    for (const [key, entry] of Object.entries(dict.state ?? {})) {
+    const stateDict = (dict.state ?? {}) as unknown;
+    if (stateDict === null || typeof stateDict !== 'object' || Array.isArray(stateDict)) fail(`state must be a { index: { name: values } } object, got ${stateDict === null ? 'null' : typeof stateDict}`);
+    for (const [key, entry] of Object.entries(stateDict as Record<string, unknown>)) {
       const i = Number(key);
-      if (!Number.isInteger(i) || i < 0 || i >= this.params.length) {
+      if (!/^\d+$/.test(key) || i >= this.params.length) {
         fail(`state index ${key} is outside the ${this.params.length} parameters`);
       }
+      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) fail(`state ${key} must be a { name: values } object, got ${entry === null ? 'null' : typeof entry}`);
       const p = this.params[i]!;
-      for (const [k, v] of Object.entries(entry)) {
+      for (const [k, v0] of Object.entries(entry as Record<string, unknown>)) {
         if (!this.stateKeys().includes(k)) fail(`unknown state '${k}' for parameter ${i} (expected ${this.stateKeys().join(', ')})`);
-        if (!v || !Array.isArray(v.shape) && !('dataId' in v)) fail(`state ${i}.${k} has no shape`);
+        if (v0 === null || typeof v0 !== 'object') fail(`state ${i}.${k} must be a tensor or { shape, data }, got ${v0 === null ? 'null' : typeof v0}`);
+        const v = v0 as StateValue;
+        const isTensor = 'dataId' in v;
+        if (!Array.isArray(v.shape)) fail(`state ${i}.${k} has no shape`);
         if (!shapesEqual(v.shape, p.shape)) {
           const e = new ShapeError(`${name}.loadStateDict`, `state ${i}.${k} does not match its parameter`, { state: v.shape, parameter: p.shape });
           fail(e.message);
         }
-        if (!('dataId' in v) && (v.data == null || v.data.length !== p.value.size)) {
-          fail(`state ${i}.${k}: ${v.data?.length} values for shape [${p.shape.join(', ')}]`);
-        }
-        if ('dataId' in v && !v.backend.canReadSync && v.backend !== p.backend) {
-          fail(`state ${i}.${k} lives on ${v.backend.name}, which reads only asynchronously; pass await t.data() instead`);
+        if (isTensor) {
+          if ((v as Tensor).isDisposed) fail(`state ${i}.${k}: the tensor was disposed`);
+          if (!(v as Tensor).backend.canReadSync && (v as Tensor).backend !== p.backend) {
+            fail(`state ${i}.${k} lives on ${(v as Tensor).backend.name}, which reads only asynchronously; pass await t.data() instead`);
+          }
+        } else {
+          const data = (v as { data?: unknown }).data as ArrayLike<unknown> | null | undefined;
+          if (data == null || typeof data !== 'object' || typeof data.length !== 'number') fail(`state ${i}.${k}: data must be an array or a typed array of numbers`);
+          if (data!.length !== p.value.size) fail(`state ${i}.${k}: ${data!.length} values for shape [${p.shape.join(', ')}]`);
+          for (let j = 0; j < data!.length; j++) {
+            const x = data![j];
+            if (typeof x !== 'number' || !Number.isFinite(x)) fail(`state ${i}.${k}: value ${j} is ${typeof x === 'number' ? x : JSON.stringify(x) ?? String(x)}, not a finite number`);
+          }
         }
         loads.push([i, k, v]);
       }
     }
-    // every check passed: apply
+    // every check passed: build the new state tensors first (a failure here changes nothing) …
+    const built: [number, string, Tensor][] = [];
+    try {
+      for (const [i, k, v] of loads) {
+        const p = this.params[i]!;
+        const t = 'dataId' in v ? (v.backend === p.backend ? v.clone() : p.backend.tensor(v.dataSync(), p.shape)) : p.backend.tensor(v.data, p.shape);
+        built.push([i, k, keep(t)]);
+      }
+    } catch (e) {
+      for (const [, , t] of built) t.dispose();
+      fail(e instanceof Error ? e.message : String(e));
+    }
+    // … then swap them in
     applyHyper();
     this.#clearState();
-    for (const [i, k, v] of loads) {
-      const p = this.params[i]!;
-      const t = 'dataId' in v ? (v.backend === p.backend ? v.clone() : p.backend.tensor(v.dataSync(), p.shape)) : p.backend.tensor(v.data, p.shape);
-      this.setState(i, k, t);
-    }
+    for (const [i, k, t] of built) this.setState(i, k, t);
     this.#steps = dict.step;
     this.#paramSteps = paramSteps;
   }

@@ -1,5 +1,3 @@
-import type { SingleBar } from 'cli-progress';
-
 /** Where fit's progress bar goes: a terminal stream (only written to when `isTTY`). */
 export interface ProgressStream {
   isTTY?: boolean;
@@ -22,28 +20,41 @@ function stdout(): ProgressStream | undefined {
   return p?.stdout;
 }
 
+/** @internal a bar as cli-progress's SingleBar is driven (start, update, stop). */
+export interface ProgressBar {
+  start(total: number, value: number, payload: Record<string, string | number>): void;
+  update(value: number, payload: Record<string, string | number>): void;
+  stop(): void;
+}
+
+/** @internal makes one epoch's bar writing to `stream`. */
+export type ProgressBarFactory = (stream: ProgressStream) => ProgressBar;
+
+let barFactory: ProgressBarFactory | null = null;
+
 /**
- * A cli-progress bar on a TTY; null when progress is off or the stream is not a terminal
- * (then nothing is printed: the caller's onEpoch prints). cli-progress is loaded lazily, so
- * fit works in browsers without it.
+ * @internal Installs the terminal bar. The Node entry of @neurone/optim (`./node`, picked by
+ * the `node` export condition) installs cli-progress's; the default (browser) entry has none,
+ * so no terminal code reaches a browser bundle, and fit draws nothing there.
+ */
+export function setProgressBarFactory(factory: ProgressBarFactory | null): void {
+  barFactory = factory;
+}
+
+/**
+ * A progress bar on a TTY; null when progress is off, the stream is not a terminal (then
+ * nothing is printed: the caller's onEpoch prints) or no bar is installed (outside Node).
  */
 export async function createProgress(option: ProgressOption | undefined): Promise<ProgressSink | null> {
   if (option === false) return null;
   const stream = typeof option === 'object' && option !== null ? option.stream : stdout();
   if (!stream || stream.isTTY !== true) return null;
-  const mod = await import('cli-progress');
-  const Bar = (mod as unknown as { default?: typeof mod }).default?.SingleBar ?? mod.SingleBar;
-  let bar: SingleBar | null = null;
+  const make = barFactory;
+  if (!make) return null;
+  let bar: ProgressBar | null = null;
   return {
     startEpoch(epoch, epochs, batches) {
-      bar = new Bar({
-        format: 'epoch {epoch}/{epochs} [{bar}] batch {value}/{total} | loss {loss} | {speed} samples/s | ETA {eta_formatted}',
-        stream: stream as NodeJS.WritableStream,
-        barsize: 24,
-        hideCursor: false,
-        clearOnComplete: false,
-        fps: 10,
-      });
+      bar = make(stream);
       bar.start(batches, 0, { epoch, epochs, loss: '—', speed: '—' });
     },
     update(batch, loss, samplesPerSecond) {

@@ -1,4 +1,4 @@
-import { ValueError } from '@neurone/core';
+import { ValueError, checkOptions } from '@neurone/core';
 import { checkHyper } from './optimizer';
 
 /** An optimizer whose learning rate can be set (SGD, Adam). */
@@ -54,8 +54,10 @@ export class StepLR extends LRScheduler {
   readonly stepSize: number;
   readonly gamma: number;
 
-  constructor(optimizer: HasLr, { stepSize, gamma = 0.1 }: { stepSize: number; gamma?: number }) {
+  constructor(optimizer: HasLr, options: { stepSize: number; gamma?: number }) {
     super(optimizer);
+    checkOptions('StepLR', options, ['stepSize', 'gamma']);
+    const { stepSize, gamma = 0.1 } = options ?? ({} as { stepSize: number });
     if (!Number.isInteger(stepSize) || stepSize < 1) throw new ValueError(`StepLR: stepSize must be a positive integer, got ${String(stepSize)}`);
     this.stepSize = stepSize;
     this.gamma = checkHyper('StepLR', 'gamma', gamma);
@@ -71,8 +73,10 @@ export class CosineAnnealingLR extends LRScheduler {
   readonly tMax: number;
   readonly etaMin: number;
 
-  constructor(optimizer: HasLr, { tMax, etaMin = 0 }: { tMax: number; etaMin?: number }) {
+  constructor(optimizer: HasLr, options: { tMax: number; etaMin?: number }) {
     super(optimizer);
+    checkOptions('CosineAnnealingLR', options, ['tMax', 'etaMin']);
+    const { tMax, etaMin = 0 } = options ?? ({} as { tMax: number });
     if (!Number.isInteger(tMax) || tMax < 1) throw new ValueError(`CosineAnnealingLR: tMax must be a positive integer, got ${String(tMax)}`);
     this.tMax = tMax;
     this.etaMin = checkHyper('CosineAnnealingLR', 'etaMin', etaMin);

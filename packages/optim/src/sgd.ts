@@ -1,8 +1,9 @@
-import { ValueError, tidy } from '@neurone/core';
+import { ValueError, checkOptions, tidy } from '@neurone/core';
 import type { Parameter } from '@neurone/core';
 import { BaseOptimizer, checkHyper } from './optimizer';
 import type { ParamsInput } from './optimizer';
 
+/** Hyper-parameters of `SGD`. */
 export interface SGDOptions {
   /** Learning rate (settable later through `optimizer.lr`). */
   lr: number;
@@ -30,6 +31,7 @@ export class SGD extends BaseOptimizer {
 
   constructor(params: ParamsInput, options: SGDOptions) {
     if (options == null || typeof options !== 'object') throw new ValueError(`SGD: options { lr } are required, got ${String(options)}`);
+    checkOptions('SGD', options, ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov']);
     super(params, options.lr);
     this.parseHyper({ ...options })();
   }

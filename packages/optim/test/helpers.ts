@@ -4,6 +4,7 @@
  */
 import { Module, Parameter, RNG, tidy } from '@neurone/core';
 import type { Backend, Loss, Tensor } from '@neurone/core';
+import type { OptimizerStateDict, StateTensor } from '../src/index';
 
 /** z = x·Wᵀ + b, W [out, in]. */
 export class TLinear extends Module {
@@ -207,4 +208,14 @@ export function stepLoss(optim: { step(x: Tensor, y: Tensor): Tensor }, x: Tenso
   } finally {
     l.dispose();
   }
+}
+
+/** A state dict with its tensors read into host data (as a file holds it). */
+export type HostDict = Omit<OptimizerStateDict, 'state'> & { state: Record<string, Record<string, StateTensor>> };
+export function hostDict(d: OptimizerStateDict): HostDict {
+  const state: HostDict['state'] = {};
+  for (const [i, e] of Object.entries(d.state)) {
+    state[i] = Object.fromEntries(Object.entries(e).map(([k, t]) => [k, { shape: [...t.shape], data: t.dataSync() }]));
+  }
+  return { ...d, state };
 }

@@ -3,18 +3,10 @@ import { Parameter, RNG, ValueError } from '@neurone/core';
 import type { Backend } from '@neurone/core';
 import { cpu } from '@neurone/backend-cpu';
 import { Adam, CosineAnnealingLR, SGD, StepLR } from '../src/index';
-import type { BaseOptimizer, OptimizerStateDict, OptimizerStateDictInput, StateTensor } from '../src/index';
-import { values } from './helpers';
+import type { BaseOptimizer, OptimizerStateDictInput } from '../src/index';
+import { hostDict, values } from './helpers';
+import type { HostDict } from './helpers';
 
-/** A state dict with its tensors read into host data (as a file holds it). */
-type HostDict = Omit<OptimizerStateDict, 'state'> & { state: Record<string, Record<string, StateTensor>> };
-function hostDict(d: OptimizerStateDict): HostDict {
-  const state: HostDict['state'] = {};
-  for (const [i, e] of Object.entries(d.state)) {
-    state[i] = Object.fromEntries(Object.entries(e).map(([k, t]) => [k, { shape: [...t.shape], data: t.dataSync() }]));
-  }
-  return { ...d, state };
-}
 
 function params(backend: Backend, seed = 5): Parameter[] {
   const rng = new RNG(seed);

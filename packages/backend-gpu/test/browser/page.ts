@@ -3,16 +3,18 @@
  * `window.neuroneRun(task)` which runs the conformance suite, the W2 parity curve or the memory
  * probe on `gpu({ mode })` and returns plain JSON.
  */
-import { runConformanceCases } from '@neurone/core/testing';
+import { Backend } from '@neurone/core';
+import { referenceKernels, runConformanceCases, runModuleConformanceCases } from '@neurone/core/testing';
 import { cpu } from '@neurone/backend-cpu';
 import { gpu } from '../../src/index';
 import type { GpuMode } from '../../src/index';
 import { W2, SMALL, trainCurve, curveGap, memoryProbe } from '../workloads';
 import { countGpuBuffers } from '../helpers';
 import { CONFORMANCE_TOLERANCE } from '../tolerances';
+import { MODULE_LIBRARY, MODULE_TOLERANCE } from '../modules';
 
 export interface Task {
-  kind: 'conformance' | 'parity' | 'memory' | 'device-errors';
+  kind: 'conformance' | 'modules' | 'parity' | 'memory' | 'device-errors';
   mode: GpuMode;
   steps?: number;
   hidden?: number;
@@ -66,6 +68,11 @@ async function run(task: Task): Promise<unknown> {
   if (task.kind === 'conformance') {
     const t0 = performance.now();
     const results = await runConformanceCases(() => gpu({ mode: task.mode }), CONFORMANCE_TOLERANCE);
+    return { ...info, results, ms: performance.now() - t0 };
+  }
+  if (task.kind === 'modules') {
+    const t0 = performance.now();
+    const results = await runModuleConformanceCases(() => gpu({ mode: task.mode }), () => new Backend(referenceKernels()), MODULE_LIBRARY, MODULE_TOLERANCE);
     return { ...info, results, ms: performance.now() - t0 };
   }
   if (task.kind === 'parity') {

@@ -19,6 +19,7 @@ export interface GradcheckOptions {
   seed?: number;
 }
 
+/** What `gradcheck` measured: the largest relative error, overall and per checked quantity. */
 export interface GradcheckReport {
   /** Largest error over every checked element. */
   maxRelError: number;

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
- * W1 (GEMM), W2 and W5 of shared/BENCH.md on @neurone/backend-gpu (Node: webgpu through Dawn —
- * Vulkan on a GPU server), on @neurone/backend-cpu, and with PyTorch when `python3 -c "import
- * torch"` works. Prints GFLOP/s and samples/s. Bundles the TypeScript sources with esbuild first,
- * so it needs no build step:
+ * The GPU workload runner: W1 (GEMM), W2 and W5 of bench/README.md on @neurone/backend-gpu (Node:
+ * webgpu through Dawn — Vulkan on a machine with a GPU), on @neurone/backend-cpu, and with PyTorch
+ * when `python3 -c "import torch"` works, side by side; prints GFLOP/s and samples/s. W2 and W5 train
+ * the library's own Sequential/Linear/TanH with CrossEntropyLoss and SGD through Optim. It bundles
+ * the TypeScript sources with esbuild first, so a machine with only Node and the installed
+ * node_modules runs it with no build step:
  *
- *   node packages/backend-gpu/scripts/h100.mjs                 # full sizes (the GPU server)
- *   node packages/backend-gpu/scripts/h100.mjs --quick         # small sizes (software renderer)
- *   NEURONE_DAWN=backend=vulkan node packages/backend-gpu/scripts/h100.mjs   # force a Dawn backend
+ *   node bench/gpu.mjs                 # full sizes (a machine with a GPU)
+ *   node bench/gpu.mjs --quick         # small sizes (a software renderer)
+ *   NEURONE_DAWN=backend=vulkan node bench/gpu.mjs   # force a Dawn backend
  *
  * Options: --quick, --mode webgpu|webasm, --no-cpu, --no-torch, --reps N.
  */
@@ -28,16 +30,21 @@ const mode = opt('mode', 'webgpu');
 const reps = Number(opt('reps', 5));
 
 // ---- bundle the sources ------------------------------------------------------------------------
-const here = fileURLToPath(new URL('.', import.meta.url));
-// inside this package's node_modules, so that gpu.js and webgpu resolve from the bundle
-const dir = join(here, '../node_modules/.neurone-h100');
+const packages = fileURLToPath(new URL('../packages/', import.meta.url));
+const gpuPackage = join(packages, 'backend-gpu');
+// inside backend-gpu's node_modules, so that gpu.js and webgpu resolve from the bundle
+const dir = join(gpuPackage, 'node_modules/.neurone-bench');
 mkdirSync(dir, { recursive: true });
 const entry = join(dir, 'entry.ts');
+const src = (p) => JSON.stringify(join(packages, p, 'src/index.ts'));
 writeFileSync(
   entry,
-  `export { gpu } from ${JSON.stringify(join(here, '../src/index.ts'))};
-   export { cpu } from '@neurone/backend-cpu';
-   export { RNG, tidy } from '@neurone/core';`,
+  `export { gpu } from ${src('backend-gpu')};
+   export { cpu } from ${src('backend-cpu')};
+   export { RNG, tidy, manualSeed } from ${src('core')};
+   export { Linear, Sequential, TanH } from ${src('layers')};
+   export { CrossEntropyLoss } from ${src('losses')};
+   export { Optim, SGD } from ${src('optim')};`,
 );
 await build({
   entryPoints: [entry],
@@ -48,13 +55,13 @@ await build({
   outfile: join(dir, 'bundle.mjs'),
   conditions: ['@neurone/source'],
   external: ['gpu.js', 'webgpu'],
-  nodePaths: [join(here, '../node_modules')],
-  absWorkingDir: join(here, '..'),
+  nodePaths: [join(gpuPackage, 'node_modules')],
+  absWorkingDir: gpuPackage,
   logLevel: 'error',
 });
 writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
 const bundle = await import(pathToFileURL(join(dir, 'bundle.mjs')).href);
-const { gpu, cpu, RNG, tidy } = bundle;
+const { gpu, cpu, RNG, manualSeed, Linear, Sequential, TanH, CrossEntropyLoss, Optim, SGD } = bundle;
 
 // ---- helpers ------------------------------------------------------------------------------------
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -86,50 +93,21 @@ async function gemm(B, n, ta, tb) {
   return { ms, gflops: (2 * n ** 3) / (ms * 1e6) };
 }
 
-/** An MLP built from backend primitives: layers [in, h1, ..., classes], tanh between, CE on logits, SGD. */
+/** The library's MLP: Linear layers [in, h1, ..., classes] with TanH between, CE on logits, plain SGD. */
 function mlp(B, sizes, batch, lr, seed) {
-  const rng = new RNG(seed);
-  const W = [];
-  const b = [];
+  manualSeed(seed);
+  const layers = [];
   for (let l = 0; l + 1 < sizes.length; l++) {
-    const k = 1 / Math.sqrt(sizes[l]);
-    W.push(B.tensor(rng.uniformArray(sizes[l + 1] * sizes[l], -k, k), [sizes[l + 1], sizes[l]]));
-    b.push(B.tensor(rng.uniformArray(sizes[l + 1], -k, k), [sizes[l + 1]]));
+    layers.push(new Linear(sizes[l], sizes[l + 1], { backend: B }));
+    if (l + 2 < sizes.length) layers.push(new TanH());
   }
+  const net = new Sequential(layers);
+  const rng = new RNG(seed);
   const C = sizes[sizes.length - 1];
   const x = B.tensor(rng.uniformArray(batch * sizes[0], 0, 1), [batch, sizes[0]]);
-  const yv = new Float32Array(batch * C);
-  for (let r = 0; r < batch; r++) yv[r * C + (r % C)] = 1;
-  const y = B.tensor(yv, [batch, C]);
-  const step = () => {
-    const r = tidy(() => {
-      const zs = [x];
-      let a = x;
-      for (let l = 0; l < W.length; l++) {
-        a = B.matmul(zs[l], W[l], false, true, b[l]); // a = z·Wᵀ + b, the bias fused into the product
-        if (l + 1 < W.length) zs.push(B.unary('tanh', a));
-      }
-      const loss = B.affine(B.sum(B.binary('mul', B.logSoftmax(a), y)), -1 / batch, 0);
-      let d = B.affine(B.binary('sub', B.softmax(a), y), 1 / batch, 0); // δ = (softmax − y)/N
-      const nw = [];
-      const nb = [];
-      for (let l = W.length - 1; l >= 0; l--) {
-        nw[l] = B.axpby(1, W[l], -lr, B.matmul(d, zs[l], true, false)); // W −= lr·δᵀ·z
-        nb[l] = B.axpby(1, b[l], -lr, B.sum(d, 0));
-        if (l > 0) d = B.activationGrad('tanh', zs[l], B.matmul(d, W[l])); // δ ← (δ·W) ⊙ (1 − z²)
-      }
-      return { loss, nw, nb };
-    });
-    for (let l = 0; l < W.length; l++) {
-      W[l].dispose();
-      b[l].dispose();
-      W[l] = r.nw[l];
-      b[l] = r.nb[l];
-    }
-    return r.loss;
-  };
-  const dispose = () => [...W, ...b, x, y].forEach((t) => t.dispose());
-  return { step, dispose };
+  const y = B.tensor(Array.from({ length: batch }, (_, r) => r % C), [batch]);
+  const optim = new Optim(net, new CrossEntropyLoss(), new SGD(net, { lr }));
+  return { step: () => optim.step(x, y), dispose: () => [net, x, y].forEach((t) => t.dispose()) };
 }
 
 async function train(B, sizes, batch, lr, warm, steps) {

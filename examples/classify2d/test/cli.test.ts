@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pngSize, runAppProcess, tempDir } from '@example/common/testing';
+
+/** The app run as a user runs it: `node --import tsx src/main.ts` in examples/classify2d. */
+const app = fileURLToPath(new URL('..', import.meta.url));
+const tmp = tempDir('classify2d-cli');
+afterAll(tmp.remove);
+
+describe('pnpm classify2d, the command line', () => {
+  it('--help prints the usage and every option with its default', async () => {
+    const r = await runAppProcess(app, ['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^Usage: pnpm classify2d \[options\]/);
+    for (const opt of ['--backend KIND', '--dataset NAME', '--hidden N', '--iterations N', '--lr X', '--samples N', '--seed N', '--init-seed N', '--out DIR']) expect(r.stdout).toContain(opt);
+    expect(r.stdout).toMatch(/--dataset NAME +.*\[default: all\]/);
+  });
+
+  it('a bad option: exit code 2, one line on stderr, no stack trace', async () => {
+    const r = await runAppProcess(app, ['--dataset', 'moons']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('classify2d: --dataset moons: expected one of gaussians, xor, checkerboard, all (see --help)\n');
+    expect(r.stdout).toBe('');
+  });
+
+  it('a short run on XOR writes the frontier picture and results.json to --out', async () => {
+    const out = join(tmp.dir, 'run');
+    const r = await runAppProcess(app, ['--dataset', 'xor', '--iterations', '400', '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(res.results).toHaveLength(1);
+    expect(res.results[0]).toMatchObject({ dataset: 'xor', hidden: 8, iterations: 400 });
+    expect(res.results[0].testAccuracy).toBeGreaterThan(0.9); // a linear model cannot pass 0.75 on XOR
+    expect(pngSize(join(out, 'xor.png'))).toEqual([400, 400]);
+  });
+});

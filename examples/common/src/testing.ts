@@ -1,0 +1,55 @@
+/**
+ * Test helpers for the example apps: run an app as a user would (a child `node` process with tsx,
+ * in the app's folder, as its `start` script does) and check the command-line contract.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+
+export interface AppRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node --conditions=@neurone/source --import tsx src/main.ts ...args` in `appDir`. */
+export function runAppProcess(appDir: string, args: readonly string[], timeoutMs = 100_000): Promise<AppRun> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0' };
+    delete env.INIT_CWD;
+    delete env.NODE_OPTIONS;
+    const child = spawn(process.execPath, ['--conditions=@neurone/source', '--import', 'tsx', 'src/main.ts', ...args], { cwd: appDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A fresh temporary folder and a function that removes it. */
+export function tempDir(prefix: string): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Width and height of a PNG file, decoding it whole (throws if it is not a valid PNG). */
+export function pngSize(path: string): [number, number] {
+  const png = PNG.sync.read(readFileSync(path));
+  return [png.width, png.height];
+}
+
+/** The images embedded in an SVG as PNG data URIs, decoded (throws if one is not a valid PNG). */
+export function embeddedPngSizes(svg: string): [number, number][] {
+  return [...svg.matchAll(/href="data:image\/png;base64,([^"]+)"/g)].map((m) => {
+    const png = PNG.sync.read(Buffer.from(m[1]!, 'base64'));
+    return [png.width, png.height];
+  });
+}

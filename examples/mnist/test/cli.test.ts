@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeSafetensors } from '@neurone/core';
+import { runAppProcess, tempDir } from '@example/common/testing';
+
+/** The app run as a user runs it: `node --import tsx src/main.ts` in examples/mnist. */
+const app = fileURLToPath(new URL('..', import.meta.url));
+const tmp = tempDir('mnist-cli');
+afterAll(tmp.remove);
+
+describe('pnpm mnist, the command line', () => {
+  it('--help (also after the `--` that pnpm passes through) prints the usage and every option with its default', async () => {
+    for (const args of [['--help'], ['--', '--help']]) {
+      const r = await runAppProcess(app, args);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/^Usage: pnpm mnist \[options\]/);
+      for (const opt of ['--backend KIND', '--preset NAME', '--epochs N', '--lr X', '--batch-size N', '--limit N', '--out DIR', '--progress', '--verbose']) expect(r.stdout).toContain(opt);
+      expect(r.stdout).toMatch(/--batch-size N +mini-batch size \[default: 64\]/);
+    }
+  });
+
+  it('a bad option: exit code 2, one line on stderr, no stack trace, and nothing done before', async () => {
+    const r = await runAppProcess(app, ['--epochs', 'abc']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('mnist: --epochs "abc": expected an integer (see --help)\n');
+    expect(r.stdout).toBe(''); // MNIST was not loaded, no model was built
+  });
+
+  it('a short real run writes curves.svg, metrics.json and weights.safetensors to --out', async () => {
+    const out = join(tmp.dir, 'run');
+    const r = await runAppProcess(app, ['--epochs', '1', '--limit', '3000', '--no-progress', '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('MNIST: 3000 training and 3000 test images');
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(metrics).toMatchObject({ epochs: 1, batchSize: 64, samples: { train: 3000, test: 3000 } });
+    expect(metrics.history).toHaveLength(1);
+    expect(metrics.accuracy).toBeGreaterThan(0.6); // chance is 0.1
+    expect(metrics.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(3000);
+    expect(r.stdout).toContain(`test accuracy ${(metrics.accuracy * 100).toFixed(2)} % after 1 epochs`);
+    const svg = readFileSync(join(out, 'curves.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/<polyline/g)).toHaveLength(3);
+    const weights = decodeSafetensors(readFileSync(join(out, 'weights.safetensors')));
+    expect(Object.values(weights).map((t) => t.shape)).toEqual([[256, 784], [256], [10, 256], [10]]);
+  });
+});
