@@ -1,6 +1,7 @@
 import { ValueError, broadcastStrides, stridesOf } from '@neurone/core';
-import type { ActivationGrad, AxisSplit, BinaryOp, DType, KernelTensor, Kernels, MatmulDims, Shape, TypedArray, UnaryOp } from '@neurone/core';
+import type { ActivationGrad, AxisSplit, BinaryOp, ConvGeometry, DType, KernelTensor, Kernels, MatmulDims, PoolKind, Shape, TypedArray, UnaryOp } from '@neurone/core';
 import { gemm } from './gemm';
+import * as win from './conv';
 
 type T = KernelTensor<TypedArray>;
 
@@ -85,7 +86,14 @@ export class CpuKernels implements Kernels<TypedArray> {
     if (bias) {
       // + bias on each row, in place: the same rounding as a separate add, without its buffer
       const bv = bias.data;
-      for (let i = 0, o = 0; i < m; i++) for (let j = 0; j < n; j++, o++) out[o] = out[o]! + bv[j]!;
+      if (n < 16 && m >= 64) {
+        // few columns (a convolution's channels): one long strided pass per column, its bias in a register
+        const len = m * n;
+        for (let j = 0; j < n; j++) {
+          const b = bv[j]!;
+          for (let o = j; o < len; o += n) out[o] = out[o]! + b;
+        }
+      } else for (let i = 0, o = 0; i < m; i++) for (let j = 0; j < n; j++, o++) out[o] = out[o]! + bv[j]!;
     }
     return out;
   }
@@ -229,12 +237,23 @@ export class CpuKernels implements Kernels<TypedArray> {
       const outer = sizeOfShape(xs.slice(0, ax[0]));
       const red = sizeOfShape(ax.map((i) => xs[i]!));
       const inner = sizeOfShape(xs.slice(ax[ax.length - 1]! + 1));
-      for (let o = 0; o < outer; o++)
-        for (let r = 0; r < red; r++) {
-          const base = (o * red + r) * inner;
-          const ob = o * inner;
-          for (let i = 0; i < inner; i++) out[ob + i]! += a[base + i]!;
-        }
+      if (inner <= 16 && red >= 64) {
+        // few long columns (a conv's bias gradient: [positions, channels] over positions): one
+        // register accumulator per column beats a read-modify-write of `out` per element
+        for (let o = 0; o < outer; o++)
+          for (let i = 0; i < inner; i++) {
+            let acc = 0;
+            for (let r = 0, at = o * red * inner + i; r < red; r++, at += inner) acc += a[at]!;
+            out[o * inner + i] = acc;
+          }
+      } else {
+        for (let o = 0; o < outer; o++)
+          for (let r = 0; r < red; r++) {
+            const base = (o * red + r) * inner;
+            const ob = o * inner;
+            for (let i = 0; i < inner; i++) out[ob + i]! += a[base + i]!;
+          }
+      }
     } else {
       const keep = xs.map((d, i) => (ax.includes(i) ? 1 : d));
       const os = stridesOf(keep).map((s, i) => (ax.includes(i) ? 0 : s));
@@ -295,6 +314,32 @@ export class CpuKernels implements Kernels<TypedArray> {
       const c = idx[i]!;
       if (Number.isInteger(c) && c >= 0 && c < depth) out[i * depth + c] = 1;
     }
+    return out;
+  }
+
+  // ---- windows (conv.ts) ------------------------------------------------------------------
+
+  im2col(x: T, g: ConvGeometry): TypedArray {
+    const out = this.#alloc(g.batch * g.outH * g.outW * g.kh * g.kw * g.chan);
+    win.im2col(x.data, out, g);
+    return out;
+  }
+
+  col2im(cols: T, g: ConvGeometry): TypedArray {
+    const out = this.#alloc(g.batch * g.inH * g.inW * g.chan);
+    win.col2im(cols.data, out, g);
+    return out;
+  }
+
+  pool(kind: PoolKind, x: T, g: ConvGeometry): TypedArray {
+    const out = this.#alloc(g.batch * g.outH * g.outW * g.chan);
+    win.pool(kind, x.data, out, g);
+    return out;
+  }
+
+  poolGrad(kind: PoolKind, x: T, delta: T, g: ConvGeometry): TypedArray {
+    const out = this.#alloc(x.size);
+    win.poolGrad(kind, x.data, delta.data, out, g);
     return out;
   }
 }

@@ -1,7 +1,8 @@
 import * as gpujs from 'gpu.js';
 import { Backend, BackendError, NeuroneError, ValueError, broadcastStrides, sizeOf } from '@neurone/core';
-import type { ActivationGrad, AxisSplit, BinaryOp, KernelTensor, Kernels, MatmulDims, Shape, TypedArray, UnaryOp } from '@neurone/core';
+import type { ActivationGrad, AxisSplit, BinaryOp, ConvGeometry, KernelTensor, Kernels, MatmulDims, PoolKind, Shape, TypedArray, UnaryOp } from '@neurone/core';
 import { MAX_ELEMENTS, src } from './kernels';
+import { convSrc } from './conv-kernels';
 import { installNodeWebGPU } from './node-webgpu';
 import type { DawnOptions } from './node-webgpu';
 
@@ -593,6 +594,28 @@ export class GpuKernels implements Kernels<Store> {
   oneHot(indices: KernelTensor<Store>, depth: number): Store {
     const n = indices.size;
     return this.#launch('oneHot', src.oneHot(depth), [Math.max(n * depth, 1)], [indices.data], n * depth);
+  }
+
+  // ---- windows (conv-kernels.ts) ----------------------------------------------------------
+
+  im2col(x: KernelTensor<Store>, g: ConvGeometry): Store {
+    const n = g.batch * g.outH * g.outW * g.kh * g.kw * g.chan;
+    return this.#launch('im2col', convSrc.im2col(g), [n], [x.data], n);
+  }
+
+  col2im(cols: KernelTensor<Store>, g: ConvGeometry): Store {
+    const n = g.batch * g.inH * g.inW * g.chan;
+    return this.#launch('col2im', convSrc.col2im(g), [n], [cols.data], n, g.kh * g.kw);
+  }
+
+  pool(kind: PoolKind, x: KernelTensor<Store>, g: ConvGeometry): Store {
+    const n = g.batch * g.outH * g.outW * g.chan;
+    return this.#launch('pool', convSrc.pool(kind, g), [n], [x.data], n, g.kh * g.kw);
+  }
+
+  poolGrad(kind: PoolKind, x: KernelTensor<Store>, delta: KernelTensor<Store>, g: ConvGeometry): Store {
+    const n = x.size;
+    return this.#launch('poolGrad', convSrc.poolGrad(kind, g), [n], [x.data, delta.data], n, (g.kh * g.kw) ** 2);
   }
 }
 

@@ -1,7 +1,8 @@
 export { Backend } from './backend';
 export type { MemoryInfo } from './backend';
-export { UNARY_OPS, BINARY_OPS, ACTIVATION_GRADS } from './kernels';
-export type { Kernels, KernelTensor, MatmulDims, AxisSplit, UnaryOp, BinaryOp, ActivationGrad } from './kernels';
+export { UNARY_OPS, BINARY_OPS, ACTIVATION_GRADS, POOL_KINDS } from './kernels';
+export type { Kernels, KernelTensor, MatmulDims, AxisSplit, UnaryOp, BinaryOp, ActivationGrad, PoolKind, Window2D, ConvGeometry } from './kernels';
+export { convOutputLength, pair, checkWindow, windowGeometry } from './conv';
 export { Tensor } from './tensor';
 export type { DType, TypedArray } from './tensor';
 export { checkClassIndices } from './labels';

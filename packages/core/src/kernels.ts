@@ -49,6 +49,41 @@ export interface AxisSplit {
   inner: number;
 }
 
+/** Which pooling `pool` and `poolGrad` compute (MaxPool1D/2D, AvgPool1D/2D). */
+export type PoolKind = 'max' | 'avg';
+export const POOL_KINDS: readonly PoolKind[] = ['max', 'avg'];
+
+/**
+ * A sliding window over the two spatial axes of a channels-last tensor [batch, H, W, C]
+ * (Conv2D, the pools; Conv1D and the 1-D pools use H = 1): `kernel` [kh, kw], `stride`
+ * [sh, sw] (default [1, 1]), `padding` [ph, pw] zeros on both sides (default [0, 0]).
+ */
+export interface Window2D {
+  kernel: readonly [number, number];
+  stride?: readonly [number, number];
+  padding?: readonly [number, number];
+}
+
+/**
+ * A window placed on an input, as the op layer checked it (see `windowGeometry` in conv.ts):
+ * input [batch, inH, inW, chan] → output [batch, outH, outW, …], outH = ⌊(inH + 2·ph − kh)/sh⌋ + 1
+ * (≥ 1), likewise outW; every dimension ≥ 1.
+ */
+export interface ConvGeometry {
+  batch: number;
+  inH: number;
+  inW: number;
+  chan: number;
+  outH: number;
+  outW: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+}
+
 /**
  * What a backend implements: storage and kernels, nothing else. The op layer (`Backend` in
  * backend.ts) has already checked every input (alive, this backend, shapes, arguments) and
@@ -98,4 +133,25 @@ export interface Kernels<D = unknown> {
   rowwise(op: 'softmax' | 'logSoftmax', x: KernelTensor<D>, rows: number, k: number): D;
   /** One-hot rows; an index outside [0, depth) or not an integer gives a row of zeros. */
   oneHot(indices: KernelTensor<D>, depth: number): D;
+
+  // windows (Conv1D, Conv2D, the pools)
+  /**
+   * Conv1D/Conv2D: the patches of x [batch, inH, inW, chan] as rows [batch·outH·outW, kh·kw·chan],
+   * row (b, oy, ox), column (ky, kx, c) = x[b, oy·sh − ph + ky, ox·sw − pw + kx, c], 0 in the padding.
+   */
+  im2col(x: KernelTensor<D>, g: ConvGeometry): D;
+  /** Conv1D/Conv2D backward: the adjoint of im2col, [batch, inH, inW, chan] summing every patch element that reads a position. */
+  col2im(cols: KernelTensor<D>, g: ConvGeometry): D;
+  /**
+   * MaxPool/AvgPool: [batch, outH, outW, chan], per channel the max (padding ignored) or the mean
+   * of the window (padding counted as zeros: PyTorch's count_include_pad). The op layer ensures
+   * every window holds at least one input position (padding ≤ kernel/2).
+   */
+  pool(kind: PoolKind, x: KernelTensor<D>, g: ConvGeometry): D;
+  /**
+   * The pools' backward, [batch, inH, inW, chan]: each delta element goes to the first arg-max of
+   * its window in row-major order (max), or 1/(kh·kw) of it to each input position of the window (avg);
+   * overlapping windows add up.
+   */
+  poolGrad(kind: PoolKind, x: KernelTensor<D>, delta: KernelTensor<D>, g: ConvGeometry): D;
 }

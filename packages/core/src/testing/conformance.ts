@@ -1,5 +1,5 @@
 import type { Backend } from '../backend';
-import type { BinaryOp, UnaryOp } from '../kernels';
+import type { BinaryOp, PoolKind, UnaryOp, Window2D } from '../kernels';
 import { BackendMismatchError, DisposedError, NeuroneError, ShapeError, ValueError } from '../errors';
 import { RNG } from '../random';
 import { referenceMatmul } from './reference';
@@ -150,6 +150,116 @@ function refSum(x: ArrayLike<number>, shape: Shape, axes: number[], keepDims: bo
   }
   return { out, shape: keepDims ? outShapeKeep : shape.filter((_, i) => !axes.includes(i)) };
 }
+
+/**
+ * References for the window ops, written gather-style (each output element computed on its own
+ * from the definitions), independent of how the kernels loop. Channels-last [b, h, w, c].
+ */
+interface Geo { b: number; h: number; w: number; c: number; kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; oh: number; ow: number }
+function geo(x: Shape, win: Window2D): Geo {
+  const [b, h, w, c] = x as number[];
+  const [kh, kw] = win.kernel;
+  const [sh, sw] = win.stride ?? [1, 1];
+  const [ph, pw] = win.padding ?? [0, 0];
+  return { b: b!, h: h!, w: w!, c: c!, kh, kw, sh, sw, ph, pw, oh: Math.floor((h! + 2 * ph - kh) / sh) + 1, ow: Math.floor((w! + 2 * pw - kw) / sw) + 1 };
+}
+const at4 = (g: Geo, b: number, y: number, x: number, c: number): number => ((b * g.h + y) * g.w + x) * g.c + c;
+function refIm2col(x: ArrayLike<number>, g: Geo): Float64Array {
+  const K = g.kh * g.kw * g.c;
+  const out = new Float64Array(g.b * g.oh * g.ow * K);
+  for (let r = 0; r < g.b * g.oh * g.ow; r++)
+    for (let j = 0; j < K; j++) {
+      const b = Math.floor(r / (g.oh * g.ow));
+      const oy = Math.floor(r / g.ow) % g.oh;
+      const ox = r % g.ow;
+      const ky = Math.floor(j / (g.kw * g.c));
+      const kx = Math.floor(j / g.c) % g.kw;
+      const ch = j % g.c;
+      const y = oy * g.sh - g.ph + ky;
+      const xx = ox * g.sw - g.pw + kx;
+      out[r * K + j] = y >= 0 && y < g.h && xx >= 0 && xx < g.w ? x[at4(g, b, y, xx, ch)]! : 0;
+    }
+  return out;
+}
+/** For input position (y, x): every (oy, ky) with oy·sh − ph + ky = y, likewise columns. */
+function windowsOver(g: Geo, y: number, x: number): { oy: number; ox: number; ky: number; kx: number }[] {
+  const out: { oy: number; ox: number; ky: number; kx: number }[] = [];
+  for (let oy = 0; oy < g.oh; oy++)
+    for (let ox = 0; ox < g.ow; ox++) {
+      const ky = y - (oy * g.sh - g.ph);
+      const kx = x - (ox * g.sw - g.pw);
+      if (ky >= 0 && ky < g.kh && kx >= 0 && kx < g.kw) out.push({ oy, ox, ky, kx });
+    }
+  return out;
+}
+function refCol2im(cols: ArrayLike<number>, g: Geo): Float64Array {
+  const K = g.kh * g.kw * g.c;
+  const out = new Float64Array(g.b * g.h * g.w * g.c);
+  for (let b = 0; b < g.b; b++)
+    for (let y = 0; y < g.h; y++)
+      for (let x = 0; x < g.w; x++)
+        for (let ch = 0; ch < g.c; ch++) {
+          let s = 0;
+          for (const { oy, ox, ky, kx } of windowsOver(g, y, x)) s += cols[((b * g.oh + oy) * g.ow + ox) * K + (ky * g.kw + kx) * g.c + ch]!;
+          out[at4(g, b, y, x, ch)] = s;
+        }
+  return out;
+}
+/** The input positions of window (oy, ox), row-major, and how many positions the window has in all (padding included). */
+function windowCells(g: Geo, oy: number, ox: number): [number, number][] {
+  const cells: [number, number][] = [];
+  for (let ky = 0; ky < g.kh; ky++)
+    for (let kx = 0; kx < g.kw; kx++) {
+      const y = oy * g.sh - g.ph + ky;
+      const x = ox * g.sw - g.pw + kx;
+      if (y >= 0 && y < g.h && x >= 0 && x < g.w) cells.push([y, x]);
+    }
+  return cells;
+}
+function refPool(kind: PoolKind, xv: ArrayLike<number>, g: Geo): Float64Array {
+  const out = new Float64Array(g.b * g.oh * g.ow * g.c);
+  for (let b = 0; b < g.b; b++)
+    for (let oy = 0; oy < g.oh; oy++)
+      for (let ox = 0; ox < g.ow; ox++)
+        for (let ch = 0; ch < g.c; ch++) {
+          const vals = windowCells(g, oy, ox).map(([y, x]) => xv[at4(g, b, y, x, ch)]!);
+          out[((b * g.oh + oy) * g.ow + ox) * g.c + ch] = kind === 'max' ? Math.max(...vals) : vals.reduce((p, q) => p + q, 0) / (g.kh * g.kw);
+        }
+  return out;
+}
+function refPoolGrad(kind: PoolKind, xv: ArrayLike<number>, d: ArrayLike<number>, g: Geo): Float64Array {
+  const out = new Float64Array(g.b * g.h * g.w * g.c);
+  for (let b = 0; b < g.b; b++)
+    for (let y = 0; y < g.h; y++)
+      for (let x = 0; x < g.w; x++)
+        for (let ch = 0; ch < g.c; ch++) {
+          let s = 0;
+          for (const { oy, ox } of windowsOver(g, y, x)) {
+            const dv = d[((b * g.oh + oy) * g.ow + ox) * g.c + ch]!;
+            if (kind === 'avg') {
+              s += dv / (g.kh * g.kw);
+              continue;
+            }
+            // the first maximum of the window, row-major
+            const cells = windowCells(g, oy, ox);
+            let best = 0;
+            for (let i = 1; i < cells.length; i++) if (xv[at4(g, b, ...cells[i]!, ch)]! > xv[at4(g, b, ...cells[best]!, ch)]!) best = i;
+            if (cells[best]![0] === y && cells[best]![1] === x) s += dv;
+          }
+          out[at4(g, b, y, x, ch)] = s;
+        }
+  return out;
+}
+/** Geometries the window cases run: square and not, strides that skip the last column, padding, one and several channels, batch of one. */
+const WINDOWS: [Shape, Window2D][] = [
+  [[2, 5, 5, 3], { kernel: [3, 3] }],
+  [[1, 7, 6, 2], { kernel: [3, 2], stride: [2, 3], padding: [1, 0] }],
+  [[3, 1, 10, 4], { kernel: [1, 3], stride: [1, 2] }],
+  [[2, 4, 4, 1], { kernel: [2, 2], stride: [2, 2] }],
+  [[1, 6, 5, 2], { kernel: [3, 3], stride: [2, 1], padding: [1, 1] }],
+  [[2, 9, 8, 1], { kernel: [3, 3], stride: [3, 3] }],
+  [[1, 3, 3, 1], { kernel: [3, 3] }],
+];
 
 type Tol = { rtol: number; atol: number };
 /**
@@ -329,6 +439,70 @@ export const conformanceCases: ConformanceCase[] = [
     await expectClose(B.oneHot(B.tensor([0, 3, -1, 1.5], [4]), 3), [4, 3], [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 0, 0, 'oneHot outside the range');
     expectThrow(() => B.oneHot(B.tensor([0, 1], [2]), 0), ValueError, /oneHot: depth/, 'oneHot depth 0');
     expectThrow(() => B.oneHot(B.tensor([0, 1], [1, 2]), 3), ShapeError, /oneHot: indices must be 1-D/, 'oneHot of a matrix');
+  }),
+  c('im2col: hand-worked literal, then strides, padding, non-square kernels against a float64 gather', async (B, { rtol, atol }) => {
+    // x = [[1,2,3],[4,5,6],[7,8,9]], 2×2 windows, stride 1: four patches
+    const x = B.tensor([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1]);
+    await expectClose(B.im2col(x, { kernel: [2, 2] }), [4, 4], [1, 2, 4, 5, 2, 3, 5, 6, 4, 5, 7, 8, 5, 6, 8, 9], 0, 0, 'im2col literal');
+    // padding 1, stride 2: windows start at (−1, −1), (−1, 1), (1, −1), (1, 1); zeros outside
+    await expectClose(B.im2col(x, { kernel: [2, 2], stride: [2, 2], padding: [1, 1] }), [4, 4], [0, 0, 0, 1, 0, 0, 2, 3, 0, 4, 0, 7, 5, 6, 8, 9], 0, 0, 'im2col padded literal');
+    let seed = 900;
+    for (const [shape, w] of WINDOWS) {
+      const g = geo(shape, w);
+      const v = rand(prod(shape), seed++);
+      await expectClose(B.im2col(B.tensor(v, shape), w), [g.b * g.oh * g.ow, g.kh * g.kw * g.c], refIm2col(v, g), rtol, atol, `im2col [${shape}] ${JSON.stringify(w)}`);
+    }
+  }),
+  c('col2im: the adjoint of im2col (overlaps summed), literal and against a float64 gather', async (B, { rtol, atol }) => {
+    // 2×2 windows on 3×3, all ones: each position counts the windows that cover it
+    await expectClose(B.col2im(B.full([4, 4], 1), { kernel: [2, 2] }, [1, 3, 3, 1]), [1, 3, 3, 1], [1, 2, 1, 2, 4, 2, 1, 2, 1], 0, 0, 'col2im counts');
+    let seed = 950;
+    for (const [shape, w] of WINDOWS) {
+      const g = geo(shape, w);
+      const rows = g.b * g.oh * g.ow;
+      const K = g.kh * g.kw * g.c;
+      const v = rand(rows * K, seed++);
+      await expectClose(B.col2im(B.tensor(v, [rows, K]), w, shape), shape, refCol2im(v, g), rtol * 4, atol * 4, `col2im [${shape}] ${JSON.stringify(w)}`);
+    }
+  }),
+  c('pool and poolGrad, max and avg: literals, ties (first arg-max), overlaps, padding, against float64 references', async (B, { rtol, atol }) => {
+    const x = B.tensor([1, 5, 2, 0, 3, 4, 6, 6, 7, 1, 0, 2, 1, 1, 9, 8], [1, 4, 4, 1]);
+    const w: Window2D = { kernel: [2, 2], stride: [2, 2] };
+    await expectClose(B.pool('max', x, w), [1, 2, 2, 1], [5, 6, 7, 9], 0, 0, 'max pool literal');
+    await expectClose(B.pool('avg', x, w), [1, 2, 2, 1], [13 / 4, 14 / 4, 10 / 4, 19 / 4], rtol, atol, 'avg pool literal');
+    // the tie 6, 6 sends the gradient to the first one
+    await expectClose(B.poolGrad('max', x, B.tensor([1, 2, 3, 4], [1, 2, 2, 1]), w), [1, 4, 4, 1], [0, 1, 0, 0, 0, 0, 2, 0, 3, 0, 0, 0, 0, 0, 4, 0], 0, 0, 'max poolGrad literal');
+    let seed = 980;
+    const cases: [Shape, Window2D][] = [
+      ...WINDOWS.filter(([, win]) => 2 * (win.padding?.[0] ?? 0) <= win.kernel[0] && 2 * (win.padding?.[1] ?? 0) <= win.kernel[1]),
+      [[2, 7, 7, 3], { kernel: [3, 3], stride: [2, 2] }], // overlapping windows
+      [[1, 5, 6, 2], { kernel: [3, 2], stride: [1, 2], padding: [1, 1] }],
+    ];
+    for (const [shape, win] of cases) {
+      const g = geo(shape, win);
+      // values from a small set: ties are common
+      const v = rand(prod(shape), seed++).map((u) => Math.round(u * 2));
+      const d = rand(g.b * g.oh * g.ow * g.c, seed++);
+      const X = B.tensor(v, shape);
+      const D = B.tensor(d, [g.b, g.oh, g.ow, g.c]);
+      for (const kind of ['max', 'avg'] as const) {
+        const what = `${kind} [${shape}] ${JSON.stringify(win)}`;
+        await expectClose(B.pool(kind, X, win), [g.b, g.oh, g.ow, g.c], refPool(kind, v, g), rtol, atol, `pool ${what}`);
+        await expectClose(B.poolGrad(kind, X, D, win), shape, refPoolGrad(kind, v, d, g), rtol * 4, atol * 4, `poolGrad ${what}`);
+      }
+    }
+  }),
+  c('window ops: typed errors naming the op and the shapes', async (B) => {
+    const x = B.zeros([1, 4, 4, 2]);
+    expectThrow(() => B.im2col(x, { kernel: [5, 3] }), ShapeError, /im2col: kernel 5×3 is larger than the input 4×4 with padding 0×0 \(x: \[1, 4, 4, 2\]\)/, 'kernel larger than the input');
+    expectThrow(() => B.im2col(B.zeros([4, 4, 2]), { kernel: [2, 2] }), ShapeError, /im2col: expects a channels-last input.*\[4, 4, 2\]/, 'rank 3 input');
+    expectThrow(() => B.im2col(x, { kernel: [2, 2], stride: [0, 1] }), ValueError, /im2col: stride must be positive integers, got \[0, 1\]/, 'stride 0');
+    expectThrow(() => B.im2col(x, { kernel: [2, 2], padding: [-1, 0] }), ValueError, /im2col: padding must be non-negative integers, got \[-1, 0\]/, 'negative padding');
+    expectThrow(() => B.im2col(x, { kernel: [2.5, 2] } as never), ValueError, /im2col: kernel must be positive integers/, 'fractional kernel');
+    expectThrow(() => B.col2im(B.zeros([9, 7]), { kernel: [2, 2] }, [1, 4, 4, 2]), ShapeError, /col2im: expects patches of shape \[9, 8\].*cols: \[9, 7\], input: \[1, 4, 4, 2\]/, 'col2im wrong patch width');
+    expectThrow(() => B.pool('max', x, { kernel: [2, 2], padding: [2, 0] }), ValueError, /pool\(max\): padding 2×0 must be at most half the kernel 2×2/, 'pool padding');
+    expectThrow(() => B.pool('min' as never, x, { kernel: [2, 2] }), ValueError, /pool: unknown kind 'min'/, 'pool kind');
+    expectThrow(() => B.poolGrad('avg', x, B.zeros([1, 2, 2, 2]), { kernel: [2, 2] }), ShapeError, /poolGrad\(avg\): delta must have the pool's output shape \[1, 3, 3, 2\].*delta: \[1, 2, 2, 2\]/, 'poolGrad delta');
   }),
   c('errors: shapes, data length, bad dimensions, mixed backends, use after dispose', async (B, _t, make) => {
     expectThrow(() => B.matmul(B.tensor([1, 2, 3, 4, 5, 6], [2, 3]), B.tensor([1, 2, 3, 4], [2, 2])), ShapeError, /matmul.*\[2, 3\].*\[2, 2\]/, 'matmul inner mismatch');

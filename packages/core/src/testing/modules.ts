@@ -24,6 +24,12 @@ export interface ModuleLibrary {
   LogSoftmax: Ctor<Module>;
   Flatten: Ctor<Module>;
   Sequential: Ctor<Module>;
+  Conv1D: Ctor<Module>;
+  Conv2D: Ctor<Module>;
+  MaxPool1D: Ctor<Module>;
+  AvgPool1D: Ctor<Module>;
+  MaxPool2D: Ctor<Module>;
+  AvgPool2D: Ctor<Module>;
   MSELoss: Ctor<Loss>;
   NLLLoss: Ctor<Loss>;
   CrossEntropyLoss: Ctor<Loss>;
@@ -147,6 +153,20 @@ export const moduleCases: ModuleCase[] = [
     const Lin = l.Linear as unknown as new (i: number, o: number, opt: object) => Module;
     const Seq = l.Sequential as unknown as new (m: Module[]) => Module;
     return new Seq([new Lin(6, 8, { backend: b, rng }), new l.TanH(), new Lin(8, 3, { backend: b, rng }), new l.Sigmoid()]);
+  }),
+  moduleCase('Conv1D(3, 2, 4, stride 2), last window does not fit', [2, 10, 2], (l, b, rng) => new (l.Conv1D as unknown as new (k: number, i: number, o: number, s: number, opt: object) => Module)(3, 2, 4, 2, { backend: b, rng })),
+  moduleCase('Conv2D(3, 1, 2), batch of one', [1, 5, 5, 1], (l, b, rng) => new (l.Conv2D as unknown as new (k: number, i: number, o: number, opt: object) => Module)(3, 1, 2, { backend: b, rng })),
+  moduleCase('Conv2D([3, 2], 3, 4, stride [2, 1], padding 1, bias: false)', [2, 6, 5, 3], (l, b, rng) => new (l.Conv2D as unknown as new (k: number[], i: number, o: number, opt: object) => Module)([3, 2], 3, 4, { stride: [2, 1], padding: 1, bias: false, backend: b, rng })),
+  moduleCase('MaxPool1D(3, 2)', [2, 9, 3], (l) => new (l.MaxPool1D as unknown as new (k: number, s: number) => Module)(3, 2)),
+  moduleCase('AvgPool1D(2)', [1, 7, 2], (l) => new (l.AvgPool1D as unknown as new (k: number) => Module)(2)),
+  moduleCase('MaxPool2D(3, 2, padding 1)', [2, 6, 7, 3], (l) => new (l.MaxPool2D as unknown as new (k: number, s: number, p: number) => Module)(3, 2, 1)),
+  moduleCase('AvgPool2D(2)', [2, 5, 5, 2], (l) => new (l.AvgPool2D as unknown as new (k: number) => Module)(2)),
+  moduleCase('Sequential(Conv2D, ReLU, MaxPool2D, Flatten, Linear)', [2, 6, 6, 1], (l, b, rng) => {
+    const Conv = l.Conv2D as unknown as new (k: number, i: number, o: number, opt: object) => Module;
+    const Lin = l.Linear as unknown as new (i: number, o: number, opt: object) => Module;
+    const Seq = l.Sequential as unknown as new (m: Module[]) => Module;
+    const Pool = l.MaxPool2D as unknown as new (k: number) => Module;
+    return new Seq([new Conv(3, 1, 3, { padding: 1, backend: b, rng }), new l.ReLU(), new Pool(2), new l.Flatten(), new Lin(27, 4, { backend: b, rng })]);
   }),
   {
     name: 'module Autoencoder.dense([8, 4, 2]) (tied weights), when the library passes it',

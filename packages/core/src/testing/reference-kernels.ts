@@ -1,4 +1,4 @@
-import type { AxisSplit, Kernels, KernelTensor, MatmulDims } from '../kernels';
+import type { AxisSplit, ConvGeometry, Kernels, KernelTensor, MatmulDims } from '../kernels';
 import type { Shape } from '../shape';
 import { broadcastStrides, sizeOf, stridesOf } from '../shape';
 import { referenceMatmul } from './reference';
@@ -29,6 +29,22 @@ const UNARY = {
   softplus: (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))),
 };
 const BINARY = { add: (a: number, b: number) => a + b, sub: (a: number, b: number) => a - b, mul: (a: number, b: number) => a * b, div: (a: number, b: number) => a / b };
+/**
+ * Every (window, cell) pair of geometry g, row-major: f(row of the output position, cell index
+ * within the kernel, input offset of the cell's channel 0, or −1 in the padding).
+ */
+function eachCell(g: ConvGeometry, f: (row: number, cell: number, at: number) => void): void {
+  for (let b = 0; b < g.batch; b++)
+    for (let oy = 0; oy < g.outH; oy++)
+      for (let ox = 0; ox < g.outW; ox++)
+        for (let ky = 0; ky < g.kh; ky++)
+          for (let kx = 0; kx < g.kw; kx++) {
+            const [y, x] = [oy * g.sh - g.ph + ky, ox * g.sw - g.pw + kx];
+            const inside = y >= 0 && y < g.inH && x >= 0 && x < g.inW;
+            f((b * g.outH + oy) * g.outW + ox, ky * g.kw + kx, inside ? ((b * g.inH + y) * g.inW + x) * g.chan : -1);
+          }
+}
+
 const GRAD = { tanh: (s: number, d: number) => d * (1 - s * s), sigmoid: (s: number, d: number) => d * s * (1 - s), relu: (s: number, d: number) => (s > 0 ? d : 0) };
 
 /**
@@ -87,6 +103,47 @@ export function referenceKernels(): Kernels<Float64Array> {
         const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
         row.forEach((v, j) => (out[r * k + j] = op === 'logSoftmax' ? v - lse : Math.exp(v - lse)));
       }
+      return out;
+    },
+    im2col(x, g) {
+      const K = g.kh * g.kw * g.chan;
+      const out = new Float64Array(g.batch * g.outH * g.outW * K);
+      eachCell(g, (row, cell, at) => {
+        for (let c = 0; c < g.chan && at >= 0; c++) out[row * K + cell * g.chan + c] = x.data[at + c]!;
+      });
+      return out;
+    },
+    col2im(cols, g) {
+      const K = g.kh * g.kw * g.chan;
+      const out = new Float64Array(g.batch * g.inH * g.inW * g.chan);
+      eachCell(g, (row, cell, at) => {
+        for (let c = 0; c < g.chan && at >= 0; c++) out[at + c]! += cols.data[row * K + cell * g.chan + c]!;
+      });
+      return out;
+    },
+    pool(kind, x, g) {
+      const out = new Float64Array(g.batch * g.outH * g.outW * g.chan).fill(kind === 'max' ? -Infinity : 0);
+      eachCell(g, (row, _cell, at) => {
+        for (let c = 0; c < g.chan && at >= 0; c++) {
+          const o = row * g.chan + c;
+          out[o] = kind === 'max' ? Math.max(out[o]!, x.data[at + c]!) : out[o]! + x.data[at + c]! / (g.kh * g.kw);
+        }
+      });
+      return out;
+    },
+    poolGrad(kind, x, d, g) {
+      const out = new Float64Array(x.size);
+      // max: the first cell of each window holding its maximum, per channel (row-major)
+      const best = new Float64Array(g.batch * g.outH * g.outW * g.chan).fill(-Infinity);
+      const at0 = new Float64Array(best.length).fill(-1);
+      eachCell(g, (row, _cell, at) => {
+        for (let c = 0; c < g.chan && at >= 0; c++) {
+          const o = row * g.chan + c;
+          if (kind === 'avg') out[at + c]! += d.data[o]! / (g.kh * g.kw);
+          else if (at0[o]! < 0 || x.data[at + c]! > best[o]!) [best[o], at0[o]] = [x.data[at + c]!, at + c];
+        }
+      });
+      if (kind === 'max') at0.forEach((i, o) => (out[i]! += d.data[o]!));
       return out;
     },
     oneHot(ix, depth) {
