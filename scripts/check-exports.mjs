@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Checks every built package as a user would get it: publint --strict on the exports map,
-// @arethetypeswrong/cli (node16 from CJS and ESM, bundler) on its packed tarball, every export
+// @arethetypeswrong/cli (every resolution mode: node10, node16 from CJS and ESM, bundler) on its packed tarball, every export
 // target present, each ESM entry importable and each CommonJS entry require()-able by Node from
 // dist (without the source condition), and sibling packages left external (one copy of core).
 import { execFileSync } from 'node:child_process';
@@ -59,15 +59,15 @@ for (const dir of dirs) {
       if (dep.startsWith('@neurone/') && !String(range).startsWith('workspace:')) problems.push(`${pkg.name}: ${field}.${dep} should use the workspace protocol`);
     }
   }
-  // are the types wrong? node16 (CJS and ESM importers) and bundler resolution, on the packed tarball
+  // are the types wrong? node10, node16 (CJS and ESM importers) and bundler resolution, on the packed tarball
   try {
-    execFileSync(attw, ['--pack', '.', '--profile', 'node16', '--format', 'table-flipped'], { cwd: pkgDir, stdio: 'pipe', encoding: 'utf8' });
+    execFileSync(attw, ['--pack', '.', '--format', 'table-flipped'], { cwd: pkgDir, stdio: 'pipe', encoding: 'utf8' });
   } catch (e) {
-    problems.push(`${pkg.name}: @arethetypeswrong/cli --profile node16 failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+    problems.push(`${pkg.name}: @arethetypeswrong/cli failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
   }
 }
 if (problems.length) {
   console.error(problems.join('\n'));
   process.exit(1);
 }
-console.log(`exports check (publint --strict, attw --profile node16, import and require of every entry): ${dirs.length} packages OK`);
+console.log(`exports check (publint --strict, attw in every resolution mode: node10, node16 CJS and ESM, bundler; import and require of every entry): ${dirs.length} packages OK`);
