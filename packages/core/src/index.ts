@@ -36,7 +36,7 @@ export { tidy, keep, dispose } from './scope';
 export { checkOptions } from './options';
 export { RNG, manualSeed, defaultRng } from './random';
 export type { RNGState } from './random';
-export { init, fans, gain } from './init';
+export { init, fans, gain, fanInUniform } from './init';
 export type { Initializer, Nonlinearity } from './init';
 export { setBackend, getBackend, resolveBackend } from './registry';
 export { toSafetensors, encodeSafetensors, decodeSafetensors, parseSafetensors, fromSafetensors, MAX_HEADER_BYTES } from './serialize';

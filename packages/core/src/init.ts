@@ -47,6 +47,19 @@ function checkFan(name: string, shape: Shape, fan: number): void {
   }
 }
 
+/**
+ * U(±1/√fanIn): PyTorch's default for Linear and Conv weights and biases (its kaiming_uniform
+ * with a = √5); also `init.fanInUniform`. A standalone function so that a bundle using only
+ * the layers' default carries none of the other initialisers.
+ */
+export function fanInUniform(): Initializer {
+  return (shape, { fanIn }, rng = defaultRng()) => {
+    checkFan('fanInUniform', shape, fanIn);
+    const a = 1 / Math.sqrt(fanIn);
+    return rng.uniformArray(sizeOf(shape), -a, a);
+  };
+}
+
 /** Parameter initialisers: each returns an `Initializer` (shape, fan, rng) → values. */
 export const init = {
   /** Uniform in [low, high). */
@@ -108,17 +121,9 @@ export const init = {
    * U(±1/√fanIn): PyTorch's default for Linear and Conv weights and biases (its
    * kaiming_uniform with a = √5). Not LeCun uniform, which is U(±√(3/fanIn)).
    */
-  fanInUniform(): Initializer {
-    return (shape, { fanIn }, rng = defaultRng()) => {
-      checkFan('lecunUniform', shape, fanIn);
-      const a = 1 / Math.sqrt(fanIn);
-      return rng.uniformArray(sizeOf(shape), -a, a);
-    };
-  },
+  fanInUniform,
   /** @deprecated the old, misleading name of `fanInUniform()` (U(±1/√fanIn), not LeCun's U(±√(3/fanIn))). */
-  lecunUniform(): Initializer {
-    return init.fanInUniform();
-  },
+  lecunUniform: fanInUniform,
 };
 
 /** The recommended gain for a nonlinearity (PyTorch's calculate_gain). */

@@ -1,4 +1,4 @@
-import { Module, Parameter, ShapeError, ValueError, convOutputLength, defaultRng, init as inits, keep, pair, resolveBackend, tidy } from '@neurone/core';
+import { Module, Parameter, ShapeError, ValueError, convOutputLength, defaultRng, fanInUniform, keep, pair, resolveBackend, tidy } from '@neurone/core';
 import type { Backend, Initializer, RNG, Shape, Tensor, Window2D } from '@neurone/core';
 
 export interface ConvOptions {
@@ -58,8 +58,8 @@ abstract class Conv extends Module {
     this.chanIn = chanIn;
     this.chanOut = chanOut;
     this.window = window;
-    this.#init = options.init ?? inits.fanInUniform();
-    this.#biasInit = options.biasInit ?? inits.fanInUniform();
+    this.#init = options.init ?? fanInUniform();
+    this.#biasInit = options.biasInit ?? fanInUniform();
     this.#rng = options.rng;
     const backend = resolveBackend(options.backend);
     const [w, b] = this.#initialValues(weightShape);

@@ -1,4 +1,4 @@
-import { Module, Parameter, ShapeError, checkOptions, defaultRng, init as inits, resolveBackend, tidy } from '@neurone/core';
+import { Module, Parameter, ShapeError, checkOptions, defaultRng, fanInUniform, resolveBackend, tidy } from '@neurone/core';
 import type { Backend, Initializer, RNG, Tensor } from '@neurone/core';
 
 /** Options of `Linear`: bias, backend and initialisation. */
@@ -48,8 +48,8 @@ export class Linear extends Module {
     }
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
-    this.#init = options.init ?? inits.fanInUniform();
-    this.#biasInit = options.biasInit ?? inits.fanInUniform();
+    this.#init = options.init ?? fanInUniform();
+    this.#biasInit = options.biasInit ?? fanInUniform();
     this.#rng = options.rng;
     const tied = options.tiedTo;
     this.#tied = tied !== undefined;
