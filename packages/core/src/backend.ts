@@ -1,7 +1,6 @@
 import { BackendError, BackendMismatchError, NeuroneError, ShapeError, ValueError } from './errors';
-import type { Kernels, KernelTensor, ActivationGrad, BinaryOp, PoolKind, UnaryOp, Window2D } from './kernels';
-import { ACTIVATION_GRADS, BINARY_OPS, POOL_KINDS, UNARY_OPS } from './kernels';
-import { windowGeometry } from './conv';
+import type { Kernels, KernelTensor, ActivationGrad, BinaryOp, UnaryOp } from './kernels';
+import { ACTIVATION_GRADS, BINARY_OPS, UNARY_OPS } from './kernels';
 import type { Shape } from './shape';
 import { broadcastShapes, checkShape, matmulShape, normAxes, reducedShape, shapesEqual, sizeOf, splitAxis } from './shape';
 import { Tensor, storageOf } from './tensor';
@@ -294,64 +293,17 @@ export class Backend<K extends Kernels = Kernels> {
     return this.#op('oneHot', [n, depth], () => this.kernels.oneHot(input(indices), depth));
   }
 
-  // ---- windows ----------------------------------------------------------------------------
+  // ---- ops defined outside this class -------------------------------------------------------
 
   /**
-   * The patches of a channels-last x [batch, H, W, C] under `window`, one row per output
-   * position: [batch·H'·W', kh·kw·C], columns in (ky, kx, c) order, zeros in the padding.
-   * Conv2D is im2col(x)·W with W [kh, kw, C, out] seen as [kh·kw·C, out].
+   * @internal The op layer for ops written as functions elsewhere in core (the window ops in
+   * windows.ts, kept out of this class so that a bundle without convolutions carries none of
+   * them): checks the inputs, the output size, runs `kernel` and wraps its result.
    */
-  im2col(x: Tensor, window: Window2D): Tensor {
-    this.#check('im2col', x);
-    const g = windowGeometry('im2col', x.shape, window);
-    const shape = [g.batch * g.outH * g.outW, g.kh * g.kw * g.chan];
-    this.#size('im2col', shape);
-    return this.#op('im2col', shape, () => this.kernels.im2col(input(x), g));
-  }
-
-  /**
-   * The adjoint of im2col: rows of patches [batch·H'·W', kh·kw·C] back to `inputShape`
-   * [batch, H, W, C], summing where windows overlap (Conv2D's input gradient).
-   */
-  col2im(cols: Tensor, window: Window2D, inputShape: Shape): Tensor {
-    this.#check('col2im', cols);
-    checkShape('col2im', inputShape);
-    const g = windowGeometry('col2im', inputShape, window);
-    const rows = g.batch * g.outH * g.outW;
-    const k = g.kh * g.kw * g.chan;
-    if (cols.rank !== 2 || cols.shape[0] !== rows || cols.shape[1] !== k) {
-      throw new ShapeError('col2im', `expects patches of shape [${rows}, ${k}] for this window on the input`, { cols: cols.shape, input: inputShape });
-    }
-    this.#size('col2im', inputShape);
-    return this.#op('col2im', inputShape, () => this.kernels.col2im(input(cols), g));
-  }
-
-  /**
-   * Max or average pooling of a channels-last x [batch, H, W, C] → [batch, H', W', C]. Padding
-   * (at most half the kernel) is ignored by 'max' and counts as zeros for 'avg' (PyTorch's
-   * defaults).
-   */
-  pool(kind: PoolKind, x: Tensor, window: Window2D): Tensor {
-    if (!POOL_KINDS.includes(kind)) throw new ValueError(`pool: unknown kind '${String(kind)}' (one of ${POOL_KINDS.join(', ')})`);
-    this.#check('pool', x);
-    const g = windowGeometry(`pool(${kind})`, x.shape, window, true);
-    return this.#op('pool', [g.batch, g.outH, g.outW, g.chan], () => this.kernels.pool(kind, input(x), g));
-  }
-
-  /**
-   * The gradient of pool(kind, x, window) given `delta` [batch, H', W', C]: [batch, H, W, C];
-   * 'max' sends each delta to the first arg-max of its window (row-major), 'avg' spreads it
-   * evenly; overlapping windows add up.
-   */
-  poolGrad(kind: PoolKind, x: Tensor, delta: Tensor, window: Window2D): Tensor {
-    if (!POOL_KINDS.includes(kind)) throw new ValueError(`poolGrad: unknown kind '${String(kind)}' (one of ${POOL_KINDS.join(', ')})`);
-    this.#check('poolGrad', x, delta);
-    const g = windowGeometry(`poolGrad(${kind})`, x.shape, window, true);
-    const out = [g.batch, g.outH, g.outW, g.chan];
-    if (!shapesEqual(delta.shape, out)) {
-      throw new ShapeError(`poolGrad(${kind})`, `delta must have the pool's output shape [${out.join(', ')}]`, { x: x.shape, delta: delta.shape });
-    }
-    return this.#op('poolGrad', x.shape, () => this.kernels.poolGrad(kind, input(x), input(delta), g));
+  run(op: string, inputs: readonly Tensor[], shape: Shape, kernel: (kernels: K, inputs: KernelTensor[]) => unknown): Tensor {
+    this.#check(op, ...inputs);
+    this.#size(op, shape);
+    return this.#op(op, shape, () => kernel(this.kernels, inputs.map(input)));
   }
 }
 

@@ -1,4 +1,4 @@
-import { Module, Parameter, ShapeError, ValueError, convOutputLength, defaultRng, fanInUniform, keep, pair, resolveBackend, tidy } from '@neurone/core';
+import { Module, Parameter, ShapeError, ValueError, col2im, convOutputLength, defaultRng, fanInUniform, im2col, keep, pair, resolveBackend, tidy } from '@neurone/core';
 import type { Backend, Initializer, RNG, Shape, Tensor, Window2D } from '@neurone/core';
 
 export interface ConvOptions {
@@ -115,7 +115,7 @@ abstract class Conv extends Module {
   #patches(input: Tensor): Tensor {
     const c = this.#cache;
     if (c && c.input === input && !input.isDisposed && !c.cols.isDisposed) return c.cols;
-    return input.backend.im2col(input.reshape(this.shape4d(input)), this.window);
+    return im2col(input.reshape(this.shape4d(input)), this.window);
   }
 
   forward(x: Tensor): Tensor {
@@ -124,7 +124,7 @@ abstract class Conv extends Module {
     this.#dropCache();
     return tidy(() => {
       const be = x.backend;
-      const cols = be.im2col(x.reshape(this.shape4d(x)), this.window);
+      const cols = im2col(x.reshape(this.shape4d(x)), this.window);
       if (this.training) this.#cache = { input: x, cols: keep(cols) };
       // seed: z[b, o, :] = Σ_k x[b, o·s + k, :]·W[k] + b: each patch (a row of im2col) times W, bias fused
       return be.matmul(cols, this.#kernelMatrix(), false, false, this.bias?.value).reshape(out);
@@ -166,7 +166,7 @@ abstract class Conv extends Module {
       const d2 = delta.reshape([delta.size / this.chanOut, this.chanOut]);
       // seed: ∂L/∂x[b, i] = Σ_{o,k: o·s + k = i} δ[b, o]·W[k]ᵀ: δ·Wᵀ as patches, summed back in place (col2im)
       const dcols = be.matmul(d2, this.#kernelMatrix(), false, true);
-      return be.col2im(dcols, this.window, this.shape4d(input)).reshape(input.shape);
+      return col2im(dcols, this.window, this.shape4d(input)).reshape(input.shape);
     });
   }
 }

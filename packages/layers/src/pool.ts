@@ -1,4 +1,4 @@
-import { Module, ShapeError, ValueError, convOutputLength, pair, tidy } from '@neurone/core';
+import { Module, ShapeError, ValueError, convOutputLength, pair, pool, poolGrad, tidy } from '@neurone/core';
 import type { PoolKind, Tensor, Window2D } from '@neurone/core';
 import { checkInts } from './conv';
 
@@ -28,7 +28,7 @@ abstract class Pool extends Module {
     this.checkInput('forward', x);
     const out = this.outShape(x);
     // max: z[b, o, c] = max_k x[b, o·s + k, c]; avg: the mean over k
-    return tidy(() => x.backend.pool(this.#kind, x.reshape(this.shape4d(x)), this.window).reshape(out));
+    return tidy(() => pool(this.#kind, x.reshape(this.shape4d(x)), this.window).reshape(out));
   }
 
   backwardDelta(input: Tensor, delta: Tensor): Tensor {
@@ -41,7 +41,7 @@ abstract class Pool extends Module {
     const { kernel, stride, padding } = this.window;
     const out4 = [b, convOutputLength(h, kernel[0], stride[0], padding[0]), convOutputLength(w, kernel[1], stride[1], padding[1]), c];
     // max: ∂L/∂x[b, i, c] = Σ_o δ[b, o, c]·[i is the first arg-max of window o]; avg: Σ_o δ[b, o, c]/k over the windows o holding i
-    return tidy(() => input.backend.poolGrad(this.#kind, input.reshape([b, h, w, c]), delta.reshape(out4), this.window).reshape(input.shape));
+    return tidy(() => poolGrad(this.#kind, input.reshape([b, h, w, c]), delta.reshape(out4), this.window).reshape(input.shape));
   }
 }
 

@@ -2,6 +2,7 @@ import type { Backend } from '../backend';
 import type { BinaryOp, PoolKind, UnaryOp, Window2D } from '../kernels';
 import { BackendMismatchError, DisposedError, NeuroneError, ShapeError, ValueError } from '../errors';
 import { RNG } from '../random';
+import { col2im, im2col, pool, poolGrad } from '../windows';
 import { referenceMatmul } from './reference';
 import type { Shape } from '../shape';
 import type { Tensor } from '../tensor';
@@ -443,35 +444,35 @@ export const conformanceCases: ConformanceCase[] = [
   c('im2col: hand-worked literal, then strides, padding, non-square kernels against a float64 gather', async (B, { rtol, atol }) => {
     // x = [[1,2,3],[4,5,6],[7,8,9]], 2×2 windows, stride 1: four patches
     const x = B.tensor([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1]);
-    await expectClose(B.im2col(x, { kernel: [2, 2] }), [4, 4], [1, 2, 4, 5, 2, 3, 5, 6, 4, 5, 7, 8, 5, 6, 8, 9], 0, 0, 'im2col literal');
+    await expectClose(im2col(x, { kernel: [2, 2] }), [4, 4], [1, 2, 4, 5, 2, 3, 5, 6, 4, 5, 7, 8, 5, 6, 8, 9], 0, 0, 'im2col literal');
     // padding 1, stride 2: windows start at (−1, −1), (−1, 1), (1, −1), (1, 1); zeros outside
-    await expectClose(B.im2col(x, { kernel: [2, 2], stride: [2, 2], padding: [1, 1] }), [4, 4], [0, 0, 0, 1, 0, 0, 2, 3, 0, 4, 0, 7, 5, 6, 8, 9], 0, 0, 'im2col padded literal');
+    await expectClose(im2col(x, { kernel: [2, 2], stride: [2, 2], padding: [1, 1] }), [4, 4], [0, 0, 0, 1, 0, 0, 2, 3, 0, 4, 0, 7, 5, 6, 8, 9], 0, 0, 'im2col padded literal');
     let seed = 900;
     for (const [shape, w] of WINDOWS) {
       const g = geo(shape, w);
       const v = rand(prod(shape), seed++);
-      await expectClose(B.im2col(B.tensor(v, shape), w), [g.b * g.oh * g.ow, g.kh * g.kw * g.c], refIm2col(v, g), rtol, atol, `im2col [${shape}] ${JSON.stringify(w)}`);
+      await expectClose(im2col(B.tensor(v, shape), w), [g.b * g.oh * g.ow, g.kh * g.kw * g.c], refIm2col(v, g), rtol, atol, `im2col [${shape}] ${JSON.stringify(w)}`);
     }
   }),
   c('col2im: the adjoint of im2col (overlaps summed), literal and against a float64 gather', async (B, { rtol, atol }) => {
     // 2×2 windows on 3×3, all ones: each position counts the windows that cover it
-    await expectClose(B.col2im(B.full([4, 4], 1), { kernel: [2, 2] }, [1, 3, 3, 1]), [1, 3, 3, 1], [1, 2, 1, 2, 4, 2, 1, 2, 1], 0, 0, 'col2im counts');
+    await expectClose(col2im(B.full([4, 4], 1), { kernel: [2, 2] }, [1, 3, 3, 1]), [1, 3, 3, 1], [1, 2, 1, 2, 4, 2, 1, 2, 1], 0, 0, 'col2im counts');
     let seed = 950;
     for (const [shape, w] of WINDOWS) {
       const g = geo(shape, w);
       const rows = g.b * g.oh * g.ow;
       const K = g.kh * g.kw * g.c;
       const v = rand(rows * K, seed++);
-      await expectClose(B.col2im(B.tensor(v, [rows, K]), w, shape), shape, refCol2im(v, g), rtol * 4, atol * 4, `col2im [${shape}] ${JSON.stringify(w)}`);
+      await expectClose(col2im(B.tensor(v, [rows, K]), w, shape), shape, refCol2im(v, g), rtol * 4, atol * 4, `col2im [${shape}] ${JSON.stringify(w)}`);
     }
   }),
   c('pool and poolGrad, max and avg: literals, ties (first arg-max), overlaps, padding, against float64 references', async (B, { rtol, atol }) => {
     const x = B.tensor([1, 5, 2, 0, 3, 4, 6, 6, 7, 1, 0, 2, 1, 1, 9, 8], [1, 4, 4, 1]);
     const w: Window2D = { kernel: [2, 2], stride: [2, 2] };
-    await expectClose(B.pool('max', x, w), [1, 2, 2, 1], [5, 6, 7, 9], 0, 0, 'max pool literal');
-    await expectClose(B.pool('avg', x, w), [1, 2, 2, 1], [13 / 4, 14 / 4, 10 / 4, 19 / 4], rtol, atol, 'avg pool literal');
+    await expectClose(pool('max', x, w), [1, 2, 2, 1], [5, 6, 7, 9], 0, 0, 'max pool literal');
+    await expectClose(pool('avg', x, w), [1, 2, 2, 1], [13 / 4, 14 / 4, 10 / 4, 19 / 4], rtol, atol, 'avg pool literal');
     // the tie 6, 6 sends the gradient to the first one
-    await expectClose(B.poolGrad('max', x, B.tensor([1, 2, 3, 4], [1, 2, 2, 1]), w), [1, 4, 4, 1], [0, 1, 0, 0, 0, 0, 2, 0, 3, 0, 0, 0, 0, 0, 4, 0], 0, 0, 'max poolGrad literal');
+    await expectClose(poolGrad('max', x, B.tensor([1, 2, 3, 4], [1, 2, 2, 1]), w), [1, 4, 4, 1], [0, 1, 0, 0, 0, 0, 2, 0, 3, 0, 0, 0, 0, 0, 4, 0], 0, 0, 'max poolGrad literal');
     let seed = 980;
     const cases: [Shape, Window2D][] = [
       ...WINDOWS.filter(([, win]) => 2 * (win.padding?.[0] ?? 0) <= win.kernel[0] && 2 * (win.padding?.[1] ?? 0) <= win.kernel[1]),
@@ -487,22 +488,22 @@ export const conformanceCases: ConformanceCase[] = [
       const D = B.tensor(d, [g.b, g.oh, g.ow, g.c]);
       for (const kind of ['max', 'avg'] as const) {
         const what = `${kind} [${shape}] ${JSON.stringify(win)}`;
-        await expectClose(B.pool(kind, X, win), [g.b, g.oh, g.ow, g.c], refPool(kind, v, g), rtol, atol, `pool ${what}`);
-        await expectClose(B.poolGrad(kind, X, D, win), shape, refPoolGrad(kind, v, d, g), rtol * 4, atol * 4, `poolGrad ${what}`);
+        await expectClose(pool(kind, X, win), [g.b, g.oh, g.ow, g.c], refPool(kind, v, g), rtol, atol, `pool ${what}`);
+        await expectClose(poolGrad(kind, X, D, win), shape, refPoolGrad(kind, v, d, g), rtol * 4, atol * 4, `poolGrad ${what}`);
       }
     }
   }),
   c('window ops: typed errors naming the op and the shapes', async (B) => {
     const x = B.zeros([1, 4, 4, 2]);
-    expectThrow(() => B.im2col(x, { kernel: [5, 3] }), ShapeError, /im2col: kernel 5×3 is larger than the input 4×4 with padding 0×0 \(x: \[1, 4, 4, 2\]\)/, 'kernel larger than the input');
-    expectThrow(() => B.im2col(B.zeros([4, 4, 2]), { kernel: [2, 2] }), ShapeError, /im2col: expects a channels-last input.*\[4, 4, 2\]/, 'rank 3 input');
-    expectThrow(() => B.im2col(x, { kernel: [2, 2], stride: [0, 1] }), ValueError, /im2col: stride must be positive integers, got \[0, 1\]/, 'stride 0');
-    expectThrow(() => B.im2col(x, { kernel: [2, 2], padding: [-1, 0] }), ValueError, /im2col: padding must be non-negative integers, got \[-1, 0\]/, 'negative padding');
-    expectThrow(() => B.im2col(x, { kernel: [2.5, 2] } as never), ValueError, /im2col: kernel must be positive integers/, 'fractional kernel');
-    expectThrow(() => B.col2im(B.zeros([9, 7]), { kernel: [2, 2] }, [1, 4, 4, 2]), ShapeError, /col2im: expects patches of shape \[9, 8\].*cols: \[9, 7\], input: \[1, 4, 4, 2\]/, 'col2im wrong patch width');
-    expectThrow(() => B.pool('max', x, { kernel: [2, 2], padding: [2, 0] }), ValueError, /pool\(max\): padding 2×0 must be at most half the kernel 2×2/, 'pool padding');
-    expectThrow(() => B.pool('min' as never, x, { kernel: [2, 2] }), ValueError, /pool: unknown kind 'min'/, 'pool kind');
-    expectThrow(() => B.poolGrad('avg', x, B.zeros([1, 2, 2, 2]), { kernel: [2, 2] }), ShapeError, /poolGrad\(avg\): delta must have the pool's output shape \[1, 3, 3, 2\].*delta: \[1, 2, 2, 2\]/, 'poolGrad delta');
+    expectThrow(() => im2col(x, { kernel: [5, 3] }), ShapeError, /im2col: kernel 5×3 is larger than the input 4×4 with padding 0×0 \(x: \[1, 4, 4, 2\]\)/, 'kernel larger than the input');
+    expectThrow(() => im2col(B.zeros([4, 4, 2]), { kernel: [2, 2] }), ShapeError, /im2col: expects a channels-last input.*\[4, 4, 2\]/, 'rank 3 input');
+    expectThrow(() => im2col(x, { kernel: [2, 2], stride: [0, 1] }), ValueError, /im2col: stride must be positive integers, got \[0, 1\]/, 'stride 0');
+    expectThrow(() => im2col(x, { kernel: [2, 2], padding: [-1, 0] }), ValueError, /im2col: padding must be non-negative integers, got \[-1, 0\]/, 'negative padding');
+    expectThrow(() => im2col(x, { kernel: [2.5, 2] } as never), ValueError, /im2col: kernel must be positive integers/, 'fractional kernel');
+    expectThrow(() => col2im(B.zeros([9, 7]), { kernel: [2, 2] }, [1, 4, 4, 2]), ShapeError, /col2im: expects patches of shape \[9, 8\].*cols: \[9, 7\], input: \[1, 4, 4, 2\]/, 'col2im wrong patch width');
+    expectThrow(() => pool('max', x, { kernel: [2, 2], padding: [2, 0] }), ValueError, /pool\(max\): padding 2×0 must be at most half the kernel 2×2/, 'pool padding');
+    expectThrow(() => pool('min' as never, x, { kernel: [2, 2] }), ValueError, /pool: unknown kind 'min'/, 'pool kind');
+    expectThrow(() => poolGrad('avg', x, B.zeros([1, 2, 2, 2]), { kernel: [2, 2] }), ShapeError, /poolGrad\(avg\): delta must have the pool's output shape \[1, 3, 3, 2\].*delta: \[1, 2, 2, 2\]/, 'poolGrad delta');
   }),
   c('errors: shapes, data length, bad dimensions, mixed backends, use after dispose', async (B, _t, make) => {
     expectThrow(() => B.matmul(B.tensor([1, 2, 3, 4, 5, 6], [2, 3]), B.tensor([1, 2, 3, 4], [2, 2])), ShapeError, /matmul.*\[2, 3\].*\[2, 2\]/, 'matmul inner mismatch');
