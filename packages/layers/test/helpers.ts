@@ -1,6 +1,7 @@
-import { assertAllClose, randomTensor } from '@neurone/core/testing';
+import { expect } from 'vitest';
+import { assertAllClose, gradcheckModule, randomTensor } from '@neurone/core/testing';
 import { RNG } from '@neurone/core';
-import type { Backend, Tensor } from '@neurone/core';
+import type { Backend, Module, Tensor } from '@neurone/core';
 
 /** A tensor of uniform values in [lo, hi), from a seeded generator. */
 export const rand = randomTensor;
@@ -14,3 +15,15 @@ export function randAwayFromZero(be: Backend, shape: number[], seed: number): Te
 }
 
 export const expectClose = assertAllClose;
+
+/**
+ * A float64 gradient check of `m` at `x` (then x is freed): every checked quantity is present
+ * (the input, and each parameter), the worst relative error is ≤ 1e-6 and is recorded in `results`.
+ */
+export function gradcheckInto(results: Record<string, number>, name: string, m: Module, x: Tensor): void {
+  const report = gradcheckModule(m, x);
+  results[name] = report.maxRelError;
+  expect(Object.keys(report.errors)).toEqual(['input', ...m.namedParameters().map(([n]) => `param:${n}`)]);
+  expect(report.maxRelError).toBeLessThanOrEqual(1e-6);
+  x.dispose();
+}
