@@ -51,6 +51,7 @@ export interface AxisSplit {
 
 /** Which pooling `pool` and `poolGrad` compute (MaxPool1D/2D, AvgPool1D/2D). */
 export type PoolKind = 'max' | 'avg';
+/** Every pooling kind, for validation and iteration. */
 export const POOL_KINDS: readonly PoolKind[] = ['max', 'avg'];
 
 /**

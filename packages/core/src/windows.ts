@@ -59,8 +59,8 @@ export function pool(kind: PoolKind, x: Tensor, window: Window2D): Tensor {
 }
 
 /**
- * The gradient of pool(kind, x, window) given `delta` [batch, H', W', C]: [batch, H, W, C];
- * 'max' sends each delta to the first arg-max of its window (row-major), 'avg' spreads it
+ * The gradient of pool(kind, x, window) given `delta` of shape [batch, H', W', C], shaped like
+ * x (batch, H, W, C); 'max' sends each delta to the first arg-max of its window (row-major), 'avg' spreads it
  * evenly; overlapping windows add up.
  */
 export function poolGrad(kind: PoolKind, x: Tensor, delta: Tensor, window: Window2D): Tensor {

@@ -1,6 +1,7 @@
 import { Module, Parameter, ShapeError, ValueError, col2im, convOutputLength, defaultRng, fanInUniform, im2col, keep, pair, resolveBackend, tidy } from '@neurone/core';
 import type { Backend, Initializer, RNG, Shape, Tensor, Window2D } from '@neurone/core';
 
+/** Options of `Conv1D` and `Conv2D`: bias, backend and initialisation, as `Linear`'s. */
 export interface ConvOptions {
   /** Learn an additive bias, one per output channel (default true). */
   bias?: boolean;
@@ -14,6 +15,7 @@ export interface ConvOptions {
   rng?: RNG;
 }
 
+/** Options of `Conv2D`: stride and padding (a number or [h, w]) besides `ConvOptions`. */
 export interface Conv2DOptions extends ConvOptions {
   /** Step of the window, a number or [rows, columns] (default 1). */
   stride?: number | readonly [number, number];
