@@ -400,33 +400,8 @@ export class GpuKernels implements Kernels<Store> {
       out.handle = v;
       return out;
     }
-    return this.#run1('tensor', src.upload(), [n], v, n);
-  }
-
-  /** A launch whose one argument is a host array (uploads). */
-  #run1(op: string, source: string, output: number[], host: Float32Array, n: number): Store {
-    const out = this.#store(n, op);
-    out.grid = output;
-    const k = this.#kernel(source, output);
-    if (!this.#async) {
-      this.#checkLost(op);
-      try {
-        out.handle = k(host);
-      } catch (e) {
-        this.#live.delete(out);
-        throw this.#err(op, e);
-      }
-      return out;
-    }
-    const s = this.#s;
-    s.tail = s.tail.then(async () => {
-      try {
-        out.handle = await k(host);
-      } catch (e) {
-        out.error = this.#err(op, e);
-      }
-    });
-    return out;
+    // the host array rides in a store of its own; the upload kernel copies it into a device one
+    return this.#launch('tensor', src.upload(), [n], [{ handle: v, n, op: 'tensor' }], n);
   }
 
   fill(n: number, value: number): Store {
