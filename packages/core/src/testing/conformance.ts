@@ -583,19 +583,31 @@ export function runConformance(
   });
 }
 
-/** Runs every case and returns failures (for browsers and scripts). */
-export async function runConformanceCases(make: () => Backend, opts: ConformanceOptions = {}): Promise<{ name: string; ok: boolean; error?: string }[]> {
-  const probe = make();
-  const rtol = opts.rtol ?? (probe.dtype === 'float64' ? 1e-12 : 2e-6);
-  const atol = opts.atol ?? rtol;
-  const out: { name: string; ok: boolean; error?: string }[] = [];
-  for (const k of conformanceCases) {
+/** One case's outcome, as the `…Cases` runners report it (for browser pages and scripts). */
+export interface CaseOutcome {
+  name: string;
+  ok: boolean;
+  error?: string;
+}
+
+/** Runs each case in turn, catching its failure: the outcome list of both conformance suites. */
+export async function runCases<C extends { name: string }>(cases: readonly C[], run: (c: C) => Promise<void>): Promise<CaseOutcome[]> {
+  const out: CaseOutcome[] = [];
+  for (const c of cases) {
     try {
-      await k.run(make, { rtol, atol });
-      out.push({ name: k.name, ok: true });
+      await run(c);
+      out.push({ name: c.name, ok: true });
     } catch (e) {
-      out.push({ name: k.name, ok: false, error: e instanceof Error ? e.message : String(e) });
+      out.push({ name: c.name, ok: false, error: e instanceof Error ? e.message : String(e) });
     }
   }
   return out;
+}
+
+/** Runs every case and returns failures (for browsers and scripts). */
+export async function runConformanceCases(make: () => Backend, opts: ConformanceOptions = {}): Promise<CaseOutcome[]> {
+  const probe = make();
+  const rtol = opts.rtol ?? (probe.dtype === 'float64' ? 1e-12 : 2e-6);
+  const atol = opts.atol ?? rtol;
+  return runCases(conformanceCases, (k) => k.run(make, { rtol, atol }));
 }

@@ -1,5 +1,5 @@
 export { conformanceCases, runConformance, runConformanceCases } from './conformance';
-export type { ConformanceCase, ConformanceOptions } from './conformance';
+export type { CaseOutcome, ConformanceCase, ConformanceOptions } from './conformance';
 export { assertAllClose, randomTensor, referenceMatmul } from './reference';
 export { gradcheckModule, gradcheckLoss, numericGradient, compareGradients } from './gradcheck';
 export type { GradcheckOptions, GradcheckReport } from './gradcheck';

@@ -1,4 +1,6 @@
 import type { Backend } from '../backend';
+import { runCases } from './conformance';
+import type { CaseOutcome } from './conformance';
 import type { Loss, Module, Optimizer } from '../module';
 import { Parameter } from '../module';
 import { RNG } from '../random';
@@ -213,16 +215,7 @@ export function runModuleConformance(
 }
 
 /** Runs every case and returns the outcomes (for browser pages and scripts). */
-export async function runModuleConformanceCases(make: () => Backend, reference: () => Backend, lib: ModuleLibrary, opts: ModuleConformanceOptions = {}): Promise<{ name: string; ok: boolean; error?: string }[]> {
+export async function runModuleConformanceCases(make: () => Backend, reference: () => Backend, lib: ModuleLibrary, opts: ModuleConformanceOptions = {}): Promise<CaseOutcome[]> {
   const tol = { rtol: opts.rtol ?? 1e-5, atol: opts.atol ?? 1e-5 };
-  const out: { name: string; ok: boolean; error?: string }[] = [];
-  for (const c of moduleCases) {
-    try {
-      await c.run(make(), reference(), lib, tol);
-      out.push({ name: c.name, ok: true });
-    } catch (e) {
-      out.push({ name: c.name, ok: false, error: e instanceof Error ? e.message : String(e) });
-    }
-  }
-  return out;
+  return runCases(moduleCases, (c) => c.run(make(), reference(), lib, tol));
 }
