@@ -26,7 +26,7 @@ import type { ImageDataset } from '@neurone/data';
 import { Linear, ReLU, Sequential } from '@neurone/layers';
 import { BCELoss, CrossEntropyLoss } from '@neurone/losses';
 import { Adam, fit } from '@neurone/optim';
-import { backendFromFlag, backendOption, imageGrid, lineChart, outDir, outOption, runApp, scatterChart, shownPath, writeFile } from '@example/common';
+import { backendFromFlag, backendOption, imageGrid, lineChart, outDir, outOption, progressOption, runApp, scatterChart, shownPath, writeFile } from '@example/common';
 import { classMeans, clusterScores, pickRows } from './analysis';
 
 const DIGITS = Array.from({ length: 10 }, (_, c) => String(c));
@@ -61,7 +61,7 @@ await runApp(
   {
     name: 'autoencoder',
     command: 'pnpm autoencoder',
-    summary: `BENCH.md's W3 autoencoder on MNIST at code sizes 32, 8 and 2, and what the codes hold:
+    summary: `The W3 autoencoder of bench/README.md on MNIST at code sizes 32, 8 and 2, and what the codes hold:
 reconstructions, the 2-D code map, a UMAP of the 32-d codes, k-means on codes and pixels, denoising,
 and a small classifier on the codes. Prints a table of the results and writes reconstructions.png,
 denoising.png, latent2d.svg, umap32.svg, curves.svg, weights32.safetensors and results.json to --out.`,
@@ -78,7 +78,7 @@ denoising.png, latent2d.svg, umap32.svg, curves.svg, weights32.safetensors and r
       subset: { type: 'int', min: 20, arg: 'N', default: 5000, description: 'test codes used by UMAP and k-means (at most the test set)' },
       'kmeans-restarts': { type: 'int', min: 1, arg: 'N', default: 5, description: 'k-means++ starts; the lowest inertia is kept' },
       out: outOption('out/autoencoder'),
-      progress: { type: 'boolean', default: process.stdout.isTTY === true, defaultText: 'on in a terminal', description: 'progress bars (--no-progress: none)' },
+      progress: progressOption('progress bars'),
     },
     examples: ['pnpm autoencoder', 'pnpm autoencoder --preset w3', 'pnpm autoencoder --quick --out /tmp/ae', 'pnpm autoencoder --backend gpu:webgpu'],
   },

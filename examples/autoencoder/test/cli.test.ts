@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '@neurone/core';
-import { embeddedPngSizes, pngSize, runAppProcess, tempDir } from '@example/common/testing';
+import { embeddedPngSizes, expectHelp, expectUsageError, pngSize, runAppProcess, tempDir } from '@example/common/testing';
 
 /** The app run as a user runs it: `node --import tsx src/main.ts` in examples/autoencoder. */
 const app = fileURLToPath(new URL('..', import.meta.url));
@@ -12,19 +12,11 @@ afterAll(tmp.remove);
 
 describe('pnpm autoencoder, the command line', () => {
   it('--help prints the usage and every option with its default', async () => {
-    const r = await runAppProcess(app, ['--help']);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/^Usage: pnpm autoencoder \[options\]/);
-    for (const opt of ['--backend KIND', '--preset NAME', '--epochs N', '--quick', '--limit N', '--subset N', '--kmeans-restarts N', '--out DIR']) expect(r.stdout).toContain(opt);
-    expect(r.stdout).toMatch(/--subset N +.*\[default: 5000\]/);
+    await expectHelp(app, ['--help'], 'autoencoder', ['--backend KIND', '--preset NAME', '--epochs N', '--quick', '--limit N', '--subset N', '--kmeans-restarts N', '--out DIR'], /--subset N +.*\[default: 5000\]/);
   });
 
   it('a bad option: exit code 2, one line on stderr, no stack trace, nothing done before', async () => {
-    const r = await runAppProcess(app, ['--preset', 'w4']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toBe('autoencoder: --preset w4: expected one of w3, tuned (see --help)\n');
-    expect(r.stdout).toBe('');
+    await expectUsageError(app, ['--preset', 'w4'], 'autoencoder: --preset w4: expected one of w3, tuned (see --help)');
   });
 
   it('--quick writes every picture, the weights and results.json to --out', async () => {

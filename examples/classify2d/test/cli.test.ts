@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pngSize, runAppProcess, tempDir } from '@example/common/testing';
+import { expectHelp, expectUsageError, pngSize, runAppProcess, tempDir } from '@example/common/testing';
 
 /** The app run as a user runs it: `node --import tsx src/main.ts` in examples/classify2d. */
 const app = fileURLToPath(new URL('..', import.meta.url));
@@ -11,19 +11,11 @@ afterAll(tmp.remove);
 
 describe('pnpm classify2d, the command line', () => {
   it('--help prints the usage and every option with its default', async () => {
-    const r = await runAppProcess(app, ['--help']);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/^Usage: pnpm classify2d \[options\]/);
-    for (const opt of ['--backend KIND', '--dataset NAME', '--hidden N', '--iterations N', '--lr X', '--samples N', '--seed N', '--init-seed N', '--out DIR']) expect(r.stdout).toContain(opt);
-    expect(r.stdout).toMatch(/--dataset NAME +.*\[default: all\]/);
+    await expectHelp(app, ['--help'], 'classify2d', ['--backend KIND', '--dataset NAME', '--hidden N', '--iterations N', '--lr X', '--samples N', '--seed N', '--init-seed N', '--out DIR'], /--dataset NAME +.*\[default: all\]/);
   });
 
   it('a bad option: exit code 2, one line on stderr, no stack trace', async () => {
-    const r = await runAppProcess(app, ['--dataset', 'moons']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toBe('classify2d: --dataset moons: expected one of gaussians, xor, checkerboard, all (see --help)\n');
-    expect(r.stdout).toBe('');
+    await expectUsageError(app, ['--dataset', 'moons'], 'classify2d: --dataset moons: expected one of gaussians, xor, checkerboard, all (see --help)');
   });
 
   it('a short run on XOR writes the frontier picture and results.json to --out', async () => {

@@ -233,6 +233,27 @@ export function shownPath(path: string): string {
   return rel && !rel.startsWith('..') ? rel : path;
 }
 
+/**
+ * The options of the apps that train on MNIST (mnist, conv): `--batch-size N`, `--seed N` (of the
+ * initialisation and the shuffling) and `--limit N` (a quick run on the first N images).
+ */
+export function mnistTrainingOptions(): {
+  'batch-size': OptionDef & { type: 'int'; default: number };
+  seed: OptionDef & { type: 'int'; default: number };
+  limit: OptionDef & { type: 'int' };
+} {
+  return {
+    'batch-size': { type: 'int', min: 1, arg: 'N', default: 64, description: 'mini-batch size' },
+    seed: { type: 'int', min: 0, default: 1, description: 'seed of the initialisation and the shuffling' },
+    limit: { type: 'int', min: 1, arg: 'N', defaultText: 'all', description: 'use only the first N training and the first N test images (a quick run)' },
+  };
+}
+
+/** The `--progress` / `--no-progress` option: on by default in a terminal. */
+export function progressOption(what = 'progress bar'): OptionDef & { type: 'boolean'; default: boolean } {
+  return { type: 'boolean', default: process.stdout.isTTY === true, defaultText: 'on in a terminal', description: `${what} (--no-progress: none)` };
+}
+
 /** The `--out DIR` option. */
 export function outOption(defaultDir: string): OptionDef & { type: 'string'; default: string } {
   return { type: 'string', arg: 'DIR', default: defaultDir, description: 'where to write the outputs (created if missing; relative to where you run the command)' };

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
+import { expect } from 'vitest';
 
 export interface AppRun {
   code: number | null;
@@ -52,4 +53,25 @@ export function embeddedPngSizes(svg: string): [number, number][] {
     const png = PNG.sync.read(Buffer.from(m[1]!, 'base64'));
     return [png.width, png.height];
   });
+}
+
+/**
+ * The `--help` contract: exit code 0, nothing on stderr, the usage line of `pnpm <name>`, every
+ * option in `options`, and `defaultLine` (one option shown with its default).
+ */
+export async function expectHelp(appDir: string, args: readonly string[], name: string, options: readonly string[], defaultLine: RegExp): Promise<void> {
+  const r = await runAppProcess(appDir, args);
+  expect(r.code).toBe(0);
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toMatch(new RegExp(`^Usage: pnpm ${name} \\[options\\]`));
+  for (const opt of options) expect(r.stdout).toContain(opt);
+  expect(r.stdout).toMatch(defaultLine);
+}
+
+/** The bad-option contract: exit code 2, exactly `message` as the one line on stderr, nothing on stdout (no work done). */
+export async function expectUsageError(appDir: string, args: readonly string[], message: string): Promise<void> {
+  const r = await runAppProcess(appDir, args);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toBe(`${message}\n`);
+  expect(r.stdout).toBe('');
 }

@@ -15,7 +15,7 @@ import { loadMnist, take } from '@neurone/data';
 import type { Conv2D } from '@neurone/layers';
 import { CrossEntropyLoss } from '@neurone/losses';
 import { Adam, CosineAnnealingLR, fit } from '@neurone/optim';
-import { backendFromFlag, backendOption, imageGrid, lineChart, outDir, outOption, runApp, shownPath, writeFile } from '@example/common';
+import { backendFromFlag, backendOption, imageGrid, lineChart, mnistTrainingOptions, outDir, outOption, progressOption, runApp, shownPath, writeFile } from '@example/common';
 import { accuracy, buildConv1d, buildConv2d, filterImages, reshapeMnist } from './model';
 
 await runApp(
@@ -34,11 +34,9 @@ filters, conv2d), metrics.json and weights.safetensors to --out.
       backend: backendOption('cpu'),
       epochs: { type: 'int', min: 1, defaultText: '10 for conv2d, 2 for conv1d', description: 'passes over the training set' },
       lr: { type: 'number', min: 0, exclusiveMin: true, default: 1e-3, description: "Adam's initial learning rate" },
-      'batch-size': { type: 'int', min: 1, arg: 'N', default: 64, description: 'mini-batch size' },
-      seed: { type: 'int', min: 0, default: 1, description: 'seed of the initialisation and the shuffling' },
-      limit: { type: 'int', min: 1, arg: 'N', defaultText: 'all', description: 'use only the first N training and the first N test images (a quick run)' },
+      ...mnistTrainingOptions(),
       out: outOption('out/conv'),
-      progress: { type: 'boolean', default: process.stdout.isTTY === true, defaultText: 'on in a terminal', description: 'progress bar (--no-progress: none)' },
+      progress: progressOption(),
     },
     examples: ['pnpm conv', 'pnpm conv --model conv1d', 'pnpm conv --epochs 1 --limit 5000 --out /tmp/conv', 'pnpm conv --backend gpu:webgpu --epochs 1'],
   },

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '@neurone/core';
-import { pngSize, runAppProcess, tempDir } from '@example/common/testing';
+import { expectHelp, expectUsageError, pngSize, runAppProcess, tempDir } from '@example/common/testing';
 
 /** The app run as a user runs it: `node --import tsx src/main.ts` in examples/conv. */
 const app = fileURLToPath(new URL('..', import.meta.url));
@@ -12,19 +12,11 @@ afterAll(tmp.remove);
 
 describe('pnpm conv, the command line', () => {
   it('--help prints the usage and every option with its default', async () => {
-    const r = await runAppProcess(app, ['--', '--help']);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/^Usage: pnpm conv \[options\]/);
-    for (const opt of ['--model NAME', '--backend KIND', '--epochs N', '--lr X', '--batch-size N', '--limit N', '--out DIR', '--progress']) expect(r.stdout).toContain(opt);
-    expect(r.stdout).toMatch(/--model NAME +which network \(conv2d \| conv1d\) \[default: conv2d\]/);
+    await expectHelp(app, ['--', '--help'], 'conv', ['--model NAME', '--backend KIND', '--epochs N', '--lr X', '--batch-size N', '--limit N', '--out DIR', '--progress'], /--model NAME +which network \(conv2d \| conv1d\) \[default: conv2d\]/);
   });
 
   it('a bad option: exit code 2, one line on stderr, nothing done before', async () => {
-    const r = await runAppProcess(app, ['--model', 'conv3d']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toBe('conv: --model conv3d: expected one of conv2d, conv1d (see --help)\n');
-    expect(r.stdout).toBe('');
+    await expectUsageError(app, ['--model', 'conv3d'], 'conv: --model conv3d: expected one of conv2d, conv1d (see --help)');
   });
 
   it('a short conv2d run writes curves.svg, filters.png, metrics.json and weights.safetensors', async () => {

@@ -13,7 +13,7 @@ import { manualSeed, toSafetensors } from '@neurone/core';
 import { loadMnist, take } from '@neurone/data';
 import { CrossEntropyLoss } from '@neurone/losses';
 import { SGD, fit } from '@neurone/optim';
-import { backendFromFlag, backendOption, lineChart, outDir, outOption, runApp, shownPath, writeFile } from '@example/common';
+import { backendFromFlag, backendOption, lineChart, mnistTrainingOptions, outDir, outOption, progressOption, runApp, shownPath, writeFile } from '@example/common';
 import { buildNet, confusionMatrix, formatConfusion } from './model';
 
 const presets = {
@@ -30,15 +30,13 @@ accuracy after every epoch and a confusion matrix, and writes curves.svg (loss a
 epoch), metrics.json and weights.safetensors to --out.`,
     options: {
       backend: backendOption('cpu'),
-      preset: { type: 'string', arg: 'NAME', choices: Object.keys(presets), default: 'main', description: 'main: SGD momentum 0.9, lr 0.05, 10 epochs; w2: BENCH.md W2, plain SGD lr 0.1, 5 epochs' },
+      preset: { type: 'string', arg: 'NAME', choices: Object.keys(presets), default: 'main', description: 'main: SGD momentum 0.9, lr 0.05, 10 epochs; w2: W2 of bench/README.md, plain SGD lr 0.1, 5 epochs' },
       epochs: { type: 'int', min: 1, defaultText: 'from --preset', description: 'passes over the training set' },
       lr: { type: 'number', min: 0, exclusiveMin: true, defaultText: 'from --preset', description: 'learning rate' },
       momentum: { type: 'number', min: 0, max: 0.999, defaultText: 'from --preset', description: 'SGD momentum' },
-      'batch-size': { type: 'int', min: 1, arg: 'N', default: 64, description: 'mini-batch size' },
-      seed: { type: 'int', min: 0, default: 1, description: 'seed of the initialisation and the shuffling' },
-      limit: { type: 'int', min: 1, arg: 'N', defaultText: 'all', description: 'use only the first N training and the first N test images (a quick run)' },
+      ...mnistTrainingOptions(),
       out: outOption('out/mnist'),
-      progress: { type: 'boolean', default: process.stdout.isTTY === true, defaultText: 'on in a terminal', description: 'progress bar (--no-progress: none)' },
+      progress: progressOption(),
     },
     examples: ['pnpm mnist --epochs 3', 'pnpm mnist --preset w2', 'pnpm mnist --backend gpu:webgpu', 'pnpm mnist --epochs 1 --limit 5000 --out /tmp/mnist'],
   },

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '@neurone/core';
-import { runAppProcess, tempDir } from '@example/common/testing';
+import { expectHelp, expectUsageError, runAppProcess, tempDir } from '@example/common/testing';
 
 /** The app run as a user runs it: `node --import tsx src/main.ts` in examples/mnist. */
 const app = fileURLToPath(new URL('..', import.meta.url));
@@ -12,21 +12,11 @@ afterAll(tmp.remove);
 
 describe('pnpm mnist, the command line', () => {
   it('--help (also after the `--` that pnpm passes through) prints the usage and every option with its default', async () => {
-    for (const args of [['--help'], ['--', '--help']]) {
-      const r = await runAppProcess(app, args);
-      expect(r.code).toBe(0);
-      expect(r.stderr).toBe('');
-      expect(r.stdout).toMatch(/^Usage: pnpm mnist \[options\]/);
-      for (const opt of ['--backend KIND', '--preset NAME', '--epochs N', '--lr X', '--batch-size N', '--limit N', '--out DIR', '--progress', '--verbose']) expect(r.stdout).toContain(opt);
-      expect(r.stdout).toMatch(/--batch-size N +mini-batch size \[default: 64\]/);
-    }
+    for (const args of [['--help'], ['--', '--help']]) await expectHelp(app, args, 'mnist', ['--backend KIND', '--preset NAME', '--epochs N', '--lr X', '--batch-size N', '--limit N', '--out DIR', '--progress', '--verbose'], /--batch-size N +mini-batch size \[default: 64\]/);
   });
 
   it('a bad option: exit code 2, one line on stderr, no stack trace, and nothing done before', async () => {
-    const r = await runAppProcess(app, ['--epochs', 'abc']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toBe('mnist: --epochs "abc": expected an integer (see --help)\n');
-    expect(r.stdout).toBe(''); // MNIST was not loaded, no model was built
+    await expectUsageError(app, ['--epochs', 'abc'], 'mnist: --epochs "abc": expected an integer (see --help)'); // MNIST was not loaded, no model was built
   });
 
   it('a short real run writes curves.svg, metrics.json and weights.safetensors to --out', async () => {

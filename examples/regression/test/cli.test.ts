@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runAppProcess, tempDir } from '@example/common/testing';
+import { expectHelp, expectUsageError, runAppProcess, tempDir } from '@example/common/testing';
 
 /** The app run as a user runs it: `node --import tsx src/main.ts` in examples/regression. */
 const app = fileURLToPath(new URL('..', import.meta.url));
@@ -11,19 +11,11 @@ afterAll(tmp.remove);
 
 describe('pnpm regression, the command line', () => {
   it('--help prints the usage and every option with its default', async () => {
-    const r = await runAppProcess(app, ['--help']);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/^Usage: pnpm regression \[options\]/);
-    for (const opt of ['--backend KIND', '--samples N', '--noise X', '--iterations N', '--lr X', '--seed N', '--tolerance X', '--out DIR']) expect(r.stdout).toContain(opt);
-    expect(r.stdout).toMatch(/--backend KIND +.*\[default: cpu:float64\]/);
+    await expectHelp(app, ['--help'], 'regression', ['--backend KIND', '--samples N', '--noise X', '--iterations N', '--lr X', '--seed N', '--tolerance X', '--out DIR'], /--backend KIND +.*\[default: cpu:float64\]/);
   });
 
   it('a bad option: exit code 2, one line on stderr, no stack trace', async () => {
-    const r = await runAppProcess(app, ['--lr', '-1']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toBe('regression: --lr -1: must be > 0 (see --help)\n');
-    expect(r.stdout).toBe('');
+    await expectUsageError(app, ['--lr', '-1'], 'regression: --lr -1: must be > 0 (see --help)');
   });
 
   it('the full run recovers the true weights and writes loss.svg and result.json', async () => {
