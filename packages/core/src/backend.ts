@@ -1,4 +1,5 @@
 import { BackendError, BackendMismatchError, NeuroneError, ShapeError, ValueError } from './errors';
+import { checkAllocation } from './alloc';
 import type { Kernels, KernelTensor, ActivationGrad, BinaryOp, UnaryOp } from './kernels';
 import { ACTIVATION_GRADS, BINARY_OPS, UNARY_OPS } from './kernels';
 import type { Shape } from './shape';
@@ -72,12 +73,7 @@ export class Backend<K extends Kernels = Kernels> {
   }
 
   #size(op: string, shape: Shape): number {
-    checkShape(op, shape);
-    const n = sizeOf(shape);
-    if (n > this.kernels.maxElements) {
-      throw new ShapeError(op, `${n} elements exceed what ${this.name} holds in one tensor (${this.kernels.maxElements})`, { shape });
-    }
-    return n;
+    return checkAllocation(this as Backend, op, shape, this.#bytes);
   }
 
   /** Runs a kernel, turning anything it throws that is not already typed into a BackendError naming the op. */
@@ -100,6 +96,7 @@ export class Backend<K extends Kernels = Kernels> {
 
   /** Runs kernel `f` for `op` and wraps its result as a new tensor of `shape`. */
   #op(op: string, shape: Shape, f: () => unknown): Tensor {
+    checkAllocation(this as Backend, op, shape, this.#bytes);
     return this.#wrap(this.#run(op, f), shape);
   }
 

@@ -3,6 +3,7 @@ import type { Backend, Dataset, HostTensor, Loss, Module, Optimizer, Tensor } fr
 import { accuracy as metricsAccuracy, resolveMetrics } from './metrics';
 import type { Metric, MetricSpec } from './metrics';
 import { trainStep } from './optim';
+import { snapshotState } from './snapshot';
 import { createProgress } from './progress';
 import type { ProgressOption } from './progress';
 
@@ -396,25 +397,28 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
   let pending: Pending[] = [];
   // the parameters before the first batch whose loss is not yet read: restored on a non-finite loss
   const params = net.parameters();
-  let snapshot: { batch: number; values: Tensor[] } | null = null;
+  let snapshot: { batch: number; values: Tensor[]; state: ReturnType<typeof snapshotState> } | null = null;
   const dropSnapshot = (): void => {
     snapshot?.values.forEach((t) => t.dispose());
+    snapshot?.state.dispose();
     snapshot = null;
   };
   const takeSnapshot = (batch: number): void => {
     dropSnapshot();
     // views, not copies: storages are immutable (an update makes a new value), so a view of each
     // value keeps the old numbers alive at the cost of one handle
-    snapshot = { batch, values: params.map((p) => keep(p.backend.reshape(p.value, p.value.shape))) };
+    const values = params.map((p) => keep(p.backend.reshape(p.value, p.value.shape)));
+    snapshot = { batch, values, state: snapshotState({ "the optimizer's": optimizer, "the scheduler's": options.scheduler }) };
   };
-  const restoreSnapshot = (): number => {
+  const restoreSnapshot = (): [number, string] => {
     const s = snapshot!;
     snapshot = null;
     params.forEach((p, i) => {
       p.value = s.values[i]!;
       p.zeroGrad();
     });
-    return s.batch;
+    const state = s.state.restore(); // with the parameters: the optimizer's moments and step, the scheduler's epoch
+    return [s.batch, state.length ? `; ${state.join(' and ')} state too` : ", the optimizer's state was not (it has no loadStateDict)"];
   };
   let lastYield = now();
 
@@ -440,12 +444,12 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
           const l = values[g * width]!;
           if (!Number.isFinite(l)) {
             const lrText = lr === undefined ? '' : ` (lr = ${lr})`;
-            const restored = restoreSnapshot();
+            const [restored, state] = restoreSnapshot();
             throw new ValueError(
               `fit: loss became ${l} at epoch ${epoch}, batch ${batch} (of ${batches}); ` +
                 `the parameters were restored to their values before batch ${restored} of epoch ${epoch}` +
-                `${restored === batch ? ' (the bad step is undone)' : ` (the last point whose loss was read; batches ${restored}–${batch - 1} were finite)`}, ` +
-                `the optimizer's state was not — lower the learning rate${lrText}, or check the data and the loss`,
+                `${restored === batch ? ' (the bad step is undone)' : ` (the last point whose loss was read; batches ${restored}–${batch - 1} were finite)`}${state} — ` +
+                `lower the learning rate${lrText}, or check the data and the loss`,
             );
           }
           lossSum += l * size;
