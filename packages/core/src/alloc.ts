@@ -33,14 +33,14 @@ export function checkAllocation(backend: Backend, op: string, shape: Shape, inUs
   if (n > backend.maxElements) throw new ShapeError(op, `${n} elements exceed what ${backend.name} holds in one tensor (${backend.maxElements})`, { shape });
   const bytes = n * (backend.dtype === 'float64' ? 8 : 4);
   const max = backend.kernels.maxBytes ?? Infinity;
-  const asked = `${op}: a tensor of shape [${shape.join(', ')}] needs ${bytes} bytes (${gib(bytes)})`;
+  const asked = (): string => `${op}: a tensor of shape [${shape.join(', ')}] needs ${bytes} bytes (${gib(bytes)})`;
   if (inUse + bytes > max) {
-    throw new MemoryError(`${asked}; ${backend.name} may hold ${max} bytes (maxBytes) and holds ${inUse} already: ${Math.max(0, max - inUse)} bytes are left`, bytes, Math.max(0, max - inUse));
+    throw new MemoryError(`${asked()}; ${backend.name} may hold ${max} bytes (maxBytes) and holds ${inUse} already: ${Math.max(0, max - inUse)} bytes are left`, bytes, Math.max(0, max - inUse));
   }
   const need = bytes + extraBytes;
   const host = need >= HOST_CHECK_BYTES ? hostAvailableBytes() : undefined;
   if (host !== undefined && need > host) {
-    throw new MemoryError(`${asked}${extraBytes ? ` (${gib(need)} with its ${gib(extraBytes)} of host temporaries)` : ''}; the host has ${host} bytes (${gib(host)}) available`, need, host);
+    throw new MemoryError(`${asked()}${extraBytes ? ` (${gib(need)} with its ${gib(extraBytes)} of host temporaries)` : ''}; the host has ${host} bytes (${gib(host)}) available`, need, host);
   }
   return n;
 }
