@@ -599,8 +599,14 @@ export class GpuKernels implements Kernels<Store> {
  * launch counter, GL context, flush).
  */
 export class GpuBackend extends Backend<GpuKernels> {
+  readonly #k: GpuKernels;
+  constructor(kernels: GpuKernels) {
+    super(kernels);
+    this.#k = kernels;
+  }
+
   get mode(): GpuMode {
-    return this.kernels.mode;
+    return this.#k.mode;
   }
 
   /**
@@ -608,7 +614,7 @@ export class GpuBackend extends Backend<GpuKernels> {
    * diagnostic for launch-bound work such as small-batch training: count one step's worth.
    */
   get dispatches(): number {
-    return this.kernels.dispatches;
+    return this.#k.dispatches;
   }
 
   /**
@@ -617,12 +623,12 @@ export class GpuBackend extends Backend<GpuKernels> {
    * error flag set make this backend's next read throw.
    */
   get glContext(): unknown {
-    return this.kernels.glContext;
+    return this.#k.glContext;
   }
 
   /** Waits until every op issued so far has run (webgpu); immediate elsewhere. */
   flush(): Promise<void> {
-    return this.kernels.flush();
+    return this.#k.flush();
   }
 }
 

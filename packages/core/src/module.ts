@@ -5,6 +5,7 @@ import { shapesEqual } from './shape';
 import type { Shape } from './shape';
 import type { HostTensor } from './dataset';
 import type { Tensor } from './tensor';
+import { isTensor } from './tensor';
 
 /** A trainable tensor and its accumulated gradient. Owns both: replacing one disposes the old. */
 export class Parameter {
@@ -206,7 +207,7 @@ export abstract class Module {
         problems.push(`${k}: ${v === null ? 'null' : typeof v} is not a tensor or { shape, data }`);
         continue;
       }
-      const isTensor = 'dataId' in v && typeof (v as Tensor).dataSync === 'function';
+      const isT = isTensor(v);
       const { shape, data } = v as { shape?: unknown; data?: unknown };
       if (!Array.isArray(shape)) {
         problems.push(`${k}: the value has no shape array`);
@@ -217,7 +218,7 @@ export abstract class Module {
         continue;
       }
       let arr: ArrayLike<number>;
-      if (isTensor) {
+      if (isT) {
         const t = v as Tensor;
         if (t.isDisposed) {
           problems.push(`${k}: the tensor was disposed`);
@@ -259,7 +260,7 @@ export abstract class Module {
       values.set(p, arr);
     }
     if (problems.length) throw new ValueError(`${owner}: ${problems.join('; ')} (nothing was loaded)`);
-    for (const [p, v] of values) p.value = 'dataId' in v ? (v as Tensor).clone() : p.backend.tensor(v, p.shape);
+    for (const [p, v] of values) p.value = isTensor(v) ? v.clone() : p.backend.tensor(v, p.shape);
     return { missingKeys, unexpectedKeys };
   }
 

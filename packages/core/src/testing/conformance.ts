@@ -518,7 +518,7 @@ export const conformanceCases: ConformanceCase[] = [
     expectThrow(() => B.softmax(B.zeros([])), ShapeError, /softmax/, 'softmax of a scalar');
     expectThrow(() => B.argmax(B.zeros([2, 0]), 1), ShapeError, /argmax.*axis 1 is empty/, 'argmax of an empty axis');
     expectThrow(() => B.unary('cosh' as never, B.zeros([2])), ValueError, /unary: unknown op 'cosh'/, 'unknown unary op');
-    expectThrow(() => B.binary('pow' as never, B.zeros([2]), B.zeros([2])), ValueError, /binary: unknown op 'pow'/, 'unknown binary op');
+    expectThrow(() => B.binary('atan2' as never, B.zeros([2]), B.zeros([2])), ValueError, /binary: unknown op 'atan2'/, 'unknown binary op');
     expectThrow(() => B.zeros([2 ** 26, 2 ** 26]), ShapeError, /zeros: \d+ elements (exceed|are more than)/, 'a tensor too large for the backend');
     expectThrow(() => B.clamp(B.zeros([2]), 1, 0), ValueError, /clamp: lo \(1\) must be ≤ hi \(0\)/, 'clamp bounds');
     expectThrow(() => B.unary('tanh', [1, 2] as never), ValueError, /tanh: expected a Tensor, got Array/, 'a non-tensor input');
@@ -551,16 +551,21 @@ export const conformanceCases: ConformanceCase[] = [
     x.dispose();
     await expectClose(r, [100], values, B.dtype === 'float32' ? 1e-7 : 0, 0, 'view alive after source disposed');
     r.dispose();
+    const held: Tensor[] = [];
     for (let i = 0; i < 50; i++) {
       const a = B.tensor(rand(64, i), [8, 8]);
       const b = B.matmul(a, a, false, true);
-      const s = B.sum(B.unary('tanh', b));
+      const h = B.unary('tanh', b);
+      const s = B.sum(h);
       await s.data();
       for (const t of [a, b, s]) t.dispose();
+      held.push(h);
     }
     const after = B.memory();
-    // unary('tanh', b) above is undisposed on purpose: one leaked tensor per iteration must show
+    // each unary('tanh', b) above is live and undisposed: one more tensor per iteration must show
     assert(after.tensors === before.tensors + 50, `memory() counts live tensors: ${JSON.stringify(after)} vs ${JSON.stringify(before)}`);
+    for (const h of held) h.dispose();
+    assert(B.memory().tensors === before.tensors, 'dispose gives each back');
   }),
 ];
 
