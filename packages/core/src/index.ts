@@ -4,6 +4,7 @@ export { UNARY_OPS, BINARY_OPS, ACTIVATION_GRADS, POOL_KINDS } from './kernels';
 export type { Kernels, KernelTensor, MatmulDims, AxisSplit, UnaryOp, BinaryOp, ActivationGrad, PoolKind, Window2D, ConvGeometry } from './kernels';
 export { convOutputLength, pair, checkWindow, windowGeometry } from './conv';
 export { im2col, col2im, pool, poolGrad } from './windows';
+export { where, concat, stack } from './ops';
 export { Tensor, isTensor } from './tensor';
 export type { DType, TypedArray } from './tensor';
 export { checkClassIndices } from './labels';
