@@ -1,4 +1,4 @@
-import { Backend, ValueError } from '@neurone/core';
+import { Backend, ValueError, checkOptions } from '@neurone/core';
 import type { DType } from '@neurone/core';
 import { CpuKernels } from './kernels';
 
@@ -21,8 +21,7 @@ export type CpuBackend = Backend<CpuKernels>;
 /** A CPU backend: `cpu()` for float32, `cpu({ dtype: 'float64' })` for exact gradient checks. */
 export function cpu(options: CpuOptions = {}): CpuBackend {
   if (options == null || typeof options !== 'object') throw new ValueError(`cpu: options must be an object, got ${String(options)}`);
-  const { dtype = 'float32', maxBytes = Infinity } = options;
-  if (dtype !== 'float32' && dtype !== 'float64') throw new ValueError(`cpu: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
-  if (typeof maxBytes !== 'number' || !(maxBytes > 0)) throw new ValueError(`cpu: maxBytes must be a positive number of bytes, got ${String(maxBytes)}`);
+  const { dtype = 'float32', maxBytes = Infinity } = checkOptions('cpu', options, { dtype: ['float32', 'float64'], maxBytes: 'number' });
+  if (!(maxBytes > 0)) throw new ValueError(`cpu: maxBytes must be a positive number of bytes, got ${String(maxBytes)}`);
   return new Backend(new CpuKernels(dtype, maxBytes));
 }

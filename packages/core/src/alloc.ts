@@ -32,7 +32,7 @@ export function checkAllocation(backend: Backend, op: string, shape: Shape, inUs
   const n = sizeOf(shape);
   if (n > backend.maxElements) throw new ShapeError(op, `${n} elements exceed what ${backend.name} holds in one tensor (${backend.maxElements})`, { shape });
   const bytes = n * (backend.dtype === 'float64' ? 8 : 4);
-  const max = backend.kernels.maxBytes ?? Infinity;
+  const max = backend.maxBytes;
   const asked = (): string => `${op}: a tensor of shape [${shape.join(', ')}] needs ${bytes} bytes (${gib(bytes)})`;
   if (inUse + bytes > max) {
     throw new MemoryError(`${asked()}; ${backend.name} may hold ${max} bytes (maxBytes) and holds ${inUse} already: ${Math.max(0, max - inUse)} bytes are left`, bytes, Math.max(0, max - inUse));

@@ -1,11 +1,11 @@
 import { DataError, ValueError } from './errors';
-import { show } from './values';
 import { RNG } from './random';
 import type { RNGState } from './random';
 import { encodeSafetensors, parseSafetensors } from './serialize';
 import type { RawTensor } from './serialize';
 import type { Tensor } from './tensor';
-import { valueProblem } from './values';
+import { isTensor } from './tensor';
+import { show, valueProblem } from './values';
 
 /**
  * Checkpoints: one safetensors file. The model's weights are tensors under their dotted names
@@ -66,7 +66,6 @@ export interface Checkpoint {
   metadata: Record<string, string>;
 }
 
-const isTensor = (v: unknown): v is Tensor => v !== null && typeof v === 'object' && 'dataId' in v && typeof (v as Tensor).data === 'function';
 const isRawLike = (v: unknown): v is { shape: number[]; data: ArrayLike<number> } =>
   v !== null && typeof v === 'object' && Array.isArray((v as { shape?: unknown }).shape) && (v as { data?: unknown }).data != null &&
   typeof (v as { data: { length?: unknown } }).data.length === 'number' && typeof (v as { data: unknown }).data === 'object';

@@ -1,4 +1,4 @@
-import { RNG, ShapeError, ValueError, checkOptions, getBackend, keep, shapesEqual, sizeOf, tidy } from '@neurone/core';
+import { RNG, ShapeError, ValueError, checkOptions, getBackend, isTensor, keep, shapesEqual, sizeOf, tidy } from '@neurone/core';
 import type { Backend, Dataset, HostTensor, Loss, Module, Optimizer, Tensor } from '@neurone/core';
 import { accuracy as metricsAccuracy, resolveMetrics } from './metrics';
 import type { Metric, MetricSpec } from './metrics';
@@ -147,10 +147,6 @@ export interface EvaluateResult {
 }
 
 // ---- host data -------------------------------------------------------------------------------
-
-function isTensor(v: unknown): v is Tensor {
-  return typeof v === 'object' && v !== null && 'dataId' in v && 'backend' in v;
-}
 
 async function hostOf(t: Tensor | HostTensor): Promise<HostTensor> {
   return isTensor(t) ? { data: await t.data(), shape: t.shape } : t;
@@ -395,11 +391,10 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
   const wasTraining = net.training;
   type Pending = { batch: number; size: number; tensors: Tensor[] };
   let pending: Pending[] = [];
-  // the parameters before the first batch whose loss is not yet read: restored on a non-finite loss
-  const params = net.parameters();
-  let snapshot: { batch: number; values: Tensor[]; state: ReturnType<typeof snapshotState> } | null = null;
+  // the parameters and buffers before the first batch whose loss is not yet read: restored on a non-finite loss
+  let snapshot: { batch: number; values: Record<string, Tensor>; state: ReturnType<typeof snapshotState> } | null = null;
   const dropSnapshot = (): void => {
-    snapshot?.values.forEach((t) => t.dispose());
+    Object.values(snapshot?.values ?? {}).forEach((t) => t.dispose());
     snapshot?.state.dispose();
     snapshot = null;
   };
@@ -407,16 +402,15 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
     dropSnapshot();
     // views, not copies: storages are immutable (an update makes a new value), so a view of each
     // value keeps the old numbers alive at the cost of one handle
-    const values = params.map((p) => keep(p.backend.reshape(p.value, p.value.shape)));
+    const values = Object.fromEntries(Object.entries(net.stateDict()).map(([k, t]) => [k, keep(t.backend.reshape(t, t.shape))]));
     snapshot = { batch, values, state: snapshotState({ "the optimizer's": optimizer, "the scheduler's": options.scheduler }) };
   };
   const restoreSnapshot = (): [number, string] => {
     const s = snapshot!;
     snapshot = null;
-    params.forEach((p, i) => {
-      p.value = s.values[i]!;
-      p.zeroGrad();
-    });
+    net.loadStateDict(s.values);
+    Object.values(s.values).forEach((t) => t.dispose());
+    net.zeroGrad();
     const state = s.state.restore(); // with the parameters: the optimizer's moments and step, the scheduler's epoch
     return [s.batch, state.length ? `; ${state.join(' and ')} state too` : ", the optimizer's state was not (it has no loadStateDict)"];
   };

@@ -1,4 +1,4 @@
-import { ShapeError, ValueError, keep, shapesEqual, valueProblem } from '@neurone/core';
+import { ShapeError, ValueError, isTensor, keep, shapesEqual, valueProblem } from '@neurone/core';
 import type { Optimizer, Parameter, Shape, StateValue, Tensor } from '@neurone/core';
 
 /** Something that holds parameters: a list, or a Module (anything with `parameters()`). */
@@ -194,21 +194,19 @@ export abstract class BaseOptimizer implements Optimizer {
         if (!this.stateKeys().includes(k)) fail(`unknown state '${k}' for parameter ${i} (expected ${this.stateKeys().join(', ')})`);
         if (v0 === null || typeof v0 !== 'object') fail(`state ${i}.${k} must be a tensor or { shape, data }, got ${v0 === null ? 'null' : typeof v0}`);
         const v = v0 as StateValue;
-        const isTensor = 'dataId' in v;
         if (!Array.isArray(v.shape)) fail(`state ${i}.${k} has no shape`);
         if (!shapesEqual(v.shape, p.shape)) {
           const e = new ShapeError(`${name}.loadStateDict`, `state ${i}.${k} does not match its parameter`, { state: v.shape, parameter: p.shape });
           fail(e.message);
         }
-        if (isTensor) {
-          const t = v as Tensor;
-          if (t.isDisposed) fail(`state ${i}.${k}: the tensor was disposed`);
-          if (t.backend !== p.backend) {
-            if (!t.backend.canReadSync) fail(`state ${i}.${k} lives on ${t.backend.name}, which reads only asynchronously; pass await t.data() instead`);
-            v0 = { shape: t.shape, data: t.dataSync() }; // another backend's values: read and checked like host values
+        if (isTensor(v)) {
+          if (v.isDisposed) fail(`state ${i}.${k}: the tensor was disposed`);
+          if (v.backend !== p.backend) {
+            if (!v.backend.canReadSync) fail(`state ${i}.${k} lives on ${v.backend.name}, which reads only asynchronously; pass await t.data() instead`);
+            v0 = { shape: v.shape, data: v.dataSync() }; // another backend's values: read and checked like host values
           }
         }
-        if (!('dataId' in (v0 as object))) {
+        if (!isTensor(v0)) {
           const data = (v0 as { data?: unknown }).data as ArrayLike<unknown> | null | undefined;
           if (data == null || typeof data !== 'object' || typeof data.length !== 'number') fail(`state ${i}.${k}: data must be an array or a typed array of numbers`);
           if (data!.length !== p.value.size) fail(`state ${i}.${k}: ${data!.length} values for shape [${p.shape.join(', ')}]`);
@@ -223,7 +221,7 @@ export abstract class BaseOptimizer implements Optimizer {
     try {
       for (const [i, k, v] of loads) {
         const p = this.params[i]!;
-        const t = 'dataId' in v ? v.clone() : p.backend.tensor(v.data, p.shape);
+        const t = isTensor(v) ? v.clone() : p.backend.tensor(v.data, p.shape);
         built.push([i, k, keep(t)]);
       }
     } catch (e) {

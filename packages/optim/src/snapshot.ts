@@ -1,4 +1,4 @@
-import { ValueError, keep } from '@neurone/core';
+import { ValueError, isTensor, keep } from '@neurone/core';
 import type { Tensor } from '@neurone/core';
 
 /** Deeper than this, a state dict is refused (a cycle). */
@@ -20,9 +20,8 @@ export function snapshotState(holders: Record<string, unknown>): { restore(): st
   const copy = (v: unknown, depth: number): unknown => {
     if (depth > MAX_DEPTH) throw new ValueError(`fit: a state dict nests deeper than ${MAX_DEPTH} levels (a cycle?)`);
     if (v === null || typeof v !== 'object') return v;
-    if ('dataId' in v && 'backend' in v) {
-      const t = v as Tensor;
-      views.push(keep(t.backend.reshape(t, t.shape)));
+    if (isTensor(v)) {
+      views.push(keep(v.backend.reshape(v, v.shape)));
       return views[views.length - 1];
     }
     if (ArrayBuffer.isView(v)) return (v as Float64Array).slice();
