@@ -351,7 +351,8 @@ function checkValidation(net: Module, loss: Loss, train: Dataset, val: Dataset, 
  * Trains `net` on `data` for `options.epochs` epochs of shuffled mini-batches: each batch is
  * gathered on the host (seeded shuffle), uploaded to the net's backend and run through
  * `Optim`'s step. Resolves to the per-epoch History. Throws a ValueError naming the epoch and
- * the batch when the loss turns NaN or infinite.
+ * the batch when the loss turns NaN or infinite, after restoring the parameters, buffers and the
+ * optimizer's and scheduler's state to a point before the bad step.
  */
 export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: FitData, options: FitOptions): Promise<History> {
   if (options == null || typeof options !== 'object') throw new ValueError('fit: options { epochs, batchSize } are required');
