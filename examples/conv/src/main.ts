@@ -32,8 +32,8 @@ filters, conv2d), metrics.json and weights.safetensors to --out.
     options: {
       model: { type: 'string', arg: 'NAME', choices: ['conv2d', 'conv1d'], default: 'conv2d', description: 'which network' },
       backend: backendOption('cpu'),
-      epochs: { type: 'int', min: 1, defaultText: '10 for conv2d, 2 for conv1d', description: 'passes over the training set' },
-      lr: { type: 'number', min: 0, exclusiveMin: true, default: 1e-3, description: "Adam's initial learning rate" },
+      epochs: { type: 'int', min: 1, max: 1000, defaultText: '10 for conv2d, 2 for conv1d', description: 'passes over the training set' },
+      lr: { type: 'number', min: 0, exclusiveMin: true, max: 10, default: 1e-3, description: "Adam's initial learning rate" },
       ...mnistTrainingOptions(),
       out: outOption('out/conv'),
       progress: progressOption(),

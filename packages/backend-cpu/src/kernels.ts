@@ -15,10 +15,13 @@ export class CpuKernels implements Kernels<TypedArray> {
   readonly canReadSync = true;
   /** V8's typed-array length limit. */
   readonly maxElements = 2 ** 32 - 1;
+  /** The most bytes of live tensors (cpu's `maxBytes` option). */
+  readonly maxBytes: number;
   readonly #Array: Float32ArrayConstructor | Float64ArrayConstructor;
 
-  constructor(dtype: DType) {
+  constructor(dtype: DType, maxBytes = Infinity) {
     this.dtype = dtype;
+    this.maxBytes = maxBytes;
     this.name = `cpu(${dtype})`;
     this.#Array = dtype === 'float64' ? Float64Array : Float32Array;
   }

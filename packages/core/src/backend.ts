@@ -1,4 +1,5 @@
 import { BackendError, BackendMismatchError, NeuroneError, ShapeError, ValueError } from './errors';
+import { checkAllocation } from './alloc';
 import type { Kernels, KernelTensor, ActivationGrad, BinaryOp, UnaryOp } from './kernels';
 import { ACTIVATION_GRADS, BINARY_OPS, UNARY_OPS } from './kernels';
 import type { Shape } from './shape';
@@ -77,6 +78,10 @@ export class Backend<K extends Kernels = Kernels> {
   get maxElements(): number {
     return this.#kernels.maxElements;
   }
+  /** The most bytes its live tensors may hold together (the kernels' `maxBytes`, e.g. `cpu({ maxBytes })`; default Infinity). */
+  get maxBytes(): number {
+    return this.#kernels.maxBytes ?? Infinity;
+  }
 
   /** Resolves with this backend once its device answers (immediately on the CPU); rejects with a BackendError. */
   async ready(): Promise<this> {
@@ -97,12 +102,7 @@ export class Backend<K extends Kernels = Kernels> {
   }
 
   #size(op: string, shape: Shape): number {
-    checkShape(op, shape);
-    const n = sizeOf(shape);
-    if (n > this.#kernels.maxElements) {
-      throw new ShapeError(op, `${n} elements exceed what ${this.name} holds in one tensor (${this.#kernels.maxElements})`, { shape });
-    }
-    return n;
+    return checkAllocation(this as Backend, op, shape, this.#bytes);
   }
 
   /** Runs a kernel, turning anything it throws that is not already typed into a BackendError naming the op. */

@@ -18,6 +18,7 @@ export {
   ValueError,
   DataError,
   BackendError,
+  MemoryError,
   StateError,
 } from './errors';
 export type { Shape } from './shape';
@@ -48,3 +49,5 @@ export type { RawTensor, SafetensorsFile, SafetensorsDType } from './serialize';
 export { toBytes, fromBytes, CHECKPOINT_VERSION } from './checkpoint';
 export type { Checkpoint, CheckpointInput } from './checkpoint';
 export type { Dataset, HostTensor } from './dataset';
+export { valueProblem, FLOAT32_MAX } from './values';
+export { checkAllocation, hostAvailableBytes } from './alloc';

@@ -104,6 +104,8 @@ export interface Kernels<D = unknown> {
   readonly canReadSync: boolean;
   /** The most elements one tensor may hold (typed-array or texture limits). */
   readonly maxElements: number;
+  /** The most bytes the backend's live tensors may hold together (default: no limit but the host's memory); past it an op throws a MemoryError before allocating. */
+  readonly maxBytes?: number;
   /** Resolves when the device answers; rejects with a BackendError otherwise. */
   ready(): Promise<void>;
 

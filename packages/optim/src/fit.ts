@@ -3,6 +3,7 @@ import type { Backend, Dataset, HostTensor, Loss, Module, Optimizer, Tensor } fr
 import { accuracy as metricsAccuracy, resolveMetrics } from './metrics';
 import type { Metric, MetricSpec } from './metrics';
 import { trainStep } from './optim';
+import { snapshotState } from './snapshot';
 import { createProgress } from './progress';
 import type { ProgressOption } from './progress';
 
@@ -350,7 +351,8 @@ function checkValidation(net: Module, loss: Loss, train: Dataset, val: Dataset, 
  * Trains `net` on `data` for `options.epochs` epochs of shuffled mini-batches: each batch is
  * gathered on the host (seeded shuffle), uploaded to the net's backend and run through
  * `Optim`'s step. Resolves to the per-epoch History. Throws a ValueError naming the epoch and
- * the batch when the loss turns NaN or infinite.
+ * the batch when the loss turns NaN or infinite, after restoring the parameters, buffers and the
+ * optimizer's and scheduler's state to a point before the bad step.
  */
 export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: FitData, options: FitOptions): Promise<History> {
   if (options == null || typeof options !== 'object') throw new ValueError('fit: options { epochs, batchSize } are required');
@@ -391,9 +393,10 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
   type Pending = { batch: number; size: number; tensors: Tensor[] };
   let pending: Pending[] = [];
   // the parameters and buffers before the first batch whose loss is not yet read: restored on a non-finite loss
-  let snapshot: { batch: number; values: Record<string, Tensor> } | null = null;
+  let snapshot: { batch: number; values: Record<string, Tensor>; state: ReturnType<typeof snapshotState> } | null = null;
   const dropSnapshot = (): void => {
     Object.values(snapshot?.values ?? {}).forEach((t) => t.dispose());
+    snapshot?.state.dispose();
     snapshot = null;
   };
   const takeSnapshot = (batch: number): void => {
@@ -401,15 +404,16 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
     // views, not copies: storages are immutable (an update makes a new value), so a view of each
     // value keeps the old numbers alive at the cost of one handle
     const values = Object.fromEntries(Object.entries(net.stateDict()).map(([k, t]) => [k, keep(t.backend.reshape(t, t.shape))]));
-    snapshot = { batch, values };
+    snapshot = { batch, values, state: snapshotState({ "the optimizer's": optimizer, "the scheduler's": options.scheduler }) };
   };
-  const restoreSnapshot = (): number => {
+  const restoreSnapshot = (): [number, string] => {
     const s = snapshot!;
     snapshot = null;
     net.loadStateDict(s.values);
     Object.values(s.values).forEach((t) => t.dispose());
     net.zeroGrad();
-    return s.batch;
+    const state = s.state.restore(); // with the parameters: the optimizer's moments and step, the scheduler's epoch
+    return [s.batch, state.length ? `; ${state.join(' and ')} state too` : ", the optimizer's state was not (it has no loadStateDict)"];
   };
   let lastYield = now();
 
@@ -435,12 +439,12 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
           const l = values[g * width]!;
           if (!Number.isFinite(l)) {
             const lrText = lr === undefined ? '' : ` (lr = ${lr})`;
-            const restored = restoreSnapshot();
+            const [restored, state] = restoreSnapshot();
             throw new ValueError(
               `fit: loss became ${l} at epoch ${epoch}, batch ${batch} (of ${batches}); ` +
                 `the parameters were restored to their values before batch ${restored} of epoch ${epoch}` +
-                `${restored === batch ? ' (the bad step is undone)' : ` (the last point whose loss was read; batches ${restored}–${batch - 1} were finite)`}, ` +
-                `the optimizer's state was not — lower the learning rate${lrText}, or check the data and the loss`,
+                `${restored === batch ? ' (the bad step is undone)' : ` (the last point whose loss was read; batches ${restored}–${batch - 1} were finite)`}${state} — ` +
+                `lower the learning rate${lrText}, or check the data and the loss`,
             );
           }
           lossSum += l * size;

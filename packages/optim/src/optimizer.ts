@@ -1,4 +1,4 @@
-import { ShapeError, ValueError, isTensor, keep, shapesEqual } from '@neurone/core';
+import { ShapeError, ValueError, isTensor, keep, shapesEqual, valueProblem } from '@neurone/core';
 import type { Optimizer, Parameter, Shape, StateValue, Tensor } from '@neurone/core';
 
 /** Something that holds parameters: a list, or a Module (anything with `parameters()`). */
@@ -189,7 +189,8 @@ export abstract class BaseOptimizer implements Optimizer {
       }
       if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) fail(`state ${key} must be a { name: values } object, got ${entry === null ? 'null' : typeof entry}`);
       const p = this.params[i]!;
-      for (const [k, v0] of Object.entries(entry as Record<string, unknown>)) {
+      for (const [k, given] of Object.entries(entry as Record<string, unknown>)) {
+        let v0 = given;
         if (!this.stateKeys().includes(k)) fail(`unknown state '${k}' for parameter ${i} (expected ${this.stateKeys().join(', ')})`);
         if (v0 === null || typeof v0 !== 'object') fail(`state ${i}.${k} must be a tensor or { shape, data }, got ${v0 === null ? 'null' : typeof v0}`);
         const v = v0 as StateValue;
@@ -199,20 +200,20 @@ export abstract class BaseOptimizer implements Optimizer {
           fail(e.message);
         }
         if (isTensor(v)) {
-          if ((v as Tensor).isDisposed) fail(`state ${i}.${k}: the tensor was disposed`);
-          if (!(v as Tensor).backend.canReadSync && (v as Tensor).backend !== p.backend) {
-            fail(`state ${i}.${k} lives on ${(v as Tensor).backend.name}, which reads only asynchronously; pass await t.data() instead`);
-          }
-        } else {
-          const data = (v as { data?: unknown }).data as ArrayLike<unknown> | null | undefined;
-          if (data == null || typeof data !== 'object' || typeof data.length !== 'number') fail(`state ${i}.${k}: data must be an array or a typed array of numbers`);
-          if (data!.length !== p.value.size) fail(`state ${i}.${k}: ${data!.length} values for shape [${p.shape.join(', ')}]`);
-          for (let j = 0; j < data!.length; j++) {
-            const x = data![j];
-            if (typeof x !== 'number' || !Number.isFinite(x)) fail(`state ${i}.${k}: value ${j} is ${typeof x === 'number' ? x : JSON.stringify(x) ?? String(x)}, not a finite number`);
+          if (v.isDisposed) fail(`state ${i}.${k}: the tensor was disposed`);
+          if (v.backend !== p.backend) {
+            if (!v.backend.canReadSync) fail(`state ${i}.${k} lives on ${v.backend.name}, which reads only asynchronously; pass await t.data() instead`);
+            v0 = { shape: v.shape, data: v.dataSync() }; // another backend's values: read and checked like host values
           }
         }
-        loads.push([i, k, v]);
+        if (!isTensor(v0)) {
+          const data = (v0 as { data?: unknown }).data as ArrayLike<unknown> | null | undefined;
+          if (data == null || typeof data !== 'object' || typeof data.length !== 'number') fail(`state ${i}.${k}: data must be an array or a typed array of numbers`);
+          if (data!.length !== p.value.size) fail(`state ${i}.${k}: ${data!.length} values for shape [${p.shape.join(', ')}]`);
+          const bad = valueProblem(data!, p.backend.dtype); // non-finite, or beyond a float32 parameter's range
+          if (bad) fail(`state ${i}.${k}: ${bad}`);
+        }
+        loads.push([i, k, v0 as StateValue]);
       }
     }
     // every check passed: build the new state tensors first (a failure here changes nothing) …
@@ -220,7 +221,7 @@ export abstract class BaseOptimizer implements Optimizer {
     try {
       for (const [i, k, v] of loads) {
         const p = this.params[i]!;
-        const t = isTensor(v) ? (v.backend === p.backend ? v.clone() : p.backend.tensor(v.dataSync(), p.shape)) : p.backend.tensor(v.data, p.shape);
+        const t = isTensor(v) ? v.clone() : p.backend.tensor(v.data, p.shape);
         built.push([i, k, keep(t)]);
       }
     } catch (e) {
