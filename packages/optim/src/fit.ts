@@ -4,6 +4,8 @@ import { accuracy as metricsAccuracy, resolveMetrics } from './metrics';
 import type { Metric, MetricSpec } from './metrics';
 import { trainStep } from './optim';
 import { createProgress } from './progress';
+import { clipGradNorm, clipGradValue } from './clip';
+import { checkHyper, hasLr } from './optimizer';
 import type { ProgressOption } from './progress';
 
 /** Data already on a backend; fit reads it to the host once to shuffle and batch it. */
@@ -93,8 +95,16 @@ export interface FitOptions {
   backend?: Backend;
   /** Read the loss every this many batches (default 1 on backends that read synchronously, else 10). */
   readEvery?: number;
-  /** A learning-rate schedule stepped at the end of every epoch (StepLR, CosineAnnealingLR …). */
-  scheduler?: { step(): void };
+  /**
+   * A learning-rate schedule, stepped at the end of every epoch (StepLR, CosineAnnealingLR …;
+   * ReduceLROnPlateau gets the validation loss, or the training loss without validation), or after
+   * every batch when its `interval` is 'batch' (OneCycleLR).
+   */
+  scheduler?: { step(metric?: number): void; readonly interval?: 'epoch' | 'batch' };
+  /** Clip the gradients' total 2-norm to this before every optimizer step (`clipGradNorm`). */
+  clipGradNorm?: number;
+  /** Clamp every gradient element into [−v, v] before every optimizer step (`clipGradValue`). */
+  clipGradValue?: number;
   /**
    * Epochs already completed, when resuming (default 0): fit runs epochs initialEpoch + 1 …
    * epochs. Without `rng`, the seeded shuffle skips the first initialEpoch permutations, so a
@@ -126,6 +136,8 @@ const FIT_KEYS = [
   'scheduler',
   'initialEpoch',
   'rng',
+  'clipGradNorm',
+  'clipGradValue',
 ] as const;
 
 /** Options of `evaluate`. */
@@ -384,10 +396,18 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
   if (!options.rng && shuffle) for (let e = 0; e < initialEpoch; e++) rng.permutation(n);
   const batches = Math.ceil(n / batchSize);
   const metricFns = metrics.map((m) => m.fn);
-  const lrOf = (): number | undefined => {
-    const lr = (optimizer as { lr?: unknown }).lr;
-    return typeof lr === 'number' ? lr : undefined;
-  };
+  const lrOf = (): number | undefined => (hasLr(optimizer) ? optimizer.lr : undefined);
+  const { clipGradNorm: maxNorm, clipGradValue: clipValue } = options;
+  if (maxNorm !== undefined) checkHyper('fit', 'clipGradNorm', maxNorm);
+  if (clipValue !== undefined) checkHyper('fit', 'clipGradValue', clipValue);
+  const clip =
+    maxNorm === undefined && clipValue === undefined
+      ? undefined
+      : () => {
+          if (clipValue !== undefined) clipGradValue(optimizer.params, clipValue);
+          if (maxNorm !== undefined) clipGradNorm(optimizer.params, maxNorm); // the returned norm goes with the step's tidy
+        };
+  if (scheduler !== undefined && typeof scheduler?.step !== 'function') throw new ValueError(`fit: scheduler must have a step() method, got ${String(scheduler)}`);
 
   const history: History = { epochs: [], loss: [], valLoss: [], valAccuracy: [], stopped: 'completed' };
   const progress = await createProgress(options.progress);
@@ -471,8 +491,9 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
           const y = gather(backend, train.y, order, start, end);
           // targets are checked once, on the host, when the first batch shows the output shape
           const check = epoch === 1 && b === 0 ? (yhat: Tensor) => checkTargets(loss, train.y, yhat) : undefined;
-          return trainStep(net, loss, optimizer, x, y, metricFns, check);
+          return trainStep(net, loss, optimizer, x, y, metricFns, check, clip);
         });
+        if (scheduler?.interval === 'batch') scheduler.step();
         pending.push({ batch: b + 1, size: end - start, tensors });
         if (pending.length >= readEvery || b === batches - 1) await flush();
         if (now() - lastYield > 20) {
@@ -507,7 +528,7 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
       }
       history.epochs.push(log);
       history.loss.push(log.loss);
-      scheduler?.step();
+      if (scheduler?.interval !== 'batch') scheduler?.step(log.valLoss ?? log.loss);
       if (onEpoch && (await onEpoch(log)) === false) history.stopped = 'onEpoch';
     }
     return history;

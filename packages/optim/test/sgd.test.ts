@@ -49,7 +49,7 @@ function run(options: SGDOptions, steps = 5) {
     params.forEach((p, i) => (p.grad = p.backend.tensor(grads[s]![i]!, p.shape)));
     opt.step();
   }
-  const full: Required<SGDOptions> = { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...options };
+  const full = { lr: 0, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...options };
   return { got: params.map((p) => values(p.value)), want: referenceSGD(init, grads.slice(0, steps), full), opt, params };
 }
 
@@ -142,7 +142,7 @@ describe('SGD', () => {
     expect(() => new SGD(p, { lr: 0.1, weightDecay: -1 })).toThrow(/SGD: weightDecay/);
     expect(() => new SGD(p, { lr: 0.1, nesterov: true })).toThrow(/Nesterov momentum requires momentum > 0/);
     expect(() => new SGD(p, { lr: 0.1, momentum: 0.9, dampening: 0.1, nesterov: true })).toThrow(/dampening = 0/);
-    expect(() => new SGD({} as never, { lr: 0.1 })).toThrow(/params must be a Parameter\[\] or a Module/);
+    expect(() => new SGD({} as never, { lr: 0.1 })).toThrow(/params must be a Parameter\[\], a Module/);
   });
 
   it('frees every temporary: only the momentum buffers stay', () => {
