@@ -301,7 +301,7 @@ export class OneCycleLR extends LRScheduler {
   }
 
   override step(): void {
-    if (this.lastEpoch >= this.totalSteps - 1) throw new ValueError(`OneCycleLR: tried to step ${this.lastEpoch + 2} times; the cycle has totalSteps = ${this.totalSteps}`);
+    if (this.lastEpoch >= this.totalSteps) throw new ValueError(`OneCycleLR: tried to step ${this.lastEpoch + 2} times; the cycle has totalSteps = ${this.totalSteps}`);
     super.step();
   }
 }

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { ValueError } from '@neurone/core';
+import { cpu } from '@neurone/backend-cpu';
+import { Linear, Sequential, TanH } from '@neurone/layers';
+import { CrossEntropyLoss } from '@neurone/losses';
+import { AdamW, OneCycleLR, ReduceLROnPlateau, SGD, accuracy, confusionMatrix, evaluate, fit, topK } from '../src/index';
+import { blobs } from './helpers';
+
+const b = cpu({ dtype: 'float64' });
+// 4 rows, 4 classes; targets 0, 1, 2, 3
+const yhat = () => b.tensor([0.9, 0.5, 0.1, 0, /**/ 0.9, 0.8, 0, 0, /**/ 0.3, 0.2, 0.1, 0.4, /**/ 0, 0.1, 0.2, 0.3], [4, 4]);
+const y = () => b.tensor([0, 1, 2, 3], [4]);
+
+describe('metrics', () => {
+  it('topK: the share of rows whose target is among the k largest; top1 is accuracy', () => {
+    const got = [1, 2, 3, 4].map((k) => topK(k)(y(), yhat()).item());
+    expect(got).toEqual([0.5, 0.75, 0.75, 1]);
+    expect(accuracy(y(), yhat()).item()).toBe(0.5);
+    expect(topK(2)(b.tensor([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], [4, 4]), yhat()).item()).toBe(0.75); // one-hot targets
+    expect(() => topK(0)).toThrow(ValueError);
+  });
+
+  it('confusionMatrix: rows are the true class, columns the predicted one', () => {
+    expect(Array.from(confusionMatrix(y(), yhat()).dataSync())).toEqual([1, 0, 0, 0, /**/ 1, 0, 0, 0, /**/ 0, 0, 0, 1, /**/ 0, 0, 0, 1]);
+    expect(() => (confusionMatrix as (...a: unknown[]) => unknown)(y())).toThrow(ValueError);
+  });
+
+  it("'top5' is accepted where metrics are named; 'top0' and 'topx' are not", async () => {
+    const net = new Linear(4, 4, { backend: b });
+    const data = { x: { data: new Float64Array(16), shape: [4, 4] }, y: { data: new Float64Array([0, 1, 2, 3]), shape: [4] } };
+    const r = await evaluate(net, new CrossEntropyLoss(), data, { metrics: ['top2', 'accuracy'] });
+    expect(Object.keys(r.metrics)).toEqual(['top2', 'accuracy']);
+    for (const bad of ['top0', 'topx']) await expect(evaluate(net, new CrossEntropyLoss(), data, { metrics: [bad as 'top5'] })).rejects.toThrow(/a metric must be 'accuracy', 'top<k>'/);
+  });
+});
+
+describe('fit with the new tools', () => {
+  const data = () => {
+    const { x, y: labels } = blobs(64, 3);
+    return { x: { data: x, shape: [64, 2] }, y: { data: labels, shape: [64] } };
+  };
+  const net = () => new Sequential([new Linear(2, 8, { backend: b }), new TanH(), new Linear(8, 3, { backend: b })]);
+
+  it('clipGradNorm clips every step: with maxNorm tiny the weights barely move', async () => {
+    const moved = async (clip?: number) => {
+      const n = net();
+      const before = n.parameters().map((p) => Array.from(p.value.dataSync()));
+      await fit(n, new CrossEntropyLoss(), new SGD(n, { lr: 0.5 }), data(), { epochs: 1, batchSize: 16, progress: false, ...(clip ? { clipGradNorm: clip } : {}) });
+      let d2 = 0;
+      n.parameters().forEach((p, i) => p.value.dataSync().forEach((v, j) => (d2 += (v - before[i]![j]!) ** 2)));
+      return Math.sqrt(d2);
+    };
+    // 4 steps of lr·‖g‖ ≤ 0.5 · 1e-3 each
+    expect(await moved(1e-3)).toBeLessThanOrEqual(4 * 0.5 * 1e-3 + 1e-12);
+    expect(await moved()).toBeGreaterThan(0.01);
+    await expect(fit(net(), new CrossEntropyLoss(), new SGD(net(), { lr: 1 }), data(), { epochs: 1, batchSize: 8, clipGradValue: -1 })).rejects.toThrow(/fit: clipGradValue must be a finite number ≥ 0/);
+  });
+
+  it('OneCycleLR steps after every batch; ReduceLROnPlateau after every epoch with the loss', async () => {
+    const n = net();
+    const opt = new AdamW(n, { lr: 0.01 });
+    const s = new OneCycleLR(opt, { maxLr: 0.05, epochs: 3, stepsPerEpoch: 4 });
+    const h = await fit(n, new CrossEntropyLoss(), opt, data(), { epochs: 3, batchSize: 16, progress: false, scheduler: s });
+    expect(s.lastEpoch).toBe(12);
+    expect(h.epochs.map((e) => e.lr)).toEqual([s.lrAt(0, 0, 0), s.lrAt(4, 0, 0), s.lrAt(8, 0, 0)]);
+    expect(h.epochs[0]!.lr).toBeCloseTo(0.002, 15);
+    const n2 = net();
+    const opt2 = new SGD(n2, { lr: 0 });
+    const p = new ReduceLROnPlateau(opt2, { patience: 0 }); // lr 0: the loss never improves
+    await fit(n2, new CrossEntropyLoss(), opt2, data(), { epochs: 3, batchSize: 16, progress: false, scheduler: p });
+    expect(p.lastEpoch).toBe(3);
+    expect(p.best).toBeGreaterThan(0);
+  });
+});
