@@ -73,7 +73,7 @@ describe('schedulers match PyTorch (lr and cycled momentum of every group, every
     const want = fx.schedulers[name]!;
     const opt = makeOpt();
     const s = makeSched(opt);
-    const groups = () => (opt as BaseOptimizer).paramGroups as unknown as { lr: number; momentum?: number; betas?: number[] }[];
+    const groups = () => (opt as unknown as BaseOptimizer).paramGroups as unknown as { lr: number; momentum?: number; betas?: number[] }[];
     let copy: { opt: HasLr; s: LRScheduler } | null = null;
     want.forEach((w, k) => {
       close(groups().map((g) => g.lr), w.lr, 1e-13);
