@@ -231,6 +231,28 @@ function checkTargets(loss: Loss, y: HostTensor, yhat: Tensor): void {
   loss.checkTargets?.(y, [y.shape[0]!, ...yhat.shape.slice(1)]);
 }
 
+/**
+ * The loss's host check of predictions, on the first `rows` samples (eval mode, nothing changes):
+ * one forward and one read per call of fit / evaluate, so BCE on logits or swapped arguments fail
+ * before any training, naming the loss.
+ */
+async function checkPredictions(owner: string, net: Module, loss: Loss, data: Dataset, rows: number, backend: Backend): Promise<void> {
+  if (typeof loss.checkPredictions !== 'function') return;
+  const wasTraining = net.training;
+  net.eval();
+  let yhat: Tensor | undefined;
+  try {
+    yhat = tidy(() => net.forward(gather(backend, data.x, null, 0, rows)));
+    loss.checkPredictions({ data: await yhat.data(), shape: yhat.shape });
+  } catch (e) {
+    if (e instanceof Error) e.message = `${owner} (the first batch's predictions): ${e.message}`;
+    throw e;
+  } finally {
+    yhat?.dispose();
+    net.train(wasTraining);
+  }
+}
+
 const isClassIndices = (y: readonly number[], yhat: readonly number[]): boolean =>
   y.length === 1 && yhat.length === 2 && yhat[1]! >= 2;
 
@@ -246,6 +268,7 @@ export async function evaluate(net: Module, loss: Loss, data: FitData, options: 
   const batchSize = positiveInt('evaluate', 'batchSize', options.batchSize ?? 256);
   const metrics = resolveMetrics('evaluate', options.metrics);
   const host = await toHost('evaluate', data);
+  await checkPredictions('evaluate', net, loss, host, Math.min(batchSize, host.x.shape[0]!), backendOf(net, options.backend));
   return evaluateHost(net, loss, host, batchSize, metrics, backendOf(net, options.backend));
 }
 
@@ -388,6 +411,7 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
   const val = options.validation ? await toHost('fit (validation)', options.validation) : undefined;
   const valBatch = positiveInt('fit', 'validationBatchSize', options.validationBatchSize ?? batchSize);
   if (val) checkValidation(net, loss, train, val, Math.min(valBatch, val.x.shape[0]!), backend);
+  await checkPredictions('fit', net, loss, train, Math.min(batchSize, train.x.shape[0]!), backend);
   const { signal, onEpoch, onBatch, scheduler } = options;
   const shuffle = options.shuffle ?? true;
   const rng = options.rng ?? new RNG(seed);

@@ -72,3 +72,16 @@ describe('fit with the new tools', () => {
     expect(p.best).toBeGreaterThan(0);
   });
 });
+
+describe('fit and evaluate check the first batch of predictions on the host', () => {
+  it('BCELoss on a net without Sigmoid fails before training, pointing at BCEWithLogitsLoss', async () => {
+    const { BCELoss } = await import('@neurone/losses');
+    const n = new Linear(2, 1, { backend: b });
+    const before = Array.from(n.parameters()[0]!.value.dataSync());
+    const data = { x: { data: new Float64Array([5, 5, -5, 5, 3, -4]), shape: [3, 2] }, y: { data: new Float64Array([1, 0, 1]), shape: [3, 1] } };
+    const opt = new SGD(n, { lr: 0.1 });
+    await expect(fit(n, new BCELoss(), opt, data, { epochs: 1, batchSize: 3, progress: false })).rejects.toThrow(/fit \(the first batch's predictions\): BCELoss: prediction .* is outside \[0, 1\]: apply a Sigmoid, or use BCEWithLogitsLoss/);
+    expect(Array.from(n.parameters()[0]!.value.dataSync())).toEqual(before);
+    await expect(evaluate(n, new BCELoss(), data)).rejects.toThrow(/evaluate \(the first batch's predictions\): BCELoss/);
+  });
+});
