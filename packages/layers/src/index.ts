@@ -1,6 +1,6 @@
 export { Linear } from './linear';
 export type { LinearOptions } from './linear';
-export { TanH, TanH as Tanh, Sigmoid, ReLU, Softmax, LogSoftmax, Flatten } from './activations';
+export { TanH, TanH as Tanh, Sigmoid, ReLU, LeakyReLU, ELU, GELU, Softmax, LogSoftmax, Flatten } from './activations';
 export { Sequential } from './sequential';
 export type { SequentialBackwardOptions } from './sequential';
 export { Conv1D, Conv2D } from './conv';
