@@ -7,3 +7,7 @@ export { Conv1D, Conv2D } from './conv';
 export type { ConvOptions, Conv2DOptions } from './conv';
 export { MaxPool1D, AvgPool1D, MaxPool2D, AvgPool2D } from './pool';
 export { fromTorchConv, torchConvWeight } from './torch';
+export { Dropout } from './dropout';
+export type { DropoutOptions } from './dropout';
+export { BatchNorm1d, BatchNorm2d, LayerNorm } from './norm';
+export type { BatchNormOptions, LayerNormOptions } from './norm';

@@ -27,6 +27,10 @@ export interface ModuleLibrary {
   LeakyReLU: Ctor<Module>;
   ELU: Ctor<Module>;
   GELU: Ctor<Module>;
+  Dropout: Ctor<Module>;
+  BatchNorm1d: Ctor<Module>;
+  BatchNorm2d: Ctor<Module>;
+  LayerNorm: Ctor<Module>;
   Softmax: Ctor<Module>;
   LogSoftmax: Ctor<Module>;
   Flatten: Ctor<Module>;
@@ -225,6 +229,10 @@ export const moduleCases: ModuleCase[] = [
   moduleCase('ELU(1.5)', [3, 4], (l) => new (l.ELU as unknown as new (a: number) => Module)(1.5)),
   moduleCase('GELU', [3, 4], (l) => new l.GELU(), [-4, 4]),
   moduleCase("GELU({ approximate: 'tanh' })", [3, 4], (l) => new (l.GELU as unknown as new (o: object) => Module)({ approximate: 'tanh' }), [-4, 4]),
+  moduleCase('Dropout(0.3) (training: the same seeded mask on both)', [4, 5], (l, _b, rng) => new (l.Dropout as unknown as new (o: object) => Module)({ p: 0.3, rng })),
+  moduleCase('BatchNorm1d(5) (training: batch statistics, running buffers)', [6, 5], (l, b) => new (l.BatchNorm1d as unknown as new (n: number, o: object) => Module)(5, { backend: b, momentum: 0.2 })),
+  moduleCase('BatchNorm2d(3) on [b, H, W, 3]', [2, 4, 3, 3], (l, b) => new (l.BatchNorm2d as unknown as new (n: number, o: object) => Module)(3, { backend: b })),
+  moduleCase('LayerNorm(6)', [3, 6], (l, b) => new (l.LayerNorm as unknown as new (n: number, o: object) => Module)(6, { backend: b })),
   moduleCase('Softmax', [3, 6], (l) => new l.Softmax(), [-4, 4]),
   moduleCase('LogSoftmax', [3, 6], (l) => new l.LogSoftmax(), [-4, 4]),
   moduleCase('Flatten', [2, 3, 2], (l) => new l.Flatten()),
