@@ -11,3 +11,5 @@ export { Dropout } from './dropout';
 export type { DropoutOptions } from './dropout';
 export { BatchNorm1d, BatchNorm2d, LayerNorm } from './norm';
 export type { BatchNormOptions, LayerNormOptions } from './norm';
+export { summary } from './summary';
+export type { ModelSummary, SummaryRow } from './summary';

@@ -127,3 +127,42 @@ describe('gradcheck (float64, maxRelError ≤ 1e-6): the normalisations in train
     gradcheckInto(results, 'BatchNorm2d eval', m, rand(be, [2, 3, 3, 3], 33));
   });
 });
+
+describe('summary(model, inputShape)', () => {
+  it('lists every module with its output shape, trainable/frozen params, buffers and bytes', async () => {
+    const { Conv2D, Flatten, MaxPool2D, ReLU, summary } = await import('../src/index');
+    const b32 = cpu();
+    const net = new Sequential(
+      new Conv2D(3, 1, 4, { padding: 1, backend: b32 }),
+      new BatchNorm2d(4, { backend: b32 }),
+      new ReLU(),
+      new MaxPool2D(2),
+      new Flatten(),
+      new Dropout(0.5),
+      new Linear(4 * 4 * 4, 10, { backend: b32 }),
+    );
+    net.namedParameters()[0]![1].requiresGrad = false; // freeze the conv weight
+    const s = summary(net, [2, 8, 8, 1]);
+    expect(s.rows.map((r) => [r.name, r.type, r.outputShape])).toEqual([
+      ['', 'Sequential', [2, 10]],
+      ['0', 'Conv2D', [2, 8, 8, 4]],
+      ['1', 'BatchNorm2d', [2, 8, 8, 4]],
+      ['2', 'ReLU', [2, 8, 8, 4]],
+      ['3', 'MaxPool2D', [2, 4, 4, 4]],
+      ['4', 'Flatten', [2, 64]],
+      ['5', 'Dropout', [2, 64]],
+      ['6', 'Linear', [2, 10]],
+    ]);
+    expect([s.trainableParams, s.frozenParams, s.bufferElements]).toEqual([4 + 8 + 650, 36, 9]);
+    expect(s.bytes).toBe((698 + 9) * 4);
+    expect(String(s)).toMatch(/Params: 698 \(trainable 662, frozen 36\); buffers: 9 values; size: 2\.8 KiB \(2,828 bytes\)/);
+    expect(String(s)).toMatch(/ {2}3 \(MaxPool2D\) +\[2, 4, 4, 4\]/);
+    // nothing changed: training mode, no running-statistics update, forwards unwrapped
+    expect(net.training).toBe(true);
+    expect(net.stateDict()['1.num_batches_tracked']!.item()).toBe(0);
+    expect(Object.prototype.hasOwnProperty.call(net.children()[0], 'forward')).toBe(false);
+    expect(() => summary(net, [2, 8, 8, 3])).toThrow(); // the model's own error for a wrong input
+    expect(() => summary({} as never, [1])).toThrow(/model must be a Module/);
+    expect(() => summary(net, [2, 0])).toThrow(/inputShape must be an array of positive integers/);
+  });
+});
