@@ -3,7 +3,7 @@ import { ValueError } from '@neurone/core';
 import { cpu } from '@neurone/backend-cpu';
 import { Linear, Sequential, TanH } from '@neurone/layers';
 import { CrossEntropyLoss } from '@neurone/losses';
-import { AdamW, OneCycleLR, ReduceLROnPlateau, SGD, accuracy, confusionMatrix, evaluate, fit, topK } from '../src/index';
+import { AdamW, OneCycleLR, RMSprop, ReduceLROnPlateau, SGD, accuracy, confusionMatrix, evaluate, fit, topK } from '../src/index';
 import { blobs } from './helpers';
 
 const b = cpu({ dtype: 'float64' });
@@ -83,5 +83,46 @@ describe('fit and evaluate check the first batch of predictions on the host', ()
     await expect(fit(n, new BCELoss(), opt, data, { epochs: 1, batchSize: 3, progress: false })).rejects.toThrow(/fit \(the first batch's predictions\): BCELoss: prediction .* is outside \[0, 1\]: apply a Sigmoid, or use BCEWithLogitsLoss/);
     expect(Array.from(n.parameters()[0]!.value.dataSync())).toEqual(before);
     await expect(evaluate(n, new BCELoss(), data)).rejects.toThrow(/evaluate \(the first batch's predictions\): BCELoss/);
+  });
+});
+
+describe('frozen parameters and checkpoints', () => {
+  it('requiresGrad = false: no grad accumulates and every optimizer leaves the parameter (and its state) alone', () => {
+    for (const make of [(n: Linear) => new SGD(n, { lr: 0.1, momentum: 0.9, weightDecay: 0.1 }), (n: Linear) => new AdamW(n), (n: Linear) => new RMSprop(n, { momentum: 0.5 })]) {
+      const n = new Linear(3, 2, { backend: b });
+      n.weight.requiresGrad = false;
+      const w = Array.from(n.weight.value.dataSync());
+      const bias = Array.from(n.bias!.value.dataSync());
+      const opt = make(n);
+      for (let s = 0; s < 3; s++) {
+        opt.zeroGrad();
+        const x = b.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+        n.forward(x);
+        n.backwardUpdateGradient(x, b.full([2, 2], 1));
+        expect(n.weight.grad).toBeNull();
+        opt.step();
+      }
+      expect(Array.from(n.weight.value.dataSync())).toEqual(w);
+      expect(Array.from(n.bias!.value.dataSync())).not.toEqual(bias);
+      expect(Object.keys(opt.stateDict().state)).toEqual(['1']);
+    }
+  });
+
+  it('groups, AdamW state and a ReduceLROnPlateau (best = Infinity) survive toBytes/fromBytes', async () => {
+    const { toBytes, fromBytes } = await import('@neurone/core');
+    const n = new Linear(2, 2, { backend: b });
+    const opt = new AdamW([{ params: [n.weight], lr: 0.01 }, { params: [n.bias!], weightDecay: 0 }], { lr: 0.02 });
+    const s = new ReduceLROnPlateau(opt, { patience: 0 });
+    n.weight.grad = b.full([2, 2], 1);
+    opt.step();
+    const ckpt = fromBytes(await toBytes({ model: n, optimizer: opt, scheduler: s }));
+    const n2 = new Linear(2, 2, { backend: b });
+    const opt2 = new AdamW([{ params: [n2.weight] }, { params: [n2.bias!] }], { lr: 1 });
+    opt2.loadStateDict(ckpt.optimizer as never);
+    expect(opt2.paramGroups.map((g) => [g.lr, g.weightDecay])).toEqual([[0.01, 0.01], [0.02, 0]]);
+    const s2 = new ReduceLROnPlateau(opt2, { patience: 0 });
+    s2.loadStateDict(ckpt.scheduler as never);
+    expect(s2.best).toBe(Infinity);
+    expect(s2.getLastLr()).toEqual([0.01, 0.02]);
   });
 });
