@@ -3,7 +3,8 @@ import { Parameter, RNG, ValueError, tidy } from '@neurone/core';
 import { cpu } from '@neurone/backend-cpu';
 import { SGD } from '../src/index';
 import type { SGDOptions } from '../src/index';
-import { TLinear, values } from './helpers';
+import { Linear } from '@neurone/layers';
+import { values } from './helpers';
 
 const SHAPES = [[2, 3], [4]] as const;
 const SIZES = [6, 4];
@@ -124,10 +125,11 @@ describe('SGD', () => {
 
   it('takes a Module, deduplicates shared parameters, zeroGrad clears every grad', () => {
     const backend = cpu();
-    const net = new TLinear(backend, 3, 2);
+    const net = new Linear(3, 2, { backend });
     const opt = new SGD(net, { lr: 0.1 });
     expect(opt.params).toEqual([net.weight, net.bias]);
-    expect(new SGD([net.weight, net.weight, net.bias], { lr: 0.1 }).params.length).toBe(2);
+    expect(net.bias).not.toBeNull();
+    expect(new SGD([net.weight, net.weight, net.bias!], { lr: 0.1 }).params.length).toBe(2);
     net.weight.grad = backend.full([2, 3], 1);
     opt.zeroGrad();
     expect(net.weight.grad).toBeNull();
