@@ -47,15 +47,15 @@ export abstract class BaseLoss implements Loss {
    */
   checkTargets(_y: HostTensor, _yhatShape: Shape): void {}
 
-  /** Host check of the predictions (`fit` and `evaluate` run it on the first batch's). */
-  checkPredictions(_yhat: HostTensor): void {}
+  /** Host check of the predictions (`fit` and `evaluate` read the first batch's to run it; a loss without one costs no read). */
+  checkPredictions?(yhat: HostTensor): void;
 
   /** Reads y and ŷ and runs both host checks: for a call of your own (forward and backward never read). */
   async check(y: Tensor, yhat: Tensor): Promise<void> {
     checkArgs(`${this.name}.check`, y, yhat);
     const [yd, pd] = await Promise.all([y.data(), yhat.data()]);
     this.checkTargets({ data: yd, shape: y.shape }, yhat.shape);
-    this.checkPredictions({ data: pd, shape: yhat.shape });
+    this.checkPredictions?.({ data: pd, shape: yhat.shape });
   }
 
   protected checkSameShape(y: Tensor, yhat: Tensor): void {
