@@ -49,3 +49,4 @@ export type { RawTensor, SafetensorsFile, SafetensorsDType } from './serialize';
 export { toBytes, fromBytes, CHECKPOINT_VERSION } from './checkpoint';
 export type { Checkpoint, CheckpointInput } from './checkpoint';
 export type { Dataset, HostTensor } from './dataset';
+export { gatherRows } from './dataset';

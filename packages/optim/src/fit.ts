@@ -1,4 +1,4 @@
-import { RNG, ShapeError, ValueError, checkOptions, getBackend, isTensor, keep, shapesEqual, sizeOf, tidy } from '@neurone/core';
+import { RNG, ShapeError, ValueError, checkOptions, gatherRows, getBackend, isTensor, keep, shapesEqual, sizeOf, tidy } from '@neurone/core';
 import type { Backend, Dataset, HostTensor, Loss, Module, Optimizer, Tensor } from '@neurone/core';
 import { accuracy as metricsAccuracy, resolveMetrics } from './metrics';
 import type { Metric, MetricSpec } from './metrics';
@@ -180,19 +180,10 @@ async function toHost(owner: string, data: FitData): Promise<Dataset> {
   return { x, y };
 }
 
-/** Rows `order[start..end)` of a host tensor, uploaded to `backend` as one batch. */
+/** Rows `order[start..end)` (or start..end) of a host tensor, uploaded to `backend` as one batch (core's `gatherRows`, as `@neurone/data`'s batches). */
 function gather(backend: Backend, h: HostTensor, order: Uint32Array | null, start: number, end: number): Tensor {
-  const n = end - start;
-  const row = h.data.length / h.shape[0]!;
-  const out = backend.dtype === 'float64' ? new Float64Array(n * row) : new Float32Array(n * row);
-  if (!order) out.set(h.data.subarray(start * row, end * row));
-  else if (row === 1) for (let i = 0; i < n; i++) out[i] = h.data[order[start + i]!]!;
-  else
-    for (let i = 0; i < n; i++) {
-      const j = order[start + i]!;
-      out.set(h.data.subarray(j * row, (j + 1) * row), i * row);
-    }
-  return backend.tensor(out, [n, ...h.shape.slice(1)]);
+  const { data, shape } = gatherRows(h, order ? order.subarray(start, end) : { start, end }, backend.dtype === 'float64');
+  return backend.tensor(data, shape);
 }
 
 function positiveInt(owner: string, name: string, v: unknown): number {
