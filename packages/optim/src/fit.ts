@@ -230,10 +230,14 @@ async function checkPredictions(owner: string, net: Module, loss: Loss, data: Da
   let yhat: Tensor | undefined;
   try {
     yhat = tidy(() => net.forward(gather(backend, data.x, null, 0, rows)));
-    loss.checkPredictions({ data: await yhat.data(), shape: yhat.shape });
-  } catch (e) {
-    if (e instanceof Error) e.message = `${owner} (the first batch's predictions): ${e.message}`;
-    throw e;
+    checkTargets(loss, data.y, yhat); // the targets first, on the host: a bad label costs no read
+    const host = { data: await yhat.data(), shape: yhat.shape };
+    try {
+      loss.checkPredictions(host);
+    } catch (e) {
+      if (e instanceof Error) e.message = `${owner} (the first batch's predictions): ${e.message}`;
+      throw e;
+    }
   } finally {
     yhat?.dispose();
     net.train(wasTraining);
