@@ -39,7 +39,11 @@ export interface CrossEntropyLossOptions extends LossOptions {
   weight?: Tensor | readonly number[];
   /** ε in [0, 1): targets become (1 − ε)·y + ε/K (default 0). */
   labelSmoothing?: number;
-  /** Class-index targets equal to this add nothing, and 'mean' does not count them (default −100). */
+  /**
+   * Class-index targets equal to this add nothing, and 'mean' does not count them. Off unless
+   * given (PyTorch's default is −100: pass `ignoreIndex: -100` for its behaviour); without it
+   * `checkTargets` refuses such a label, and a plain step keeps its kernel count.
+   */
   ignoreIndex?: number;
 }
 
@@ -49,8 +53,8 @@ interface Targets {
   yhat: Tensor;
   /** The smoothed, weighted target rows T [batch, K]: loss_i = −Σ_j T_ij log softmax(ŷ)_ij. */
   T: Tensor;
-  /** Σ_j T_ij [batch, 1]. */
-  rowSum: Tensor;
+  /** Σ_j T_ij [batch, 1]; null for plain class indices (every row sums to 1). */
+  rowSum: Tensor | null;
   /** 'mean''s divisor: Σ_i w_{y_i} over the counted samples (a [1] tensor), or the batch size. */
   den: Tensor | number;
 }
@@ -69,18 +73,18 @@ interface Targets {
  */
 export class CrossEntropyLoss extends BaseLoss {
   readonly labelSmoothing: number;
-  readonly ignoreIndex: number;
+  readonly ignoreIndex: number | undefined;
   readonly weight: Tensor | readonly number[] | undefined;
   #weights = new Map<object, Tensor>();
   #saved: Targets | null = null;
 
   constructor(options: CrossEntropyLossOptions = {}) {
     super(options, ['weight', 'labelSmoothing', 'ignoreIndex']);
-    const { weight, labelSmoothing = 0, ignoreIndex = -100 } = options ?? {};
+    const { weight, labelSmoothing = 0, ignoreIndex } = options ?? {};
     if (typeof labelSmoothing !== 'number' || !(labelSmoothing >= 0 && labelSmoothing < 1)) {
       throw new ValueError(`CrossEntropyLoss: labelSmoothing must be a number in [0, 1), got ${String(labelSmoothing)}`);
     }
-    if (!Number.isInteger(ignoreIndex)) throw new ValueError(`CrossEntropyLoss: ignoreIndex must be an integer, got ${String(ignoreIndex)}`);
+    if (ignoreIndex !== undefined && !Number.isInteger(ignoreIndex)) throw new ValueError(`CrossEntropyLoss: ignoreIndex must be an integer, got ${String(ignoreIndex)}`);
     const ok = weight === undefined || (weight instanceof Tensor ? weight.rank === 1 : Array.isArray(weight) && weight.every((w) => Number.isFinite(w)));
     if (!ok) throw new ValueError(`CrossEntropyLoss: weight must be one number per class, as an array or a 1-D tensor, got ${String(weight)}`);
     this.weight = weight;
@@ -117,17 +121,16 @@ export class CrossEntropyLoss extends BaseLoss {
     const eps = this.labelSmoothing;
     const w = this.#w(yhat);
     const indices = y.rank === 1;
-    const ignoreInRange = indices && this.ignoreIndex >= 0 && this.ignoreIndex < k;
+    const ii = this.ignoreIndex;
+    const ignoreInRange = indices && ii !== undefined && ii >= 0 && ii < k;
     return tidy(() => {
       const { Y, rowsSumToOne } = classTargets(this.name, y, yhat);
-      if (rowsSumToOne && !w && eps === 0 && !ignoreInRange) {
-        // class indices, no options: a label equal to ignoreIndex (outside [0, K)) is a row of zeros
-        const rowSum = be.sum(Y, -1, true);
-        return { y, yhat, T: Y, rowSum, den: be.sum(rowSum, [0, 1], true) };
-      }
+      // class indices, no options: one-hot rows, 'mean' over the batch (the main job's step)
+      if (rowsSumToOne && !w && eps === 0 && ii === undefined) return { y, yhat, T: Y, rowSum: null, den: n };
+      // an ignored label outside [0, K) is already a row of zeros; one inside is masked here
       let M = Y;
       if (ignoreInRange) {
-        const hit = be.matmul(Y, be.oneHot(be.tensor([this.ignoreIndex], [1]), k), false, true); // [n, 1]: 1 where y = ignoreIndex
+        const hit = be.matmul(Y, be.oneHot(be.tensor([ii], [1]), k), false, true); // [n, 1]: 1 where y = ignoreIndex
         M = be.binary('mul', Y, be.affine(hit, -1, 1));
       }
       const valid = indices ? be.sum(M, -1, true) : be.full([n, 1], 1); // 1 per counted sample
@@ -161,21 +164,16 @@ export class CrossEntropyLoss extends BaseLoss {
     return s;
   }
 
-  /** Divides by 'mean''s divisor (a tensor for class indices). */
-  #reduce(per: Tensor, den: Tensor | number): Tensor {
-    const be = per.backend;
-    if (this.reduction === 'none') return be.affine(per, -1, 0);
-    const total = be.affine(be.sum(per), -1, 0);
-    if (this.reduction === 'sum') return total;
-    return den instanceof Tensor ? be.reshape(be.binary('div', be.reshape(total, [1, 1]), den), []) : be.affine(total, 1 / den, 0);
-  }
-
   forward(y: Tensor, yhat: Tensor): Tensor {
     const { T, den } = this.#save(this.#targets(y, yhat));
     return tidy(() => {
       const be = yhat.backend;
-      const logp = be.logSoftmax(yhat); // max-shifted: ŷ_j − log Σ_i e^{ŷ_i}
-      return this.#reduce(be.sum(be.binary('mul', T, logp), -1), den); // seed: CE = −ŷ_y + log Σ_i e^{ŷ_i}; PyTorch: −Σ_j T_j log softmax(ŷ)_j
+      // seed: CE = −ŷ_y + log Σ_i e^{ŷ_i}; PyTorch: −Σ_j T_j log softmax(ŷ)_j (log-softmax max-shifted)
+      const prod = be.binary('mul', T, be.logSoftmax(yhat));
+      if (this.reduction === 'none') return be.affine(be.sum(prod, -1), -1, 0);
+      const total = be.sum(prod);
+      if (this.reduction === 'sum') return be.affine(total, -1, 0);
+      return den instanceof Tensor ? be.affine(be.reshape(be.binary('div', be.reshape(total, [1, 1]), den), []), -1, 0) : be.affine(total, -1 / den, 0);
     });
   }
 
@@ -191,7 +189,9 @@ export class CrossEntropyLoss extends BaseLoss {
   #grad(yhat: Tensor, { T, rowSum, den }: Targets): Tensor {
     return tidy(() => {
       const be = yhat.backend;
-      const g = be.binary('sub', be.binary('mul', be.softmax(yhat), rowSum), T); // seed: ∂CE/∂ŷ = softmax(ŷ) − y; here softmax·Σ_j T_j − T
+      const c = this.reduction === 'mean' && !(den instanceof Tensor) ? 1 / den : 1;
+      if (!rowSum) return be.axpby(c, be.softmax(yhat), -c, T); // seed: ∂CE/∂ŷ = softmax(ŷ) − y
+      const g = be.binary('sub', be.binary('mul', be.softmax(yhat), rowSum), T); // softmax(ŷ)·Σ_j T_j − T
       if (this.reduction !== 'mean') return g;
       return den instanceof Tensor ? be.binary('div', g, den) : be.affine(g, 1 / den, 0);
     });
