@@ -1,4 +1,4 @@
-import { ValueError, broadcastStrides, stridesOf } from '@neurone/core';
+import { GELU_TANH, ValueError, activationSlope, erf, broadcastStrides, stridesOf } from '@neurone/core';
 import type { ActivationGrad, AxisSplit, BinaryOp, ConvGeometry, DType, KernelTensor, Kernels, MatmulDims, PoolKind, Shape, TypedArray, UnaryOp } from '@neurone/core';
 import { gemm } from './gemm';
 import * as win from './conv';
@@ -101,7 +101,7 @@ export class CpuKernels implements Kernels<TypedArray> {
     return out;
   }
 
-  unary(op: UnaryOp, x: T): TypedArray {
+  unary(op: UnaryOp, x: T, p: number): TypedArray {
     const a = x.data;
     const n = a.length;
     const out = this.#alloc(n);
@@ -142,6 +142,20 @@ export class CpuKernels implements Kernels<TypedArray> {
         // log(1 + eˣ) = max(x, 0) + log1p(e^−|x|), stable for any x
         for (let i = 0; i < n; i++) out[i] = Math.max(a[i]!, 0) + Math.log1p(Math.exp(-Math.abs(a[i]!)));
         break;
+      case 'leakyRelu':
+        for (let i = 0; i < n; i++) out[i] = a[i]! > 0 ? a[i]! : p * a[i]!; // x > 0 ? x : p·x
+        break;
+      case 'elu':
+        for (let i = 0; i < n; i++) out[i] = a[i]! > 0 ? a[i]! : p * Math.expm1(a[i]!); // x > 0 ? x : α(eˣ − 1)
+        break;
+      case 'gelu':
+        for (let i = 0; i < n; i++) out[i] = 0.5 * a[i]! * (1 + erf(a[i]! * Math.SQRT1_2)); // x·Φ(x)
+        break;
+      case 'geluTanh': {
+        const { c, k } = GELU_TANH;
+        for (let i = 0; i < n; i++) out[i] = 0.5 * a[i]! * (1 + Math.tanh(c * (a[i]! + k * a[i]! ** 3))); // ½x(1 + tanh(c(x + kx³)))
+        break;
+      }
       default:
         throw new ValueError(`unary: no CPU kernel for '${String(op)}'`);
     }
@@ -219,13 +233,14 @@ export class CpuKernels implements Kernels<TypedArray> {
     return out;
   }
 
-  activationGrad(op: ActivationGrad, saved: T, delta: T): TypedArray {
+  activationGrad(op: ActivationGrad, saved: T, delta: T, p: number): TypedArray {
     const s = saved.data;
     const d = delta.data;
     const out = this.#alloc(s.length);
     if (op === 'tanh') for (let i = 0; i < s.length; i++) out[i] = d[i]! * (1 - s[i]! * s[i]!);
     else if (op === 'sigmoid') for (let i = 0; i < s.length; i++) out[i] = d[i]! * s[i]! * (1 - s[i]!);
-    else for (let i = 0; i < s.length; i++) out[i] = s[i]! > 0 ? d[i]! : 0;
+    else if (op === 'relu') for (let i = 0; i < s.length; i++) out[i] = s[i]! > 0 ? d[i]! : 0;
+    else for (let i = 0; i < s.length; i++) out[i] = d[i]! * activationSlope(op, s[i]!, p);
     return out;
   }
 

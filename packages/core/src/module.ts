@@ -545,6 +545,8 @@ export interface Loss {
    * the first bad value. forward/backward never read the device to check.
    */
   checkTargets?(y: HostTensor, yhatShape: Shape): void;
+  /** Checks predictions on the host (`fit` and `evaluate` call it on the first batch's); same contract. */
+  checkPredictions?(yhat: HostTensor): void;
 }
 
 /** An optimizer over a list of parameters. */
