@@ -1,5 +1,5 @@
 import { ValueError } from '@neurone/core';
-import type { Module, Parameter } from '@neurone/core';
+import type { Backend, Module, Parameter } from '@neurone/core';
 import { permuteAxes, traceModules } from '@neurone/layers';
 import type { Conv1D, Conv2D, Linear, MaxPool1D, MaxPool2D, TracedModule } from '@neurone/layers';
 import { AttrType, DataType, encodeModel } from './proto';
@@ -19,6 +19,8 @@ export interface ToOnnxOptions {
   outputName?: string;
   /** Element type of the weights and of the input and output (default 'float32'; 'float64' writes DOUBLE, which fewer runtimes run). */
   dtype?: 'float32' | 'float64';
+  /** Backend to trace the shapes on when the model has no parameters (default: the parameters', else `getBackend()`). */
+  backend?: Backend;
 }
 
 type Attr = number | readonly number[];
@@ -158,7 +160,7 @@ export async function toOnnx(model: Module, options: ToOnnxOptions): Promise<Uin
   if (!Number.isInteger(opset) || OPSETS[opset] === undefined) throw new ValueError(`toOnnx: opset must be an integer from 13 to 21, got ${String(opset)}`);
   if (dtype !== 'float32' && dtype !== 'float64') throw new ValueError(`toOnnx: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
   if (!inputName || !outputName || inputName === outputName) throw new ValueError(`toOnnx: inputName and outputName must be two different non-empty names`);
-  const traced = traceModules(model, inputShape);
+  const traced = traceModules(model, inputShape, options.backend);
   for (const t of traced) {
     if (!exporterOf(t.module)) throw new ValueError(`toOnnx: ${t.module.constructor.name}${t.name ? ` ('${t.name}')` : ''} has no ONNX exporter; supported: ${Object.keys(onnxExporters).join(', ')}, Sequential`);
   }

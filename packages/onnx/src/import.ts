@@ -26,8 +26,11 @@ interface Chain {
   modules: Module[];
   /** One sample's shape in neurone's layout (channels-last). */
   shape: number[];
-  /** Layout of the ONNX value relative to neurone's tensor (rank ≥ 3). */
-  layout: Layout;
+  /**
+   * Layout of the ONNX value relative to neurone's tensor (rank ≥ 3); 'unknown' until a node
+   * tells (a Conv or pool: the input is channels-first; a Transpose, Softmax or Flatten).
+   */
+  layout: Layout | 'unknown';
   /** Set by a Flatten of a channels-first value: the channels-last shape whose flattening the next Gemm/MatMul must re-order. */
   flattened: number[] | null;
   /** Set by a Pad of zeros: its pads per spatial axis, for the Conv or AveragePool that must follow. */
@@ -39,6 +42,13 @@ interface Chain {
 
 const unsupported = (node: NodeMsg, why: string): ValueError =>
   new ValueError(`fromOnnx: unsupported operator '${node.opType}'${node.name ? ` (node '${node.name}')` : ''}: ${why}`);
+
+/** Fixes an unknown layout (only element-wise modules came before: the shape is just re-ordered). */
+function decide(c: Chain, layout: Layout): void {
+  if (c.layout !== 'unknown') return;
+  c.layout = layout;
+  if (layout === 'first') c.shape = [...c.shape.slice(1), c.shape[0]!];
+}
 
 /** Appends a module to the chain; its output shape is the module's own (a mismatch is its ShapeError). */
 function push(c: Chain, m: Module): void {
@@ -69,6 +79,7 @@ function linear(c: Chain, w: Host, b: Host | null): Linear {
 
 /** Checks the window attributes neurone has no equivalent for, and returns kernel, strides and pads per spatial axis. */
 function window(c: Chain, node: NodeMsg, spatial: number, kernel?: number[]): { k: number[]; s: number[]; p: number[] } {
+  decide(c, 'first');
   if (c.layout !== 'first' || c.shape.length !== spatial + 1) throw unsupported(node, `needs a channels-first input with ${spatial} spatial axes`);
   const k = c.attr('kernel_shape', kernel) as number[];
   const s = c.attr('strides', new Array<number>(spatial).fill(1)) as number[];
@@ -120,6 +131,7 @@ const importers: Record<string, (c: Chain, node: NodeMsg) => void> = {
   LogSoftmax: (c, node) => softmax(c, node, new LogSoftmax()),
   Flatten: (c, node) => {
     if (c.attr('axis', 1) !== 1) throw unsupported(node, 'axis other than 1');
+    decide(c, 'last');
     if (c.layout === 'first' && c.shape.length > 1) c.flattened = c.shape;
     c.layout = 'last';
     push(c, new Flatten());
@@ -142,6 +154,7 @@ const importers: Record<string, (c: Chain, node: NodeMsg) => void> = {
   Transpose: (c, node) => {
     const r = c.shape.length + 1;
     const perm = (c.attr('perm', []) as number[]).join();
+    if (r >= 3) decide(c, perm === toFirst(r).join() ? 'last' : 'first');
     if (r >= 3 && c.layout === 'last' && perm === toFirst(r).join()) c.layout = 'first';
     else if (r >= 3 && c.layout === 'first' && perm === toLast(r).join()) c.layout = 'last';
     else throw unsupported(node, 'only the layout changes between channels-last and channels-first');
@@ -153,6 +166,7 @@ const importers: Record<string, (c: Chain, node: NodeMsg) => void> = {
     const mode = node.attribute?.find((a) => a.name === 'mode')?.s;
     if ((mode && new TextDecoder().decode(mode) !== 'constant') || value !== 0 || node.input[3]) throw unsupported(node, 'only zeros added on every axis');
     if (pads.every((v) => v === 0)) return;
+    decide(c, 'first');
     const [begin, end] = [pads.slice(0, r), pads.slice(r)];
     const ok = pads.length === 2 * r && c.layout === 'first' && begin.every((v, i) => v === end[i] && v >= 0 && (i > 1 || v === 0));
     if (!ok) throw unsupported(node, 'only the same zeros at both ends of the spatial axes of a channels-first value');
@@ -166,6 +180,7 @@ function softmax(c: Chain, node: NodeMsg, m: Module): void {
   const r = c.shape.length + 1;
   const axis = c.attr('axis', -1) as number;
   const a = axis < 0 ? axis + r : axis;
+  if (r >= 3) decide(c, a === 1 ? 'first' : 'last');
   if (!(r < 3 || c.layout === 'last' ? a === r - 1 : a === 1)) throw unsupported(node, 'only over the channels (the last axis in neurone)');
   push(c, m);
 }
@@ -238,17 +253,13 @@ export function fromOnnx(bytes: Uint8Array, options: FromOnnxOptions = {}): Sequ
   const dims = inputs[0]!.type?.tensorType?.shape?.dim ?? [];
   const sample = dims.slice(1).map((d) => d.dimValue ?? 0);
   if (dims.length < 2 || sample.some((d) => !Number.isSafeInteger(d) || d < 1)) throw new ValueError(`fromOnnx: the input '${inputs[0]!.name}' needs a known shape [batch, ...] with fixed sizes past the batch axis`);
-  // a channels-first input (rank ≥ 3) unless the graph starts by moving the channels first itself
-  const r = dims.length;
-  const startsLast = nodes[0]!.opType === 'Transpose' && nodes[0]!.attribute?.find((a) => a.name === 'perm')?.ints?.join() === toFirst(r).join();
-  const first = r >= 3 && !startsLast;
   let node = nodes[0]!;
   const attrs = (): Map<string, AttributeMsg> => new Map((node.attribute ?? []).map((a) => [a.name, a]));
   const c: Chain = {
     backend: resolveBackend(options?.backend),
     modules: [],
-    shape: first ? [...sample.slice(1), sample[0]!] : sample,
-    layout: first ? 'first' : 'last',
+    shape: sample,
+    layout: dims.length >= 3 ? 'unknown' : 'last',
     flattened: null,
     padded: null,
     constant: (name, what) => {
