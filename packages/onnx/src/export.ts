@@ -1,5 +1,5 @@
-import { ValueError } from '@neurone/core';
-import type { Backend, Module, Parameter } from '@neurone/core';
+import { Module, ValueError } from '@neurone/core';
+import type { Backend, Parameter } from '@neurone/core';
 import { permuteAxes, traceModules } from '@neurone/layers';
 import type { Conv1D, Conv2D, Linear, MaxPool1D, MaxPool2D, TracedModule } from '@neurone/layers';
 import { AttrType, DataType, encodeModel } from './proto';
@@ -157,10 +157,11 @@ function exporterOf(m: Module): OnnxExporter | undefined {
  */
 export async function toOnnx(model: Module, options: ToOnnxOptions): Promise<Uint8Array> {
   const { inputShape, opset = 17, inputName = 'input', outputName = 'output', dtype = 'float32' } = options ?? ({} as ToOnnxOptions);
+  if (!(model instanceof Module)) throw new ValueError(`toOnnx: expected a Module, got ${String(model)}`);
   if (!Number.isInteger(opset) || OPSETS[opset] === undefined) throw new ValueError(`toOnnx: opset must be an integer from 13 to 21, got ${String(opset)}`);
   if (dtype !== 'float32' && dtype !== 'float64') throw new ValueError(`toOnnx: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
   if (!inputName || !outputName || inputName === outputName) throw new ValueError(`toOnnx: inputName and outputName must be two different non-empty names`);
-  const traced = traceModules(model, inputShape, options.backend);
+  const traced = traceModules(model, inputShape, options?.backend);
   for (const t of traced) {
     if (!exporterOf(t.module)) throw new ValueError(`toOnnx: ${t.module.constructor.name}${t.name ? ` ('${t.name}')` : ''} has no ONNX exporter; supported: ${Object.keys(onnxExporters).join(', ')}, Sequential`);
   }

@@ -206,17 +206,16 @@ function tensorValues(t: TensorMsg): Host {
   if (t.dataLocation === 1) throw new DataError(`fromOnnx: ${name} is stored in an external file, which fromOnnx does not read`);
   const width = t.dataType === DataType.FLOAT ? 4 : t.dataType === DataType.DOUBLE || t.dataType === DataType.INT64 ? 8 : 0;
   if (!width) throw new DataError(`fromOnnx: ${name} has data type ${t.dataType ?? 'none'}; FLOAT, DOUBLE or INT64 expected`);
-  const data = new Float64Array(n);
   const raw = t.rawData;
+  const list = t.dataType === DataType.FLOAT ? t.floatData : t.dataType === DataType.DOUBLE ? t.doubleData : t.int64Data;
+  if (raw?.length ? raw.length !== n * width : (list?.length ?? 0) !== n) {
+    throw new DataError(`fromOnnx: ${name} holds ${raw?.length ? `${raw.length} bytes` : `${list?.length ?? 0} values`}, its dims need ${n}${raw?.length ? ` values of ${width} bytes` : ''}`);
+  }
+  const data = new Float64Array(n);
   if (raw && raw.length) {
-    if (raw.length !== n * width) throw new DataError(`fromOnnx: ${name} holds ${raw.length} bytes, its dims need ${n * width}`);
     const view = new DataView(raw.buffer, raw.byteOffset, raw.length);
     for (let i = 0; i < n; i++) data[i] = width === 4 ? view.getFloat32(i * 4, true) : t.dataType === DataType.DOUBLE ? view.getFloat64(i * 8, true) : Number(view.getBigInt64(i * 8, true));
-  } else {
-    const list = t.dataType === DataType.FLOAT ? t.floatData : t.dataType === DataType.DOUBLE ? t.doubleData : t.int64Data;
-    if ((list?.length ?? 0) !== n) throw new DataError(`fromOnnx: ${name} holds ${list?.length ?? 0} values, its dims need ${n}`);
-    data.set(list!);
-  }
+  } else data.set(list!);
   return { shape, data };
 }
 
