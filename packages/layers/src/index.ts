@@ -6,5 +6,5 @@ export type { SequentialBackwardOptions } from './sequential';
 export { Conv1D, Conv2D } from './conv';
 export type { ConvOptions, Conv2DOptions } from './conv';
 export { MaxPool1D, AvgPool1D, MaxPool2D, AvgPool2D } from './pool';
-export { fromTorchConv, torchConvWeight, fromTorch, toTorch, permuteAxes, traceModules, isChain } from './torch';
+export { fromTorchConv, torchConvWeight, toTorchConvWeight, flattenedWeight, fromTorch, toTorch, permuteAxes, traceModules, isChain } from './torch';
 export type { HostValue, TracedModule } from './torch';

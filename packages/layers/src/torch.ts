@@ -1,5 +1,5 @@
-import { Module, ShapeError, ValueError, resolveBackend, tidy } from '@neurone/core';
-import type { Backend, StateValue } from '@neurone/core';
+import { ShapeError, ValueError, resolveBackend, tidy } from '@neurone/core';
+import type { Backend, Module, StateValue } from '@neurone/core';
 import { Conv1D, Conv2D } from './conv';
 import { Flatten } from './activations';
 import { Linear } from './linear';
@@ -12,11 +12,11 @@ export interface HostValue {
 }
 
 /** `value` with its axes permuted: out.shape[i] = shape[perm[i]] (NumPy's transpose), values copied into a Float64Array. */
-export function permuteAxes(value: HostValue, perm: readonly number[], owner = 'permuteAxes'): { shape: number[]; data: Float64Array } {
+export function permuteAxes(value: HostValue, perm: readonly number[], name = 'value', owner = 'permuteAxes'): { shape: number[]; data: Float64Array } {
   const s = value.shape;
   const n = s.reduce((a, b) => a * b, 1);
-  if (value.data.length !== n) throw new ShapeError(owner, `holds ${value.data.length} values, its shape needs ${n}`, { value: s });
-  if (perm.length !== s.length || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) throw new ValueError(`${owner}: [${perm.join(', ')}] is not a permutation of ${s.length} axes`);
+  if (value.data.length !== n) throw new ShapeError(owner, `${name} holds ${value.data.length} values, its shape needs ${n}`, { [name]: s });
+  if (perm.length !== s.length || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) throw new ValueError(`${owner}: [${perm.join(', ')}] is not a permutation of the ${s.length} axes of ${name}`);
   const shape = perm.map((p) => s[p]!);
   const inStrides = s.map((_, i) => s.slice(i + 1).reduce((a, b) => a * b, 1));
   const strides = perm.map((p) => inStrides[p]!);
@@ -42,7 +42,30 @@ export function permuteAxes(value: HostValue, perm: readonly number[], owner = '
 export function torchConvWeight(w: HostValue, name = 'weight'): { shape: number[]; data: Float64Array } {
   if (w == null || !Array.isArray(w.shape) || w.data == null) throw new ValueError(`torchConvWeight: ${name} must be { shape, data }`);
   if (w.shape.length !== 3 && w.shape.length !== 4) throw new ShapeError('torchConvWeight', `${name} must be a Conv1d [out, in, k] or Conv2d [out, in, kh, kw] weight`, { [name]: w.shape });
-  return permuteAxes(w, w.shape.length === 4 ? [2, 3, 1, 0] : [2, 1, 0], `torchConvWeight: ${name}`);
+  return permuteAxes(w, w.shape.length === 4 ? [2, 3, 1, 0] : [2, 1, 0], name, 'torchConvWeight');
+}
+
+/** The reverse of `torchConvWeight`: Conv2D [kh, kw, in, out] → PyTorch's [out, in, kh, kw], Conv1D [k, in, out] → [out, in, k]. */
+export function toTorchConvWeight(w: HostValue, name = 'weight'): { shape: number[]; data: Float64Array } {
+  if (w == null || !Array.isArray(w.shape) || w.data == null) throw new ValueError(`toTorchConvWeight: ${name} must be { shape, data }`);
+  if (w.shape.length !== 3 && w.shape.length !== 4) throw new ShapeError('toTorchConvWeight', `${name} must be a Conv1D [k, in, out] or Conv2D [kh, kw, in, out] weight`, { [name]: w.shape });
+  return permuteAxes(w, w.shape.length === 4 ? [3, 2, 0, 1] : [2, 1, 0], name, 'toTorchConvWeight');
+}
+
+/**
+ * The weight [out, features] of a Linear that takes a Flatten of a tensor of shape `flattened`
+ * (one sample's, channels-last: [...spatial, C]) with its columns re-ordered between PyTorch's
+ * channels-first flattening (c, ...spatial) and neurone's (...spatial, c), `to` one or the other.
+ */
+export function flattenedWeight(w: HostValue, flattened: readonly number[], to: 'neurone' | 'torch', name = 'weight'): { shape: number[]; data: Float64Array } {
+  const r = flattened.length;
+  const spatial = flattened.slice(0, -1);
+  const out = w.shape[0] ?? 0;
+  if (w.shape.length !== 2 || w.shape[1] !== flattened.reduce((a, b) => a * b, 1)) throw new ShapeError('flattenedWeight', `${name} must be [out, ${flattened.join('·')}]`, { [name]: w.shape });
+  const p = to === 'neurone'
+    ? permuteAxes({ shape: [out, flattened[r - 1]!, ...spatial], data: w.data }, [0, ...spatial.map((_, i) => i + 2), 1], name, 'flattenedWeight')
+    : permuteAxes({ shape: [out, ...flattened], data: w.data }, [0, r, ...spatial.map((_, i) => i + 1)], name, 'flattenedWeight');
+  return { shape: [...w.shape], data: p.data };
 }
 
 /**
@@ -106,10 +129,10 @@ export function traceModules(model: Module, inputShape: readonly number[], backe
 }
 
 /** The Linears that take a Flatten of a channels-last tensor (only shape-keeping modules between): name → that tensor's shape [...spatial, C]. */
-function flattenedLinears(model: Module, inputShape: readonly number[]): Map<string, number[]> {
+function flattenedLinears(traced: TracedModule[]): Map<string, number[]> {
   const found = new Map<string, number[]>();
   let pending: number[] | null = null;
-  for (const t of traceModules(model, inputShape)) {
+  for (const t of traced) {
     if (t.module instanceof Flatten && t.input.length >= 2) pending = t.input;
     else if (pending && t.module instanceof Linear) {
       found.set(t.name, pending);
@@ -121,22 +144,16 @@ function flattenedLinears(model: Module, inputShape: readonly number[]): Map<str
 
 /** The one mapping between a PyTorch state dict and a channels-last model, either way. */
 function mapTorch(model: Module, dict: Record<string, HostValue>, inputShape: readonly number[], toTorch: boolean): Record<string, { shape: number[]; data: ArrayLike<number> }> {
-  const convs = new Map(traceModules(model, inputShape).filter((t) => t.module instanceof Conv1D || t.module instanceof Conv2D).map((t) => [`${t.name ? `${t.name}.` : ''}weight`, t.input.length]));
-  const linears = new Map([...flattenedLinears(model, inputShape)].map(([n, s]) => [`${n ? `${n}.` : ''}weight`, s]));
+  const traced = traceModules(model, inputShape);
+  const weight = (n: string): string => (n ? `${n}.weight` : 'weight');
+  const convs = new Set(traced.filter((t) => t.module instanceof Conv1D || t.module instanceof Conv2D).map((t) => weight(t.name)));
+  const linears = new Map([...flattenedLinears(traced)].map(([n, s]) => [weight(n), s]));
   const out: Record<string, { shape: number[]; data: ArrayLike<number> }> = {};
   for (const [k, v] of Object.entries(dict)) {
-    const rank = convs.get(k);
     const flat = linears.get(k);
-    if (rank !== undefined) out[k] = permuteAxes(v, rank === 3 ? (toTorch ? [3, 2, 0, 1] : [2, 3, 1, 0]) : [2, 1, 0], k);
-    else if (flat && v.shape.length === 2) {
-      // W [out, C·spatial] (PyTorch's flattening) ↔ [out, spatial·C] (ours): the columns as [out, C, ...spatial] ↔ [out, ...spatial, C]
-      const r = flat.length;
-      const c = flat[r - 1]!;
-      const first = [v.shape[0]!, c, ...flat.slice(0, -1)];
-      const last = [v.shape[0]!, ...flat];
-      const p = toTorch ? permuteAxes({ shape: last, data: v.data }, [0, r, ...flat.slice(0, -1).map((_, i) => i + 1)], k) : permuteAxes({ shape: first, data: v.data }, [0, ...flat.slice(0, -1).map((_, i) => i + 2), 1], k);
-      out[k] = { shape: [...v.shape], data: p.data };
-    } else out[k] = { shape: [...v.shape], data: v.data };
+    if (convs.has(k)) out[k] = toTorch ? toTorchConvWeight(v, k) : torchConvWeight(v, k);
+    else if (flat) out[k] = flattenedWeight(v, flat, toTorch ? 'torch' : 'neurone', k);
+    else out[k] = { shape: [...v.shape], data: v.data };
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { Module, ValueError } from '@neurone/core';
 import type { Backend, Parameter } from '@neurone/core';
-import { permuteAxes, traceModules } from '@neurone/layers';
+import { toTorchConvWeight, traceModules } from '@neurone/layers';
 import type { Conv1D, Conv2D, Linear, MaxPool1D, MaxPool2D, TracedModule } from '@neurone/layers';
 import { AttrType, DataType, encodeModel } from './proto';
 import type { AttributeMsg, NodeMsg, TensorMsg } from './proto';
@@ -63,13 +63,14 @@ export class OnnxGraph {
     this.layout = layout;
   }
 
-  /** The initializer holding parameter p (its state-dict name), axes permuted by `perm` (once per parameter and perm). */
-  param(p: Parameter, perm?: readonly number[]): string {
+  /** The initializer holding parameter p under its state-dict name, in PyTorch's layout for a convolution weight (`torch`); written once. */
+  param(p: Parameter, torch = false): string {
     const name = this.#names.get(p)!;
-    const key = `${name}|${perm?.join() ?? ''}`;
+    const key = `${name}|${torch}`;
     const done = this.#written.get(key);
     if (done) return done;
-    const v = perm ? permuteAxes({ shape: p.shape, data: this.#values.get(p)! }, perm) : { shape: p.shape, data: this.#values.get(p)! };
+    const host = { shape: p.shape, data: this.#values.get(p)! };
+    const v = torch ? toTorchConvWeight(host, name) : host;
     const n = v.data.length;
     const raw = new Uint8Array(n * (this.#dtype === DataType.FLOAT ? 4 : 8));
     const view = new DataView(raw.buffer);
@@ -77,7 +78,7 @@ export class OnnxGraph {
       if (this.#dtype === DataType.FLOAT) view.setFloat32(i * 4, v.data[i]!, true);
       else view.setFloat64(i * 8, v.data[i]!, true);
     }
-    const id = [...this.#written.values()].includes(name) ? `${name}.${perm?.join('') ?? ''}` : name;
+    const id = [...this.#written.values()].includes(name) ? `${name}.torch` : name;
     this.initializers.push({ name: id, dims: [...v.shape], dataType: this.#dtype, rawData: raw });
     this.#written.set(key, id);
     return id;
@@ -96,7 +97,7 @@ const conv: OnnxExporter = (g, m) => {
   const c = m as Conv1D | Conv2D;
   const two = 'kernel' in c;
   g.to('first');
-  const w = g.param(c.weight, two ? [3, 2, 0, 1] : [2, 1, 0]); // [kh, kw, in, out] → [out, in, kh, kw]; [k, in, out] → [out, in, k]
+  const w = g.param(c.weight, true); // [kh, kw, in, out] → [out, in, kh, kw]; [k, in, out] → [out, in, k]
   const inputs = [g.value, w, ...(c.bias ? [g.param(c.bias)] : [])];
   g.op('Conv', two ? { kernel_shape: c.kernel, strides: c.stride, pads: [...c.padding, ...c.padding] } : { kernel_shape: [c.kSize], strides: [c.stride], pads: [0, 0] }, inputs);
 };

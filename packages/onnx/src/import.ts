@@ -1,6 +1,6 @@
 import { DataError, MAX_TENSOR_SIZE, ValueError, resolveBackend } from '@neurone/core';
 import type { Backend, Module } from '@neurone/core';
-import { AvgPool1D, AvgPool2D, Conv1D, Conv2D, Flatten, Linear, LogSoftmax, MaxPool1D, MaxPool2D, ReLU, Sequential, Sigmoid, Softmax, TanH, permuteAxes, traceModules } from '@neurone/layers';
+import { AvgPool1D, AvgPool2D, Conv1D, Conv2D, Flatten, Linear, LogSoftmax, MaxPool1D, MaxPool2D, ReLU, Sequential, Sigmoid, Softmax, TanH, flattenedWeight, permuteAxes, torchConvWeight, traceModules } from '@neurone/layers';
 import { AttrType, DataType, decodeModel } from './proto';
 import type { AttributeMsg, ModelMsg, NodeMsg, TensorMsg } from './proto';
 import { toFirst, toLast } from './layout';
@@ -60,9 +60,7 @@ function push(c: Chain, m: Module): void {
 function unflatten(c: Chain, w: Host): Float64Array {
   const s = c.flattened;
   c.flattened = null;
-  if (!s) return w.data;
-  const r = s.length;
-  return permuteAxes({ shape: [w.shape[0]!, s[r - 1]!, ...s.slice(0, -1)], data: w.data }, [0, ...s.slice(0, -1).map((_, i) => i + 2), 1]).data;
+  return s ? flattenedWeight(w, s, 'neurone').data : w.data;
 }
 
 /** The host weights of the Linears made here (an Add after a MatMul re-makes its Linear with a bias). */
@@ -145,7 +143,7 @@ const importers: Record<string, (c: Chain, node: NodeMsg) => void> = {
     if (k.some((v, i) => v !== w.shape[i + 2])) throw unsupported(node, 'kernel_shape differs from the weight');
     const bias = node.input[2] ? c.constant(node.input[2], 'B') : null;
     const [out, inp] = w.shape as [number, number];
-    const data = permuteAxes(w, spatial === 2 ? [2, 3, 1, 0] : [2, 1, 0]).data;
+    const data = torchConvWeight(w).data;
     const opts = { backend: c.backend, bias: bias !== null, init: () => data, ...(bias ? { biasInit: () => bias.data } : {}) };
     push(c, spatial === 2 ? new Conv2D([k[0]!, k[1]!], inp, out, { ...opts, stride: [s[0]!, s[1]!], padding: [p[0]!, p[1]!] }) : new Conv1D(k[0]!, inp, out, s[0]!, opts));
   },
