@@ -63,6 +63,12 @@ export class OnnxGraph {
     this.layout = layout;
   }
 
+  /** An INT64 initializer (a shape) named `name`. */
+  constant(name: string, values: readonly number[]): string {
+    this.initializers.push({ name, dims: [values.length], dataType: DataType.INT64, int64Data: [...values] });
+    return name;
+  }
+
   /** The initializer holding parameter p under its state-dict name, in PyTorch's layout for a convolution weight (`torch`); written once. */
   param(p: Parameter, torch = false): string {
     const name = this.#names.get(p)!;
@@ -126,9 +132,11 @@ export const onnxExporters: Record<string, OnnxExporter> = {
   ReLU: act('Relu'),
   Softmax: lastAxis('Softmax'),
   LogSoftmax: lastAxis('LogSoftmax'),
-  Flatten: (g) => {
+  Flatten: (g, _m, t) => {
     g.to('last');
-    g.op('Flatten', { axis: 1 });
+    // all but the batch axis: Flatten; other axes (startDim, endDim): Reshape to [batch (0: kept), ...]
+    if (t.output.length === 1) g.op('Flatten', { axis: 1 });
+    else g.op('Reshape', {}, [g.value, g.constant(`${t.name || 'flatten'}.shape`, [0, ...t.output])]);
   },
   Conv1D: conv,
   Conv2D: conv,

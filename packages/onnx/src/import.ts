@@ -129,10 +129,24 @@ const importers: Record<string, (c: Chain, node: NodeMsg) => void> = {
   LogSoftmax: (c, node) => softmax(c, node, new LogSoftmax()),
   Flatten: (c, node) => {
     if (c.attr('axis', 1) !== 1) throw unsupported(node, 'axis other than 1');
+    flatten(c);
+  },
+  Reshape: (c, node) => {
+    // a merge of neighbouring axes, the batch axis kept (0 or -1): a Flatten
+    const shape = Array.from(c.constant(node.input[1], 'shape').data);
+    const size = c.shape.reduce((a, b) => a * b, 1);
+    const rest = shape.slice(1).map((d, i) => (d === 0 ? c.shape[i] : d));
+    const known = rest.filter((d) => d !== -1).reduce((a, b) => a! * b!, 1)!;
+    const target = rest.map((d) => (d === -1 ? size / known : d!));
+    if (![0, -1].includes(shape[0]!) || rest.filter((d) => d === -1).length > (shape[0] === -1 ? 0 : 1) || target.reduce((a, b) => a * b, 1) !== size) throw unsupported(node, 'only a merge of axes after the batch axis');
+    if (target.length === 1) return flatten(c);
     decide(c, 'last');
-    if (c.layout === 'first' && c.shape.length > 1) c.flattened = c.shape;
-    c.layout = 'last';
-    push(c, new Flatten());
+    const s = target.findIndex((d, i) => d !== c.shape[i]);
+    if (s < 0 && target.length === c.shape.length) return;
+    const e = c.shape.length - (target.length - s);
+    const merged = c.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
+    if (c.layout !== 'last' || s < 0 || e <= s || merged !== target[s] || c.shape.slice(e + 1).join() !== target.slice(s + 1).join()) throw unsupported(node, 'only a merge of neighbouring axes of a channels-last value');
+    push(c, new Flatten({ startDim: s + 1, endDim: e + 1 }));
   },
   Conv: (c, node) => {
     const w = c.constant(node.input[1], 'W');
@@ -173,6 +187,14 @@ const importers: Record<string, (c: Chain, node: NodeMsg) => void> = {
   Identity: () => {},
   Dropout: () => {}, // the inference form is the identity
 };
+
+/** A Flatten of every axis but the batch: of a channels-first value, the next Gemm/MatMul re-orders its columns. */
+function flatten(c: Chain): void {
+  decide(c, 'last');
+  if (c.layout === 'first' && c.shape.length > 1) c.flattened = c.shape;
+  c.layout = 'last';
+  push(c, new Flatten());
+}
 
 function softmax(c: Chain, node: NodeMsg, m: Module): void {
   const r = c.shape.length + 1;
@@ -219,8 +241,8 @@ function tensorValues(t: TensorMsg): Host {
 
 /**
  * A neurone `Sequential` computing an ONNX model made of a chain of the operators neurone has
- * (Gemm, MatMul + Add, Relu, Tanh, Sigmoid, Softmax, LogSoftmax, Flatten, Conv, MaxPool,
- * AveragePool, Transpose, Identity, Dropout), as `torch.onnx.export` writes them or `toOnnx`
+ * (Gemm, MatMul + Add, Relu, Tanh, Sigmoid, Softmax, LogSoftmax, Flatten, Reshape merging axes,
+ * Conv, MaxPool, AveragePool, Pad of zeros, Transpose, Identity, Dropout, Constant), as `torch.onnx.export` writes them or `toOnnx`
  * does. Channels-first graphs (PyTorch's) become channels-last models: the model takes the
  * graph's input with the channels moved last (the same data for one channel, e.g. MNIST) —
  * convolution weights are permuted, the Linear after a Flatten re-ordered, a graph's own

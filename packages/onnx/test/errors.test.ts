@@ -71,6 +71,10 @@ describe('fromOnnx: typed errors on files it cannot read', () => {
     expect(() => fromOnnx(model([{ ...gemm(), input: ['x', 'x'] }], { initializer: wb }), { backend })).toThrow(/its B input must be an initializer/);
     expect(() => fromOnnx(model([gemm(), { opType: 'Relu', input: ['x'], output: ['r'] }], { initializer: wb }), { backend })).toThrow(/only a chain of operators/);
     expect(() => fromOnnx(model([{ opType: 'Relu', input: ['x'], output: ['y'] }], {}, 11), { backend })).toThrow(/opset 11 is not supported/);
+    const reshape = (shape: number[]) => model([{ opType: 'Reshape', input: ['x', 's'], output: ['y'] }], { initializer: [{ name: 's', dims: [shape.length], dataType: 7, int64Data: shape }] });
+    expect(() => fromOnnx(reshape([0, 1, 2]), { backend })).toThrow(/unsupported operator 'Reshape'.*only a merge of neighbouring axes/);
+    expect(() => fromOnnx(reshape([2, 1]), { backend })).toThrow(/unsupported operator 'Reshape'.*only a merge of axes after the batch axis/);
+    expect(fromOnnx(reshape([-1, 2]), { backend }).length).toBe(1);
   });
 
   it('malformed or hostile files are DataErrors, the size capped', () => {

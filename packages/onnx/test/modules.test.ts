@@ -22,6 +22,7 @@ const models: [string, () => Module, number[]][] = [
   ['tied-autoencoder', () => Autoencoder.dense([12, 12, 5], { backend, tied: true, activation: 'relu' }), [12]],
   ['empty', () => new Sequential(), [3, 2]],
   ['softmax-channels', () => new Sequential([new Softmax()]), [2, 3, 4]],
+  ['flatten-axes', () => new Sequential([new Conv2D(1, 2, 3, { backend }), new Flatten({ startDim: 2 }), new Softmax(-1), new Flatten({ startDim: 1, endDim: 2 }), new Linear(4 * 3 * 3, 2, { backend })]), [4, 3, 2]],
 ];
 
 describe('every module through ONNX Runtime', () => {
