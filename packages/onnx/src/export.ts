@@ -1,5 +1,5 @@
-import { Module, ValueError } from '@neurone/core';
-import type { Backend, Parameter } from '@neurone/core';
+import { Module, Parameter, ValueError } from '@neurone/core';
+import type { Backend, Tensor } from '@neurone/core';
 import { toTorchConvWeight, traceModules } from '@neurone/layers';
 import type { Conv1D, Conv2D, Linear, MaxPool1D, MaxPool2D, TracedModule } from '@neurone/layers';
 import { AttrType, DataType, encodeModel } from './proto';
@@ -23,7 +23,8 @@ export interface ToOnnxOptions {
   backend?: Backend;
 }
 
-type Attr = number | readonly number[];
+/** An attribute: an integer, integers, or a float as `{ f }`. */
+type Attr = number | readonly number[] | { f: number };
 
 /** What an exporter writes with: the current value, its layout, and node and initializer factories. */
 export class OnnxGraph {
@@ -35,12 +36,12 @@ export class OnnxGraph {
   layout: Layout = 'last';
   /** Rank of the current value, batch axis included. */
   rank: number;
-  readonly #names: Map<Parameter, string>;
-  readonly #values: Map<Parameter, ArrayLike<number>>;
+  readonly #names: Map<Tensor, string>;
+  readonly #values: Map<Tensor, ArrayLike<number>>;
   readonly #written = new Map<string, string>();
   readonly #dtype: number;
 
-  constructor(input: string, rank: number, names: Map<Parameter, string>, values: Map<Parameter, ArrayLike<number>>, dtype: number) {
+  constructor(input: string, rank: number, names: Map<Tensor, string>, values: Map<Tensor, ArrayLike<number>>, dtype: number) {
     this.value = input;
     this.rank = rank;
     this.#names = names;
@@ -51,7 +52,9 @@ export class OnnxGraph {
   /** Appends a node on `inputs` (default: the current value) and makes its output the current value. */
   op(opType: string, attrs: Record<string, Attr> = {}, inputs: string[] = [this.value]): void {
     const out = `${opType.toLowerCase()}_${this.nodes.length}`;
-    const attribute: AttributeMsg[] = Object.entries(attrs).map(([name, v]) => (typeof v === 'number' ? { name, type: AttrType.INT, i: v } : { name, type: AttrType.INTS, ints: [...v] }));
+    const attribute: AttributeMsg[] = Object.entries(attrs).map(([name, v]) =>
+      typeof v === 'number' ? { name, type: AttrType.INT, i: v } : 'f' in v ? { name, type: AttrType.FLOAT, f: v.f } : { name, type: AttrType.INTS, ints: [...v] },
+    );
     this.nodes.push({ input: inputs, output: [out], name: `${opType}_${this.nodes.length}`, opType, attribute });
     this.value = out;
   }
@@ -69,13 +72,18 @@ export class OnnxGraph {
     return name;
   }
 
-  /** The initializer holding parameter p under its state-dict name, in PyTorch's layout for a convolution weight (`torch`); written once. */
-  param(p: Parameter, torch = false): string {
-    const name = this.#names.get(p)!;
+  /**
+   * The initializer holding a parameter or buffer of the model (its value in `stateDict()`) under
+   * its state-dict name, in PyTorch's layout for a convolution weight (`torch`); written once.
+   */
+  param(p: Parameter | Tensor, torch = false): string {
+    const t = p instanceof Parameter ? p.value : p;
+    const name = this.#names.get(t);
+    if (name === undefined) throw new ValueError(`toOnnx: a tensor of shape [${t.shape.join(', ')}] is not in the model's stateDict()`);
     const key = `${name}|${torch}`;
     const done = this.#written.get(key);
     if (done) return done;
-    const host = { shape: p.shape, data: this.#values.get(p)! };
+    const host = { shape: t.shape, data: this.#values.get(t)! };
     const v = torch ? toTorchConvWeight(host, name) : host;
     const n = v.data.length;
     const raw = new Uint8Array(n * (this.#dtype === DataType.FLOAT ? 4 : 8));
@@ -174,11 +182,11 @@ export async function toOnnx(model: Module, options: ToOnnxOptions): Promise<Uin
   for (const t of traced) {
     if (!exporterOf(t.module)) throw new ValueError(`toOnnx: ${t.module.constructor.name}${t.name ? ` ('${t.name}')` : ''} has no ONNX exporter; supported: ${Object.keys(onnxExporters).join(', ')}, Sequential`);
   }
-  const named = model.namedParameters();
-  const values = new Map<Parameter, ArrayLike<number>>();
-  for (const [, p] of named) values.set(p, await p.value.data());
+  const named = Object.entries(model.stateDict()); // parameters and buffers
+  const values = new Map<Tensor, ArrayLike<number>>();
+  for (const [, t] of named) values.set(t, await t.data());
   const type = dtype === 'float32' ? DataType.FLOAT : DataType.DOUBLE;
-  const g = new OnnxGraph(inputName, inputShape.length + 1, new Map(named.map(([n, p]) => [p, n])), values, type);
+  const g = new OnnxGraph(inputName, inputShape.length + 1, new Map(named.map(([n, t]) => [t, n])), values, type);
   for (const t of traced) {
     exporterOf(t.module)!(g, t.module, t);
     g.rank = t.output.length + 1;
