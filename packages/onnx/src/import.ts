@@ -120,6 +120,7 @@ const importers: Record<string, (c: Chain, node: NodeMsg) => void> = {
     if (!(last instanceof Linear) || !w || last.bias || b.data.length !== last.outFeatures) throw unsupported(node, 'only the bias after a MatMul');
     c.modules.pop();
     last.dispose();
+    c.shape = [last.inFeatures];
     push(c, linear(c, { shape: [last.outFeatures, last.inFeatures], data: w }, b));
   },
   Relu: (c) => push(c, new ReLU()),

@@ -63,6 +63,20 @@ describe('fromOnnx: typed errors on files it cannot read', () => {
     expect(Array.from(await y.data())).toEqual([3, 7, 12]);
   });
 
+  it('reads MatMul + Add as one Linear, and skips Identity and Dropout', async () => {
+    const nodes: NodeMsg[] = [
+      { opType: 'Identity', input: ['x'], output: ['i'] },
+      { opType: 'MatMul', input: ['i', 'm'], output: ['p'] },
+      { opType: 'Add', input: ['p', 'b'], output: ['q'] },
+      { opType: 'Dropout', input: ['q'], output: ['d'] },
+      { opType: 'Relu', input: ['d'], output: ['y'] },
+    ];
+    const net = fromOnnx(model(nodes, { initializer: [f32('m', [2, 3], [1, 2, 3, 4, 5, 6]), f32('b', [3], [-10, 0, 1])] }), { backend });
+    expect(net.length).toBe(2); // Linear, ReLU
+    const y = net.forward(backend.tensor([1, 1], [1, 2]));
+    expect(Array.from(await y.data())).toEqual([0, 7, 10]); // relu([1+4−10, 2+5, 3+6+1])
+  });
+
   it('names the first unsupported operator', () => {
     const elu: NodeMsg = { opType: 'Elu', name: 'act', input: ['y'], output: ['z'] };
     expect(() => fromOnnx(model([gemm(), elu, { opType: 'Selu', input: ['z'], output: ['s'] }], { initializer: wb }), { backend })).toThrow(/fromOnnx: unsupported operator 'Elu' \(node 'act'\)/);
