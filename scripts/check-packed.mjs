@@ -30,10 +30,10 @@ const problems = [];
 const run = (cmd, args, cwd, env = {}) =>
   execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
 // the XOR net to ONNX bytes and back (@neurone/onnx from its tarball): what `report` adds
-const ONNX_ROUND_TRIP = `const onnx = async () => {
+const ONNX_ROUND_TRIP = `const onnx = async (net) => {
   const bytes = await toOnnx(net, { inputShape: [2] });
-  const back = fromOnnx(bytes, { backend });
-  const y = back.forward(backend.tensor([0, 0, 0, 1, 1, 0, 1, 1], [4, 2]));
+  const backend = cpu();
+  const y = fromOnnx(bytes, { backend }).forward(backend.tensor([0, 0, 0, 1, 1, 0, 1, 1], [4, 2]));
   return { onnxBytes: bytes.length, onnxPredictions: Array.from(await y.data(), (v) => (v > 0.5 ? 1 : 0)) };
 };`;
 const npm = (args, cwd) => run('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], cwd);
@@ -104,7 +104,7 @@ import { fromOnnx, toOnnx } from '@neurone/onnx';
 let missing = '';
 try { loadMnist(); } catch (e) { missing = e instanceof DataError ? e.message : 'not a DataError: ' + e; }
 ${ONNX_ROUND_TRIP}
-const report = (r) => onnx().then((o) => console.log(JSON.stringify({ ...r, ...o, missing })));`),
+const report = (r, net) => onnx(net).then((o) => console.log(JSON.stringify({ ...r, ...o, missing })));`),
   );
   writeFileSync(
     join(app, 'xor.cjs'),
@@ -116,7 +116,7 @@ const { BCELoss } = require('@neurone/losses');
 const { SGD, fit } = require('@neurone/optim');
 const { fromOnnx, toOnnx } = require('@neurone/onnx');
 ${ONNX_ROUND_TRIP}
-const report = (r) => onnx().then((o) => console.log(JSON.stringify({ ...r, ...o })));
+const report = (r, net) => onnx(net).then((o) => console.log(JSON.stringify({ ...r, ...o })));
 void [${names}];`,
       { async: 'cjs' },
     ),

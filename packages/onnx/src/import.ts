@@ -74,7 +74,6 @@ function linear(c: Chain, w: Host, b: Host | null): Linear {
   return l;
 }
 
-
 /** Checks the window attributes neurone has no equivalent for, and returns kernel, strides and pads per spatial axis. */
 function window(c: Chain, node: NodeMsg, spatial: number, kernel?: number[]): { k: number[]; s: number[]; p: number[] } {
   decide(c, 'first');
