@@ -34,6 +34,13 @@ module.exports = {
       to: { path: '^packages/', pathNot: '^packages/(core|layers|autoencoder)/' },
     },
     {
+      name: 'onnx-core-and-layers',
+      comment: 'the ONNX converters build on core and layers, never on a backend or another library package',
+      severity: 'error',
+      from: { path: '^packages/onnx/src' },
+      to: { path: '^packages/', pathNot: '^packages/(core|layers|onnx)/' },
+    },
+    {
       name: 'src-not-to-tests',
       severity: 'error',
       from: { path: '^packages/[^/]+/src' },

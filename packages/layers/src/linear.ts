@@ -83,6 +83,11 @@ export class Linear extends Module {
     }
   }
 
+  /** Whether the weight is another layer's (`tiedTo`), stored [inFeatures, outFeatures]. */
+  get tied(): boolean {
+    return this.#tied;
+  }
+
   #name(): string {
     return `${this.constructor.name}(${this.inFeatures}, ${this.outFeatures})`;
   }
