@@ -1,0 +1,34 @@
+/** The messages between the page (src/main.ts) and the training worker (src/worker.ts). */
+
+/** Where the model computes: the CPU backend (WebAssembly GEMM) or a gpu.js mode. */
+export type BackendKind = 'cpu' | 'webgl2' | 'webgpu';
+export const BACKENDS: readonly BackendKind[] = ['cpu', 'webgl2', 'webgpu'];
+
+export type ToWorker =
+  | { type: 'start' }
+  | { type: 'pause' }
+  | { type: 'backend'; kind: BackendKind }
+  | { type: 'lr'; lr: number }
+  /** A preprocessed drawing (784 values in [0, 1]): classify it and reconstruct it. */
+  | { type: 'predict'; pixels: Float32Array }
+  | { type: 'save' }
+  | { type: 'load'; bytes: Uint8Array; name: string };
+
+export interface Step {
+  step: number;
+  epoch: number;
+  loss: number;
+  aeLoss: number;
+}
+
+export type FromWorker =
+  /** `availability`: true, or why this browser cannot run that backend. */
+  | { type: 'ready'; availability: Record<BackendKind, true | string>; train: number; test: number }
+  | { type: 'steps'; steps: Step[]; samplesPerSec: number; backend: BackendKind }
+  | { type: 'eval'; step: number; accuracy: number; loss: number; latent: Float32Array; labels: Float32Array }
+  | { type: 'state'; running: boolean; backend: BackendKind; note?: string }
+  | { type: 'prediction'; probs: number[]; reconstruction: Float32Array; code: [number, number] }
+  | { type: 'saved'; bytes: Uint8Array }
+  | { type: 'loaded'; name: string; step: number }
+  /** `where`: what was being done ('training', 'load', 'backend', …); the page shows it. */
+  | { type: 'error'; where: string; message: string };
