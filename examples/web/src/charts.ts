@@ -3,6 +3,7 @@
  * losses arrive, so the page loads without the charting library.
  */
 import uPlot from 'uplot';
+// eslint-disable-next-line no-restricted-imports -- uPlot ships its stylesheet in dist/ only (the rule is for our packages)
 import 'uplot/dist/uPlot.min.css';
 
 export interface Charts {

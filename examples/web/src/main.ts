@@ -20,6 +20,7 @@ const state = {
   errors: [] as string[],
   prediction: null as null | { digit: number; probs: number[] },
   loaded: 0,
+  moves: [] as NonNullable<Extract<FromWorker, { type: 'state' }>['moved']>[],
 };
 (window as unknown as { webState: typeof state }).webState = state;
 
@@ -142,6 +143,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       $('toggle').textContent = m.running ? 'Pause' : state.steps.length ? 'Resume' : 'Start';
       for (const input of document.querySelectorAll<HTMLInputElement>('#backends input')) input.checked = input.value === m.backend;
       if (m.note) $('backend-note').textContent = m.note;
+      if (m.moved) state.moves.push(m.moved);
       break;
     case 'prediction': {
       const digit = m.probs.indexOf(Math.max(...m.probs));
@@ -168,6 +170,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       break;
     case 'error':
       showError(`Error while ${m.where}: ${m.message}`);
+      if (m.where === 'loading the model') predict(); // the model kept, on the drawing
       break;
   }
 };

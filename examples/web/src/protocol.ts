@@ -26,7 +26,11 @@ export type FromWorker =
   | { type: 'ready'; availability: Record<BackendKind, true | string>; train: number; test: number }
   | { type: 'steps'; steps: Step[]; samplesPerSec: number; backend: BackendKind }
   | { type: 'eval'; step: number; accuracy: number; loss: number; latent: Float32Array; labels: Float32Array }
-  | { type: 'state'; running: boolean; backend: BackendKind; note?: string }
+  /**
+   * `moved`, after a switch: the optimizers' step count and the sum of squares of their state
+   * tensors read before and after the move (equal when the state moved intact).
+   */
+  | { type: 'state'; running: boolean; backend: BackendKind; note?: string; moved?: { from: BackendKind; optimizerStep: number; before: number; after: number } }
   | { type: 'prediction'; probs: number[]; reconstruction: Float32Array; code: [number, number] }
   | { type: 'saved'; bytes: Uint8Array }
   | { type: 'loaded'; name: string; step: number }

@@ -151,6 +151,14 @@ async function toHost(v: unknown): Promise<unknown> {
   return out;
 }
 
+/** Σ v² over every `{ data }` inside a host state dict. */
+const sumSquares = (v: unknown): number =>
+  v !== null && typeof v === 'object'
+    ? 'data' in v && ArrayBuffer.isView((v as { data: unknown }).data)
+      ? (v as { data: Float32Array }).data.reduce((s, x) => s + x * x, 0)
+      : Object.values(v).reduce((s: number, x) => s + sumSquares(x), 0)
+    : 0;
+
 /** Moves both models (`toAsync`) and their optimizers' state to another backend. */
 async function switchTo(k: BackendKind): Promise<void> {
   if (k === kind) return;
@@ -161,14 +169,16 @@ async function switchTo(k: BackendKind): Promise<void> {
     post({ type: 'state', running, backend: kind, note: `${k} is not available (${e instanceof Error ? e.message : String(e)}): staying on ${kind}` });
     return;
   }
-  const [s1, s2] = await Promise.all([toHost(models.opt.stateDict()), toHost(models.aeOpt.stateDict())]);
+  const states = async () => Promise.all([toHost(models.opt.stateDict()), toHost(models.aeOpt.stateDict())]);
+  const [s1, s2] = await states();
   await models.net.toAsync(next);
   await models.ae.toAsync(next);
   models.opt.loadStateDict(s1 as Parameters<SGD['loadStateDict']>[0]);
   models.aeOpt.loadStateDict(s2 as Parameters<Adam['loadStateDict']>[0]);
-  backend = next;
-  kind = k;
-  post({ type: 'state', running, backend: kind, note: `moved the live model to ${k}` });
+  const from = kind;
+  [backend, kind] = [next, k];
+  const moved = { from, optimizerStep: (s1 as { step: number }).step, before: sumSquares([s1, s2]), after: sumSquares(await states()) };
+  post({ type: 'state', running, backend: kind, note: `moved the live model and its optimizer state from ${from} to ${k}`, moved });
 }
 
 const prefixed = (prefix: string, dict: Record<string, Tensor>): Record<string, Tensor> =>
