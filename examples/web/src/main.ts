@@ -1,6 +1,6 @@
 /** The page: the controls, the charts, the drawing pad and the autoencoder panel; training runs in src/worker.ts. */
-import { BACKENDS } from './protocol';
-import type { BackendKind, FromWorker, ToWorker } from './protocol';
+import { ARCHS, BACKENDS } from './protocol';
+import type { Arch, BackendKind, FromWorker, ToWorker } from './protocol';
 import { SIDE, toMnist } from './preprocess';
 import type { Charts } from './charts';
 
@@ -13,6 +13,7 @@ const state = {
   ready: false,
   running: false,
   backend: 'cpu' as BackendKind,
+  arch: 'mlp' as Arch,
   availability: {} as Record<BackendKind, true | string>,
   steps: [] as { step: number; loss: number; aeLoss: number; backend: BackendKind }[],
   evals: [] as { step: number; accuracy: number }[],
@@ -119,7 +120,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       state.ready = true;
       state.availability = m.availability;
       renderBackends();
-      $('status').textContent = `${m.train.toLocaleString('en')} training images, ${m.test.toLocaleString('en')} test images; MLP 784 → 128 → TanH → 10 and a 784 → 128 → 2 autoencoder`;
+      $('status').textContent = `${m.train.toLocaleString('en')} training images, ${m.test.toLocaleString('en')} test images; a 784 → 128 → 2 autoencoder beside the classifier`;
       for (const id of ['toggle', 'save']) $<HTMLButtonElement>(id).disabled = false;
       break;
     case 'steps':
@@ -163,8 +164,14 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
       break;
     }
+    case 'model':
+      state.arch = $<HTMLSelectElement>('arch').value = m.arch as Arch;
+      state.steps.length = state.evals.length = 0;
+      updateCharts();
+      break;
     case 'loaded':
       state.loaded++;
+      state.arch = $<HTMLSelectElement>('arch').value = m.arch as Arch;
       $('backend-note').textContent = `loaded ${m.name} (trained ${m.step} steps)`;
       predict();
       break;
@@ -179,6 +186,8 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
 $('toggle').addEventListener('click', () => send({ type: state.running ? 'pause' : 'start' }));
 $<HTMLInputElement>('lr').addEventListener('change', (e) => send({ type: 'lr', lr: Number((e.target as HTMLInputElement).value) }));
 $('save').addEventListener('click', () => send({ type: 'save' }));
+$('arch').innerHTML = Object.entries(ARCHS).map(([k, v]) => `<option value="${k}">${v}</option>`).join('');
+$<HTMLSelectElement>('arch').addEventListener('change', (e) => send({ type: 'model', arch: (e.target as HTMLSelectElement).value as Arch }));
 $<HTMLInputElement>('load').addEventListener('change', async (e) => {
   const input = e.target as HTMLInputElement;
   const file = input.files?.[0];

@@ -4,11 +4,20 @@
 export type BackendKind = 'cpu' | 'webgl2' | 'webgpu';
 export const BACKENDS: readonly BackendKind[] = ['cpu', 'webgl2', 'webgpu'];
 
+/** The classifier: the course's MLP, or a small CNN on 28×28×1 images. */
+export type Arch = 'mlp' | 'cnn';
+export const ARCHS: Record<Arch, string> = {
+  mlp: 'MLP 784 → 128 → TanH → 10',
+  cnn: 'CNN Conv2D(5, 1→8) → ReLU → MaxPool 2 → Linear(1152, 10)',
+};
+
 export type ToWorker =
   | { type: 'start' }
   | { type: 'pause' }
   | { type: 'backend'; kind: BackendKind }
   | { type: 'lr'; lr: number }
+  /** A fresh classifier of that architecture (and a fresh autoencoder): training starts over. */
+  | { type: 'model'; arch: Arch }
   /** A preprocessed drawing (784 values in [0, 1]): classify it and reconstruct it. */
   | { type: 'predict'; pixels: Float32Array }
   | { type: 'save' }
@@ -33,6 +42,7 @@ export type FromWorker =
   | { type: 'state'; running: boolean; backend: BackendKind; note?: string; moved?: { from: BackendKind; optimizerStep: number; before: number; after: number } }
   | { type: 'prediction'; probs: number[]; reconstruction: Float32Array; code: [number, number] }
   | { type: 'saved'; bytes: Uint8Array }
-  | { type: 'loaded'; name: string; step: number }
+  | { type: 'model'; arch: Arch }
+  | { type: 'loaded'; name: string; step: number; arch: Arch }
   /** `where`: what was being done ('training', 'load', 'backend', …); the page shows it. */
   | { type: 'error'; where: string; message: string };

@@ -7,14 +7,14 @@
 import { DataError, fromBytes, manualSeed, tidy, toBytes } from '@neurone/core';
 import type { Backend, RawTensor, Tensor } from '@neurone/core';
 import { cpu } from '@neurone/backend-cpu';
-import { Linear, Sequential, TanH } from '@neurone/layers';
+import { Conv2D, Flatten, Linear, MaxPool2D, ReLU, Sequential, TanH } from '@neurone/layers';
 import { BCELoss, CrossEntropyLoss } from '@neurone/losses';
 import { Adam, Optim, SGD, evaluate } from '@neurone/optim';
 import { Autoencoder } from '@neurone/autoencoder';
 import { batches } from '@neurone/data/browser';
 import type { Batch } from '@neurone/data/browser';
-import { BACKENDS } from './protocol';
-import type { BackendKind, FromWorker, Step, ToWorker } from './protocol';
+import { ARCHS, BACKENDS } from './protocol';
+import type { Arch, BackendKind, FromWorker, Step, ToWorker } from './protocol';
 import { PIXELS, unpackSubset } from './subset';
 import type { Subset } from './subset';
 
@@ -30,9 +30,15 @@ let evalMs = 0;
 
 const post = (m: FromWorker, transfer: Transferable[] = []): void => self.postMessage(m, transfer);
 
+/** The classifier's input shape for n images: rows of 784 (MLP) or [28, 28, 1] channels-last images (CNN). */
+const inputShape = (arch: Arch, n: number): number[] => (arch === 'cnn' ? [n, 28, 28, 1] : [n, PIXELS]);
+
 /** The models and their optimizers, on one backend. */
-function makeModels(backend: Backend, lr: number) {
-  const net = new Sequential([new Linear(PIXELS, HIDDEN, { backend }), new TanH(), new Linear(HIDDEN, 10, { backend })]);
+function makeModels(backend: Backend, lr: number, arch: Arch) {
+  const net =
+    arch === 'cnn'
+      ? new Sequential([new Conv2D(5, 1, 8, { backend }), new ReLU(), new MaxPool2D(2), new Flatten(), new Linear(12 * 12 * 8, 10, { backend })])
+      : new Sequential([new Linear(PIXELS, HIDDEN, { backend }), new TanH(), new Linear(HIDDEN, 10, { backend })]);
   const opt = new SGD(net.parameters(), { lr, momentum: 0.9 });
   const ae = Autoencoder.dense([PIXELS, HIDDEN, 2], { codeActivation: false, backend });
   const aeOpt = new Adam(ae.parameters(), { lr: 2e-3 });
@@ -46,8 +52,9 @@ let evalSet: Subset['test'];
 let kind: BackendKind = 'cpu';
 let backend: Backend = cpu();
 let lr = 0.05;
+let arch: Arch = 'mlp';
 manualSeed(1);
-let models = makeModels(backend, lr);
+let models = makeModels(backend, lr, arch);
 let step = 0;
 let epoch = 0;
 let running = false;
@@ -85,10 +92,10 @@ async function trainChunk(): Promise<void> {
     for (let i = 0; i < CHUNK; i++) {
       const b = nextBatch();
       const x = backend.tensor(b.x.data, b.x.shape);
+      const xc = x.reshape(inputShape(arch, b.x.shape[0]!)); // a view
       const y = backend.tensor(b.y.data, b.y.shape);
-      out.push(models.classifier.step(x, y), models.autoencoder.step(x, x));
-      x.dispose();
-      y.dispose();
+      out.push(models.classifier.step(xc, y), models.autoencoder.step(x, x));
+      [x, xc, y].forEach((t) => t.dispose());
     }
     const values = await Promise.all(out.map((t) => t.data()));
     const steps: Step[] = [];
@@ -111,7 +118,7 @@ async function trainChunk(): Promise<void> {
 /** Test accuracy of the classifier, and the codes of the test digits for the latent map. */
 async function evaluateNow(): Promise<void> {
   const t0 = performance.now();
-  const r = await evaluate(models.net, new CrossEntropyLoss(), evalSet, { batchSize: 500 });
+  const r = await evaluate(models.net, new CrossEntropyLoss(), { x: { data: evalSet.x.data, shape: inputShape(arch, EVAL_SIZE) }, y: evalSet.y }, { batchSize: 500 });
   models.ae.eval();
   const codes = tidy(() => models.ae.encode(backend.tensor(evalSet.x.data, evalSet.x.shape)));
   models.ae.train();
@@ -191,15 +198,16 @@ function part(weights: Record<string, RawTensor>, prefix: string): Record<string
 
 async function save(): Promise<void> {
   const model = { ...prefixed('classifier', models.net.stateDict()), ...prefixed('autoencoder', models.ae.stateDict()) };
-  const bytes = await toBytes({ model, optimizer: models.opt, epoch, metadata: { app: '@example/web', step: String(step) } });
+  const bytes = await toBytes({ model, optimizer: models.opt, epoch, metadata: { app: '@example/web', arch, step: String(step) } });
   post({ type: 'saved', bytes }, [bytes.buffer]);
 }
 
 /** Loads into fresh models first: on any error the current ones are kept untouched. */
 async function load(bytes: Uint8Array, name: string): Promise<void> {
   const ckpt = fromBytes(bytes, name);
-  if (ckpt.metadata.app !== '@example/web') throw new DataError(`${name}: not a model saved by this page (no app '@example/web' in its metadata)`);
-  const fresh = makeModels(backend, lr);
+  const saved = ckpt.metadata.arch as Arch;
+  if (ckpt.metadata.app !== '@example/web' || !(saved in ARCHS)) throw new DataError(`${name}: not a model saved by this page (no app '@example/web' and arch in its metadata)`);
+  const fresh = makeModels(backend, lr, saved);
   try {
     fresh.net.loadStateDict(part(ckpt.weights, 'classifier'));
     fresh.ae.loadStateDict(part(ckpt.weights, 'autoencoder'));
@@ -209,10 +217,19 @@ async function load(bytes: Uint8Array, name: string): Promise<void> {
     throw e;
   }
   disposeModels(models);
-  models = fresh;
+  [models, arch] = [fresh, saved];
   step = Number(ckpt.metadata.step ?? 0);
   epoch = ckpt.epoch ?? 0;
-  post({ type: 'loaded', name, step });
+  post({ type: 'loaded', name, step, arch });
+  await evaluateNow();
+}
+
+/** Fresh models of another architecture; the step count starts over. */
+async function newModel(a: Arch): Promise<void> {
+  const fresh = makeModels(backend, lr, a);
+  disposeModels(models);
+  [models, arch, step, epoch] = [fresh, a, 0, 0];
+  post({ type: 'model', arch });
   await evaluateNow();
 }
 
@@ -224,7 +241,7 @@ async function predictDrawing(pixels: Float32Array): Promise<void> {
     const [p, r, z] = tidy(() => {
       const x = backend.tensor(pixels, [1, PIXELS]);
       const code = ae.encode(x);
-      return [backend.softmax(net.forward(x)), ae.decode(code), code];
+      return [backend.softmax(net.forward(x.reshape(inputShape(arch, 1)))), ae.decode(code), code];
     });
     const [probs, reconstruction, code] = await Promise.all([p, r, z].map((t) => t.data()));
     [p, r, z].forEach((t) => t.dispose());
@@ -273,6 +290,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
       models.opt.lr = m.lr; // checked by the optimizer (a ValueError for a negative or non-finite one)
       lr = m.lr;
     });
+  else if (m.type === 'model' && m.arch in ARCHS) void serial('making the model', () => newModel(m.arch));
   else if (m.type === 'predict') void serial('predicting', () => predictDrawing(m.pixels));
   else if (m.type === 'save') void serial('saving', save);
   else if (m.type === 'load') void serial('loading the model', () => load(m.bytes, m.name));
