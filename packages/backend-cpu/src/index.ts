@@ -1,4 +1,4 @@
-import { Backend, ValueError } from '@neurone/core';
+import { Backend, ValueError, checkOptions } from '@neurone/core';
 import type { DType } from '@neurone/core';
 import { CpuKernels } from './kernels';
 
@@ -16,7 +16,6 @@ export type CpuBackend = Backend<CpuKernels>;
 /** A CPU backend: `cpu()` for float32, `cpu({ dtype: 'float64' })` for exact gradient checks. */
 export function cpu(options: CpuOptions = {}): CpuBackend {
   if (options == null || typeof options !== 'object') throw new ValueError(`cpu: options must be an object, got ${String(options)}`);
-  const { dtype = 'float32' } = options;
-  if (dtype !== 'float32' && dtype !== 'float64') throw new ValueError(`cpu: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
+  const { dtype = 'float32' } = checkOptions('cpu', options, { dtype: ['float32', 'float64'] });
   return new Backend(new CpuKernels(dtype));
 }

@@ -1,5 +1,5 @@
 import * as gpujs from 'gpu.js';
-import { Backend, BackendError, NeuroneError, ValueError, broadcastStrides, sizeOf } from '@neurone/core';
+import { Backend, BackendError, NeuroneError, ValueError, broadcastStrides, checkOptions, sizeOf } from '@neurone/core';
 import type { ActivationGrad, AxisSplit, BinaryOp, ConvGeometry, KernelTensor, Kernels, MatmulDims, PoolKind, Shape, TypedArray, UnaryOp } from '@neurone/core';
 import { MAX_ELEMENTS, src } from './kernels';
 import { convSrc } from './conv-kernels';
@@ -632,6 +632,8 @@ export class GpuBackend extends Backend<GpuKernels> {
  * modes when the requested one is not; on webgpu, `await backend.ready()` confirms an adapter.
  */
 export function gpu(options: GpuOptions = {}): GpuBackend {
+  checkOptions('gpu', options ?? undefined, { mode: 'string', dawn: 'object' });
+  options ??= {};
   const mode = options.mode ?? 'auto';
   const av = modeAvailability(options);
   const available = GPU_MODES.filter((m) => av[m] === true);

@@ -17,6 +17,7 @@ export {
   ValueError,
   DataError,
   BackendError,
+  StateError,
 } from './errors';
 export type { Shape } from './shape';
 export {
@@ -34,7 +35,8 @@ export {
   matmulShape,
 } from './shape';
 export { tidy, keep, dispose } from './scope';
-export { checkOptions } from './options';
+export { checkOptions, checkTensorArg } from './options';
+export type { OptionType } from './options';
 export { RNG, manualSeed, defaultRng } from './random';
 export type { RNGState } from './random';
 export { init, fans, gain, fanInUniform } from './init';
