@@ -150,7 +150,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       const digit = m.probs.indexOf(Math.max(...m.probs));
       state.prediction = { digit, probs: m.probs };
       $('predicted').textContent = String(digit);
-      $('probs').innerHTML = m.probs.map((p, d) => `<li data-digit="${d}"><span class="bar" style="width:${(p * 150).toFixed(1)}px"></span>${(100 * p).toFixed(1)} %</li>`).join('');
+      $('probs').innerHTML = m.probs.map((p, d) => `<li data-digit="${d}"><b>${d}</b><span class="bar" style="width:${(p * 150).toFixed(1)}px"></span>${(100 * p).toFixed(1)} %</li>`).join('');
       paint28('recon', m.reconstruction);
       drawnCode = m.code;
       drawLatent();
