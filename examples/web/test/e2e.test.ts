@@ -5,7 +5,7 @@
  * it a corrupt file and a learning rate that makes the loss overflow. WebGL2 and WebGPU run on
  * SwiftShader (software). Screenshots go to examples/web/test-results/.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
@@ -23,6 +23,7 @@ const DIST = join(ROOT, 'dist');
 const ARTIFACTS = join(ROOT, 'test-results');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PORT = 47318;
+const DEV_PORT = 47319;
 const FLAGS = [
   '--headless=new',
   '--no-sandbox',
@@ -268,6 +269,32 @@ describe('the app in Chromium (WebGL2 and WebGPU on SwiftShader)', () => {
     await until(page, 'stopped', (s) => !s.running && s.errors.length > 0);
     await shot(page, 'training-error');
     expect(errors).toEqual([]);
+  });
+});
+
+describe('the dev server', () => {
+  it("`pnpm --filter @example/web dev` serves the app, worker and data included", async () => {
+    const dev = spawn('pnpm', ['run', 'dev', '--port', String(DEV_PORT), '--strictPort'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    for (const s of [dev.stdout, dev.stderr]) s.on('data', (d: Buffer) => (log += d.toString()));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setInterval(() => log.includes(`127.0.0.1:${DEV_PORT}`) && (clearInterval(timer), resolve()), 100);
+        dev.once('exit', (code) => (clearInterval(timer), reject(new Error(`the dev server exited (${code}):\n${log}`))));
+      });
+      const page = await launch(['--enable-unsafe-webgpu']);
+      const errors: string[] = [];
+      page.on('console', (m) => void (m.type() === 'error' && errors.push(`console: ${m.text()}`)));
+      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+      await page.goto(`http://127.0.0.1:${DEV_PORT}/`);
+      await page.waitForFunction(() => (window as unknown as { webState?: WebState }).webState?.ready, null, { timeout: 120_000 });
+      await page.click('#toggle');
+      await until(page, 'a first evaluation', (s) => s.evals.length > 0);
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      if (dev.exitCode === null) process.kill(-dev.pid!, 'SIGTERM'); // the server and the pnpm above it
+    }
   });
 });
 
