@@ -5,14 +5,19 @@
 import uPlot from 'uplot';
 // eslint-disable-next-line no-restricted-imports -- uPlot ships its stylesheet in dist/ only (the rule is for our packages)
 import 'uplot/dist/uPlot.min.css';
+import { BACKENDS } from './protocol';
+import type { BackendKind } from './protocol';
 
 export interface Charts {
-  update(loss: [number[], number[], number[]], accuracy: [number[], number[]]): void;
+  update(steps: readonly { step: number; loss: number; aeLoss: number; backend: BackendKind }[], evals: readonly { step: number; accuracy: number }[]): void;
 }
+
+const COLORS: Record<BackendKind, string> = { cpu: '#2e86de', webgl2: '#c0392b', webgpu: '#8e44ad' };
 
 export function makeCharts(lossEl: HTMLElement, accEl: HTMLElement): Charts {
   const width = Math.max(320, lossEl.clientWidth || 480);
   const axes = (y: string): uPlot.Axis[] => [{ label: 'step' }, { label: y }];
+  // one classifier series per backend, so that a switch shows as a change of colour on one curve
   const loss = new uPlot(
     {
       width,
@@ -20,9 +25,13 @@ export function makeCharts(lossEl: HTMLElement, accEl: HTMLElement): Charts {
       title: 'training loss',
       scales: { x: { time: false } },
       axes: axes('loss'),
-      series: [{ label: 'step' }, { label: 'classifier (cross-entropy)', stroke: '#2e86de' }, { label: 'autoencoder (BCE)', stroke: '#e67e22' }],
+      series: [
+        { label: 'step' },
+        ...BACKENDS.map((k) => ({ label: `classifier on ${k}`, stroke: COLORS[k] })),
+        { label: 'autoencoder (BCE)', stroke: '#e67e22' },
+      ],
     },
-    [[], [], []],
+    [[], [], [], [], []],
     lossEl,
   );
   const acc = new uPlot(
@@ -38,9 +47,10 @@ export function makeCharts(lossEl: HTMLElement, accEl: HTMLElement): Charts {
     accEl,
   );
   return {
-    update(l, a) {
-      loss.setData(l);
-      acc.setData(a);
+    update(steps, evals) {
+      const perBackend = BACKENDS.map((k) => steps.map((p, i) => (p.backend === k || steps[i + 1]?.backend === k ? p.loss : null)));
+      loss.setData([steps.map((p) => p.step), ...perBackend, steps.map((p) => p.aeLoss)] as uPlot.AlignedData);
+      acc.setData([evals.map((e) => e.step), evals.map((e) => e.accuracy)]);
     },
   };
 }

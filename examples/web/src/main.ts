@@ -16,7 +16,7 @@ const state = {
   arch: 'mlp' as Arch,
   availability: {} as Record<BackendKind, true | string>,
   steps: [] as { step: number; loss: number; aeLoss: number; backend: BackendKind }[],
-  evals: [] as { step: number; accuracy: number }[],
+  evals: [] as { step: number; accuracy: number; ms: number; backend: BackendKind }[],
   speed: {} as Partial<Record<BackendKind, number>>,
   errors: [] as string[],
   prediction: null as null | { digit: number; probs: number[] },
@@ -68,8 +68,7 @@ function updateCharts(): void {
   }
   cancelAnimationFrame(redraw);
   redraw = requestAnimationFrame(() => {
-    const s = state.steps;
-    charts!.update([s.map((p) => p.step), s.map((p) => p.loss), s.map((p) => p.aeLoss)], [state.evals.map((e) => e.step), state.evals.map((e) => e.accuracy)]);
+    charts!.update(state.steps, state.evals);
   });
 }
 
@@ -132,7 +131,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       updateCharts();
       break;
     case 'eval':
-      state.evals.push({ step: m.step, accuracy: m.accuracy });
+      state.evals.push({ step: m.step, accuracy: m.accuracy, ms: m.ms, backend: state.backend });
       $('accuracy').textContent = `${(100 * m.accuracy).toFixed(1)} %`;
       latent = { codes: m.latent, labels: m.labels };
       drawLatent();

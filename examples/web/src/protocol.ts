@@ -34,7 +34,7 @@ export type FromWorker =
   /** `availability`: true, or why this browser cannot run that backend. */
   | { type: 'ready'; availability: Record<BackendKind, true | string>; train: number; test: number }
   | { type: 'steps'; steps: Step[]; samplesPerSec: number; backend: BackendKind }
-  | { type: 'eval'; step: number; accuracy: number; loss: number; latent: Float32Array; labels: Float32Array }
+  | { type: 'eval'; step: number; accuracy: number; loss: number; latent: Float32Array; labels: Float32Array; ms: number }
   /**
    * `moved`, after a switch: the optimizers' step count and the sum of squares of their state
    * tensors read before and after the move (equal when the state moved intact).
