@@ -4,7 +4,8 @@ export { UNARY_OPS, BINARY_OPS, ACTIVATION_GRADS, POOL_KINDS } from './kernels';
 export type { Kernels, KernelTensor, MatmulDims, AxisSplit, UnaryOp, BinaryOp, ActivationGrad, PoolKind, Window2D, ConvGeometry } from './kernels';
 export { convOutputLength, pair, checkWindow, windowGeometry } from './conv';
 export { im2col, col2im, pool, poolGrad } from './windows';
-export { Tensor } from './tensor';
+export { where, concat, stack } from './ops';
+export { Tensor, isTensor } from './tensor';
 export type { DType, TypedArray } from './tensor';
 export { checkClassIndices } from './labels';
 export { Module, Parameter } from './module';
@@ -34,7 +35,7 @@ export {
   reducedShape,
   matmulShape,
 } from './shape';
-export { tidy, keep, dispose } from './scope';
+export { tidy, keep, dispose, checkLeaks, LEAK_STEPS } from './scope';
 export { checkOptions, checkTensorArg } from './options';
 export type { OptionType } from './options';
 export { RNG, manualSeed, defaultRng } from './random';

@@ -5,7 +5,8 @@ import { keep } from './scope';
 import { shapesEqual } from './shape';
 import type { Shape } from './shape';
 import type { HostTensor } from './dataset';
-import { Tensor } from './tensor';
+import type { Tensor } from './tensor';
+import { isTensor } from './tensor';
 
 /** A trainable tensor and its accumulated gradient. Owns both: replacing one disposes the old. */
 export class Parameter {
@@ -125,7 +126,7 @@ interface Saved {
   params: Tensor[];
 }
 
-const isTensorValue = (v: unknown): v is Tensor => v instanceof Tensor;
+const isTensorValue = isTensor;
 
 /** One entry of a module's state (a parameter or a buffer) as stateDict and loadStateDict see it. */
 interface StateSlot {

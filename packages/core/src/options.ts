@@ -1,4 +1,5 @@
 import { ValueError } from './errors';
+import { isTensor } from './tensor';
 
 const squash = (s: string): string => s.toLowerCase().replace(/[_\-\s]/g, '');
 
@@ -52,7 +53,7 @@ export function checkOptions<T>(owner: string, options: T, valid: readonly strin
 
 /** Throws a ValueError naming `op` and `name` unless `v` is a tensor (an argument left out, a number...). */
 export function checkTensorArg(op: string, name: string, v: unknown): void {
-  if (v === null || typeof v !== 'object' || !('dataId' in v) || !('shape' in v)) {
+  if (!isTensor(v)) {
     throw new ValueError(`${op}: ${name} must be a Tensor, got ${v === undefined ? 'nothing (a missing argument)' : describe(v)}`);
   }
 }

@@ -1,4 +1,4 @@
-import { RNG, ShapeError, ValueError, checkOptions, getBackend, keep, shapesEqual, sizeOf, tidy } from '@neurone/core';
+import { RNG, ShapeError, ValueError, checkOptions, getBackend, isTensor, keep, shapesEqual, sizeOf, tidy } from '@neurone/core';
 import type { Backend, Dataset, HostTensor, Loss, Module, Optimizer, Tensor } from '@neurone/core';
 import { accuracy as metricsAccuracy, resolveMetrics } from './metrics';
 import type { Metric, MetricSpec } from './metrics';
@@ -146,10 +146,6 @@ export interface EvaluateResult {
 }
 
 // ---- host data -------------------------------------------------------------------------------
-
-function isTensor(v: unknown): v is Tensor {
-  return typeof v === 'object' && v !== null && 'dataId' in v && 'backend' in v;
-}
 
 async function hostOf(t: Tensor | HostTensor): Promise<HostTensor> {
   return isTensor(t) ? { data: await t.data(), shape: t.shape } : t;

@@ -3,6 +3,7 @@ import type { Loss, Module } from '../module';
 import { Parameter } from '../module';
 import { ValueError } from '../errors';
 import type { Tensor } from '../tensor';
+import { isTensor } from '../tensor';
 import { RNG } from '../random';
 
 /**
@@ -76,7 +77,7 @@ function unlistedParameters(module: Module): string[] {
       if (!listed.has(v)) found.push(path);
       return;
     }
-    if ('dataId' in v && 'backend' in v) return; // a tensor
+    if (isTensor(v)) return;
     const entries: [string, unknown][] = v instanceof Map ? [...v].map(([k, x]) => [String(k), x]) : Object.entries(v);
     for (const [k, x] of entries) walk(x, path ? `${path}.${k}` : k);
   };
