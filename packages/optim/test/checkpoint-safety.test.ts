@@ -33,7 +33,7 @@ describe('fit restores the optimizer and the scheduler with the parameters on a 
     // Adam's moments and step count are those after batch 2: finite
     expect(hostDict(opt.stateDict())).toEqual(afterBatch2);
     expect(opt.steps).toBe(2);
-    expect(sched.stateDict()).toEqual({ lastEpoch: 0, baseLr: 0.01 });
+    expect(sched.stateDict()).toEqual({ lastEpoch: 0, baseLrs: [0.01], lastLr: [0.01] });
     for (const s of Object.values(hostDict(opt.stateDict()).state)) for (const t of Object.values(s)) expect(Array.from(t.data).every(Number.isFinite)).toBe(true);
 
     const h = await fit(m, new MSELoss(), opt, regression(), { epochs: 3, batchSize: 4, shuffle: false, progress: false, scheduler: sched });
