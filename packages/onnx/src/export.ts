@@ -1,7 +1,7 @@
 import { Module, Parameter, ValueError } from '@neurone/core';
 import type { Backend, Tensor } from '@neurone/core';
 import { toTorchConvWeight, traceModules } from '@neurone/layers';
-import type { Conv1D, Conv2D, Linear, MaxPool1D, MaxPool2D, TracedModule } from '@neurone/layers';
+import type { Conv1D, Conv2D, ELU, GELU, LeakyReLU, Linear, MaxPool1D, MaxPool2D, TracedModule } from '@neurone/layers';
 import { AttrType, DataType, encodeModel } from './proto';
 import type { AttributeMsg, NodeMsg, TensorMsg } from './proto';
 import { OPSETS, toFirst, toLast } from './layout';
@@ -23,8 +23,8 @@ export interface ToOnnxOptions {
   backend?: Backend;
 }
 
-/** An attribute: an integer, integers, or a float as `{ f }`. */
-type Attr = number | readonly number[] | { f: number };
+/** An attribute: an integer, integers, a float as `{ f }` or a string as `{ s }`. */
+type Attr = number | readonly number[] | { f: number } | { s: string };
 
 /** What an exporter writes with: the current value, its layout, and node and initializer factories. */
 export class OnnxGraph {
@@ -40,8 +40,11 @@ export class OnnxGraph {
   readonly #values: Map<Tensor, ArrayLike<number>>;
   readonly #written = new Map<string, string>();
   readonly #dtype: number;
+  /** The opset the graph is written for. */
+  readonly opset: number;
 
-  constructor(input: string, rank: number, names: Map<Tensor, string>, values: Map<Tensor, ArrayLike<number>>, dtype: number) {
+  constructor(input: string, rank: number, names: Map<Tensor, string>, values: Map<Tensor, ArrayLike<number>>, dtype: number, opset: number) {
+    this.opset = opset;
     this.value = input;
     this.rank = rank;
     this.#names = names;
@@ -53,7 +56,7 @@ export class OnnxGraph {
   op(opType: string, attrs: Record<string, Attr> = {}, inputs: string[] = [this.value]): void {
     const out = `${opType.toLowerCase()}_${this.nodes.length}`;
     const attribute: AttributeMsg[] = Object.entries(attrs).map(([name, v]) =>
-      typeof v === 'number' ? { name, type: AttrType.INT, i: v } : 'f' in v ? { name, type: AttrType.FLOAT, f: v.f } : { name, type: AttrType.INTS, ints: [...v] },
+      typeof v === 'number' ? { name, type: AttrType.INT, i: v } : 'f' in v ? { name, type: AttrType.FLOAT, f: v.f } : 's' in v ? { name, type: AttrType.STRING, s: new TextEncoder().encode(v.s) } : { name, type: AttrType.INTS, ints: [...v] },
     );
     this.nodes.push({ input: inputs, output: [out], name: `${opType}_${this.nodes.length}`, opType, attribute });
     this.value = out;
@@ -64,6 +67,13 @@ export class OnnxGraph {
     if (this.rank < 3 || this.layout === layout) return;
     this.op('Transpose', { perm: layout === 'first' ? toFirst(this.rank) : toLast(this.rank) });
     this.layout = layout;
+  }
+
+  /** A scalar initializer of the graph's element type, holding v. */
+  scalar(v: number): string {
+    const name = `scalar_${this.initializers.length}`;
+    this.initializers.push({ name, dims: [], dataType: this.#dtype, ...(this.#dtype === DataType.FLOAT ? { floatData: [v] } : { doubleData: [v] }) });
+    return name;
   }
 
   /** An INT64 initializer (a shape) named `name`. */
@@ -103,6 +113,29 @@ export class OnnxGraph {
 export type OnnxExporter = (g: OnnxGraph, module: Module, t: TracedModule) => void;
 
 const act = (opType: string): OnnxExporter => (g) => g.op(opType);
+/** GELU: the Gelu operator from opset 20, before it PyTorch's formula in element-wise nodes. */
+const gelu: OnnxExporter = (g, m) => {
+  const tanh = (m as GELU).approximate === 'tanh';
+  if (g.opset >= 20) return g.op('Gelu', { approximate: { s: tanh ? 'tanh' : 'none' } });
+  const x = g.value;
+  const mul = (a: string, b: string) => g.op('Mul', {}, [a, b]);
+  if (tanh) {
+    // ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
+    mul(x, x);
+    mul(g.value, x);
+    mul(g.value, g.scalar(0.044715));
+    g.op('Add', {}, [g.value, x]);
+    mul(g.value, g.scalar(Math.sqrt(2 / Math.PI)));
+    g.op('Tanh');
+  } else {
+    // ½x(1 + erf(x/√2))
+    g.op('Div', {}, [x, g.scalar(Math.SQRT2)]);
+    g.op('Erf');
+  }
+  g.op('Add', {}, [g.value, g.scalar(1)]);
+  mul(g.value, x);
+  mul(g.value, g.scalar(0.5));
+};
 const lastAxis = (opType: string): OnnxExporter => (g) => {
   g.to('last');
   g.op(opType, { axis: -1 });
@@ -138,6 +171,9 @@ export const onnxExporters: Record<string, OnnxExporter> = {
   TanH: act('Tanh'),
   Sigmoid: act('Sigmoid'),
   ReLU: act('Relu'),
+  LeakyReLU: (g, m) => g.op('LeakyRelu', { alpha: { f: (m as LeakyReLU).negativeSlope } }),
+  ELU: (g, m) => g.op('Elu', { alpha: { f: (m as ELU).alpha } }),
+  GELU: gelu,
   Softmax: lastAxis('Softmax'),
   LogSoftmax: lastAxis('LogSoftmax'),
   Flatten: (g, _m, t) => {
@@ -186,7 +222,7 @@ export async function toOnnx(model: Module, options: ToOnnxOptions): Promise<Uin
   const values = new Map<Tensor, ArrayLike<number>>();
   for (const [, t] of named) values.set(t, await t.data());
   const type = dtype === 'float32' ? DataType.FLOAT : DataType.DOUBLE;
-  const g = new OnnxGraph(inputName, inputShape.length + 1, new Map(named.map(([n, t]) => [t, n])), values, type);
+  const g = new OnnxGraph(inputName, inputShape.length + 1, new Map(named.map(([n, t]) => [t, n])), values, type, opset);
   for (const t of traced) {
     exporterOf(t.module)!(g, t.module, t);
     g.rank = t.output.length + 1;

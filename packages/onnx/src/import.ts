@@ -1,6 +1,6 @@
 import { DataError, MAX_TENSOR_SIZE, ValueError, resolveBackend } from '@neurone/core';
 import type { Backend, Module } from '@neurone/core';
-import { AvgPool1D, AvgPool2D, Conv1D, Conv2D, Flatten, Linear, LogSoftmax, MaxPool1D, MaxPool2D, ReLU, Sequential, Sigmoid, Softmax, TanH, flattenedWeight, permuteAxes, torchConvWeight, traceModules } from '@neurone/layers';
+import { AvgPool1D, AvgPool2D, Conv1D, Conv2D, ELU, Flatten, GELU, LeakyReLU, Linear, LogSoftmax, MaxPool1D, MaxPool2D, ReLU, Sequential, Sigmoid, Softmax, TanH, flattenedWeight, permuteAxes, torchConvWeight, traceModules } from '@neurone/layers';
 import { AttrType, DataType, decodeModel } from './proto';
 import type { AttributeMsg, ModelMsg, NodeMsg, TensorMsg } from './proto';
 import { toFirst, toLast } from './layout';
@@ -37,6 +37,8 @@ interface Chain {
   padded: number[] | null;
   /** The node's weights and attributes. */
   constant(name: string | undefined, what: string): Host;
+  /** Whether `name` is an initializer or Constant of one value. */
+  isScalar(name: string): boolean;
   attr(name: string, dflt?: number | number[]): number | number[];
 }
 
@@ -125,6 +127,12 @@ const importers: Record<string, (c: Chain, node: NodeMsg) => void> = {
   Relu: (c) => push(c, new ReLU()),
   Tanh: (c) => push(c, new TanH()),
   Sigmoid: (c) => push(c, new Sigmoid()),
+  LeakyRelu: (c) => push(c, new LeakyReLU(c.attr('alpha', 0.01) as number)),
+  Elu: (c) => push(c, new ELU(c.attr('alpha', 1) as number)),
+  Gelu: (c, node) => {
+    const a = node.attribute?.find((x) => x.name === 'approximate')?.s;
+    push(c, new GELU({ approximate: a && new TextDecoder().decode(a) === 'tanh' ? 'tanh' : 'none' }));
+  },
   Softmax: (c, node) => softmax(c, node, new Softmax()),
   LogSoftmax: (c, node) => softmax(c, node, new LogSoftmax()),
   Flatten: (c, node) => {
@@ -216,6 +224,40 @@ function pool(c: Chain, node: NodeMsg, op: 'MaxPool' | 'AveragePool'): void {
   push(c, spatial === 2 ? new P2([k[0]!, k[1]!], [s[0]!, s[1]!], [p[0]!, p[1]!]) : new P1(k[0]!, s[0]!));
 }
 
+/** erf by Abramowitz and Stegun 7.1.26 (|error| < 1.5·10⁻⁷): enough to recognise a formula. */
+function erf(x: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return x < 0 ? -y : y;
+}
+const ELEMENTWISE: Record<string, (a: number, b: number) => number> = { Add: (a, b) => a + b, Sub: (a, b) => a - b, Mul: (a, b) => a * b, Div: (a, b) => a / b, Pow: (a, b) => a ** b, Erf: erf, Tanh: Math.tanh };
+const PROBES = [-3, -1.7, -0.6, -0.1, 0, 0.3, 0.9, 1.4, 2.6];
+/** The element-wise formulas that exporters write as several nodes (PyTorch's GELU at opset < 20), and their modules. */
+const FORMULAS: [(x: number) => number, () => Module][] = [
+  [(x) => 0.5 * x * (1 + erf(x / Math.SQRT2)), () => new GELU()],
+  [(x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))), () => new GELU({ approximate: 'tanh' })],
+];
+
+/**
+ * A run of element-wise nodes from chain[i] on `value` (scalar constants beside it) that computes a
+ * known formula of it, found by evaluating the run on probe values: the module and the run's last index.
+ */
+function elementwise(chain: NodeMsg[], i: number, value: string, c: Chain): { module: Module; end: number } | null {
+  const vals = new Map([[value, PROBES]]);
+  for (let j = i; j < Math.min(chain.length, i + 12); j++) {
+    const n = chain[j]!;
+    const f = ELEMENTWISE[n.opType];
+    if (!f || n.domain || !n.output[0]) return null;
+    const args = n.input.map((name) => vals.get(name) ?? (c.isScalar(name) ? PROBES.map(() => c.constant(name, 'scalar').data[0]!) : null));
+    if (args.some((a) => !a) || args.length < (f.length === 2 ? 2 : 1)) return null;
+    const out = PROBES.map((_, k) => f(args[0]![k]!, args[1]?.[k] ?? 0));
+    vals.set(n.output[0], out);
+    const hit = FORMULAS.find(([g]) => PROBES.every((x, k) => Math.abs(g(x) - out[k]!) <= 1e-6 * (1 + Math.abs(out[k]!))));
+    if (hit && j > i) return { module: hit[1](), end: j };
+  }
+  return null;
+}
+
 /** The values of an initializer, checked against its dims (DataError otherwise). */
 function tensorValues(t: TensorMsg): Host {
   const name = `initializer '${t.name ?? ''}'`;
@@ -286,6 +328,10 @@ export function fromOnnx(bytes: Uint8Array, options: FromOnnxOptions = {}): Sequ
       if (!t) throw unsupported(node, `its ${what} input must be an initializer`);
       return tensorValues(t);
     },
+    isScalar: (name) => {
+      const t = inits.get(name);
+      return t !== undefined && (t.dims ?? []).reduce((a, b) => a * b, 1) === 1;
+    },
     attr: (name, dflt) => {
       const a = attrs().get(name);
       if (!a) {
@@ -298,18 +344,26 @@ export function fromOnnx(bytes: Uint8Array, options: FromOnnxOptions = {}): Sequ
       throw unsupported(node, `attribute ${name} of type ${a.type ?? 'none'}`);
     },
   };
+  // Constants first (they read nothing), then the chain
+  for (node of nodes.filter((n) => n.opType === 'Constant' && !n.domain)) {
+    const t = node.attribute?.find((a) => a.name === 'value')?.t;
+    if (!t || !node.output[0] || node.input.length) throw unsupported(node, 'only a tensor value');
+    inits.set(node.output[0], t);
+  }
+  const chain = nodes.filter((n) => n.opType !== 'Constant' || n.domain);
   let value = inputs[0]!.name;
-  for (node of nodes) {
-    if (node.opType === 'Constant' && !node.domain && node.input.length === 0) {
-      const t = node.attribute?.find((a) => a.name === 'value')?.t;
-      if (!t || !node.output[0]) throw unsupported(node, 'only a tensor value');
-      inits.set(node.output[0], t);
+  for (let i = 0; i < chain.length; i++) {
+    node = chain[i]!;
+    const run = Object.prototype.hasOwnProperty.call(importers, node.opType) && (!node.domain || node.domain === 'ai.onnx') ? importers[node.opType]! : null;
+    const formula = run ? null : elementwise(chain, i, value, c);
+    if (formula) {
+      push(c, formula.module);
+      [i, value] = [formula.end, chain[formula.end]!.output[0]!];
       continue;
     }
-    const run = Object.prototype.hasOwnProperty.call(importers, node.opType) && (!node.domain || node.domain === 'ai.onnx') ? importers[node.opType]! : null;
     if (!run) throw new ValueError(`fromOnnx: unsupported operator '${node.domain ? `${node.domain}.` : ''}${node.opType}'${node.name ? ` (node '${node.name}')` : ''}`);
     if (node.input[0] !== value || !node.output[0]) throw new ValueError(`fromOnnx: only a chain of operators is supported; node '${node.name ?? node.opType}' reads '${node.input[0] ?? ''}' where '${value}' comes`);
-    if (c.flattened && !['Gemm', 'MatMul', 'Relu', 'Tanh', 'Sigmoid', 'Identity', 'Dropout'].includes(node.opType)) throw unsupported(node, 'after a Flatten of a channels-first value only a Gemm or MatMul (or an activation) can come');
+    if (c.flattened && !['Gemm', 'MatMul', 'Relu', 'Tanh', 'Sigmoid', 'LeakyRelu', 'Elu', 'Gelu', 'Identity', 'Dropout'].includes(node.opType)) throw unsupported(node, 'after a Flatten of a channels-first value only a Gemm or MatMul (or an activation) can come');
     if (c.padded && node.opType !== 'Conv' && node.opType !== 'AveragePool') throw unsupported(node, 'after a Pad only a Conv or an AveragePool can come');
     run(c, node);
     value = node.output[0];

@@ -78,8 +78,8 @@ describe('fromOnnx: typed errors on files it cannot read', () => {
   });
 
   it('names the first unsupported operator', () => {
-    const elu: NodeMsg = { opType: 'Elu', name: 'act', input: ['y'], output: ['z'] };
-    expect(() => fromOnnx(model([gemm(), elu, { opType: 'Selu', input: ['z'], output: ['s'] }], { initializer: wb }), { backend })).toThrow(/fromOnnx: unsupported operator 'Elu' \(node 'act'\)/);
+    const elu: NodeMsg = { opType: 'Selu', name: 'act', input: ['y'], output: ['z'] };
+    expect(() => fromOnnx(model([gemm(), elu, { opType: 'Celu', input: ['z'], output: ['s'] }], { initializer: wb }), { backend })).toThrow(/fromOnnx: unsupported operator 'Selu' \(node 'act'\)/);
     expect(() => fromOnnx(model([{ opType: 'Relu', domain: 'com.microsoft', input: ['x'], output: ['y'] }]), { backend })).toThrow(/unsupported operator 'com.microsoft.Relu'/);
     expect(() => fromOnnx(model([{ ...gemm(), attribute: [{ name: 'alpha', type: 1, f: 2 }] }], { initializer: wb }), { backend })).toThrow(/unsupported operator 'Gemm'.*alpha/);
     expect(() => fromOnnx(model([{ ...gemm(), input: ['x', 'x'] }], { initializer: wb }), { backend })).toThrow(/its B input must be an initializer/);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RNG, manualSeed } from '@neurone/core';
 import type { Module } from '@neurone/core';
 import { cpu } from '@neurone/backend-cpu';
-import { AvgPool1D, AvgPool2D, Conv1D, Conv2D, Flatten, Linear, LogSoftmax, MaxPool1D, MaxPool2D, ReLU, Sequential, Sigmoid, Softmax, TanH } from '@neurone/layers';
+import { AvgPool1D, AvgPool2D, Conv1D, Conv2D, ELU, Flatten, GELU, LeakyReLU, Linear, LogSoftmax, MaxPool1D, MaxPool2D, ReLU, Sequential, Sigmoid, Softmax, TanH } from '@neurone/layers';
 import { Autoencoder } from '@neurone/autoencoder';
 import { fromOnnx, toOnnx } from '../src/index';
 import { keepExported, maxAbsDiff, runNeurone, runOrt } from './helpers';
@@ -22,6 +22,7 @@ const models: [string, () => Module, number[]][] = [
   ['tied-autoencoder', () => Autoencoder.dense([12, 12, 5], { backend, tied: true, activation: 'relu' }), [12]],
   ['empty', () => new Sequential(), [3, 2]],
   ['softmax-channels', () => new Sequential([new Softmax()]), [2, 3, 4]],
+  ['activations', () => new Sequential([new LeakyReLU(0.2), new Linear(6, 5, { backend }), new ELU(0.7), new GELU(), new Linear(5, 4, { backend }), new GELU({ approximate: 'tanh' })]), [6]],
   ['flatten-axes', () => new Sequential([new Conv2D(1, 2, 3, { backend }), new Flatten({ startDim: 2 }), new Softmax(-1), new Flatten({ startDim: 1, endDim: 2 }), new Linear(4 * 3 * 3, 2, { backend })]), [4, 3, 2]],
 ];
 
@@ -43,6 +44,16 @@ describe('every module through ONNX Runtime', () => {
       expect(await runNeurone(fromOnnx(bytes, { backend }), backend, x, shape)).toEqual(ours);
     });
   }
+
+  it('GELU as the Gelu operator from opset 20', async () => {
+    const model = new Sequential([new Linear(3, 4, { backend }), new GELU(), new GELU({ approximate: 'tanh' })]);
+    const bytes = await toOnnx(model, { inputShape: [3], opset: 20 });
+    keepExported('gelu-opset20', bytes);
+    const x = Float32Array.from([-2, -0.5, 0.1, 0.4, 1, 3]);
+    const ours = await runNeurone(model, backend, x, [2, 3]);
+    expect(maxAbsDiff(ours, (await runOrt(bytes, x, [2, 3])).data)).toBeLessThanOrEqual(1e-5);
+    expect(await runNeurone(fromOnnx(bytes, { backend }), backend, x, [2, 3])).toEqual(ours);
+  });
 
   it('float64 weights and opset 13 and 21, named input and output', async () => {
     const model = new Sequential([new Linear(4, 3, { backend: cpu({ dtype: 'float64' }) }), new TanH()]);

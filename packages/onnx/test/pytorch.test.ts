@@ -17,6 +17,7 @@ describe('fromOnnx on torch.onnx.export files', () => {
     ['mlp', 'Gemm, Tanh, Sigmoid, Relu, Softmax'],
     ['cnn', 'Conv (padded), Relu, MaxPool, Tanh, Pad + AveragePool, Flatten → Gemm, LogSoftmax'],
     ['cnn1d', 'Conv1d with stride, Sigmoid, MaxPool1d, Flatten of 3 channels → Gemm'],
+    ['acts', 'LeakyRelu, Elu, and GELU (erf and tanh) written as element-wise nodes'],
   ] as const) {
     it(`${name} (${ops}) agrees with PyTorch to 1e-5`, async () => {
       const model = fromOnnx(fixture(`${name}.onnx`), { backend });
