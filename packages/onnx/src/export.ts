@@ -1,7 +1,7 @@
-import { Module, Parameter, ValueError } from '@neurone/core';
+import { GELU_TANH, Module, Parameter, ValueError } from '@neurone/core';
 import type { Backend, Tensor } from '@neurone/core';
 import { toTorchConvWeight, traceModules } from '@neurone/layers';
-import type { Conv1D, Conv2D, ELU, GELU, LeakyReLU, Linear, MaxPool1D, MaxPool2D, TracedModule } from '@neurone/layers';
+import type { BatchNorm1d, BatchNorm2d, Conv1D, Conv2D, Dropout, ELU, GELU, LayerNorm, LeakyReLU, Linear, MaxPool1D, MaxPool2D, TracedModule } from '@neurone/layers';
 import { AttrType, DataType, encodeModel } from './proto';
 import type { AttributeMsg, NodeMsg, TensorMsg } from './proto';
 import { OPSETS, toFirst, toLast } from './layout';
@@ -52,14 +52,15 @@ export class OnnxGraph {
     this.#dtype = dtype;
   }
 
-  /** Appends a node on `inputs` (default: the current value) and makes its output the current value. */
-  op(opType: string, attrs: Record<string, Attr> = {}, inputs: string[] = [this.value]): void {
+  /** Appends a node on `inputs` (default: the current value) and makes its output the current value (returned). */
+  op(opType: string, attrs: Record<string, Attr> = {}, inputs: string[] = [this.value]): string {
     const out = `${opType.toLowerCase()}_${this.nodes.length}`;
     const attribute: AttributeMsg[] = Object.entries(attrs).map(([name, v]) =>
       typeof v === 'number' ? { name, type: AttrType.INT, i: v } : 'f' in v ? { name, type: AttrType.FLOAT, f: v.f } : 's' in v ? { name, type: AttrType.STRING, s: new TextEncoder().encode(v.s) } : { name, type: AttrType.INTS, ints: [...v] },
     );
     this.nodes.push({ input: inputs, output: [out], name: `${opType}_${this.nodes.length}`, opType, attribute });
     this.value = out;
+    return out;
   }
 
   /** Transposes the current value to `layout` when it has channels and is in the other one. */
@@ -69,11 +70,19 @@ export class OnnxGraph {
     this.layout = layout;
   }
 
-  /** A scalar initializer of the graph's element type, holding v. */
-  scalar(v: number): string {
-    const name = `scalar_${this.initializers.length}`;
-    this.initializers.push({ name, dims: [], dataType: this.#dtype, ...(this.#dtype === DataType.FLOAT ? { floatData: [v] } : { doubleData: [v] }) });
+  /** An initializer of the graph's element type holding `v`: a scalar, or a vector of n copies. */
+  scalar(v: number, n?: number): string {
+    const name = `const_${this.initializers.length}`;
+    const data = new Array<number>(n ?? 1).fill(v);
+    this.initializers.push({ name, dims: n === undefined ? [] : [n], dataType: this.#dtype, ...(this.#dtype === DataType.FLOAT ? { floatData: data } : { doubleData: data }) });
     return name;
+  }
+
+  /** The host values of a tensor of the model's stateDict() (read before the export). */
+  host(t: Tensor): ArrayLike<number> {
+    const v = this.#values.get(t);
+    if (!v) throw new ValueError(`toOnnx: a tensor of shape [${t.shape.join(', ')}] is not in the model's stateDict()`);
+    return v;
   }
 
   /** An INT64 initializer (a shape) named `name`. */
@@ -113,28 +122,40 @@ export class OnnxGraph {
 export type OnnxExporter = (g: OnnxGraph, module: Module, t: TracedModule) => void;
 
 const act = (opType: string): OnnxExporter => (g) => g.op(opType);
-/** GELU: the Gelu operator from opset 20, before it PyTorch's formula in element-wise nodes. */
+/** GELU: the Gelu operator from opset 20; before it PyTorch's formula in element-wise nodes (as torch.onnx.export writes it). */
 const gelu: OnnxExporter = (g, m) => {
   const tanh = (m as GELU).approximate === 'tanh';
-  if (g.opset >= 20) return g.op('Gelu', { approximate: { s: tanh ? 'tanh' : 'none' } });
+  if (g.opset >= 20) return void g.op('Gelu', { approximate: { s: tanh ? 'tanh' : 'none' } });
   const x = g.value;
   const mul = (a: string, b: string) => g.op('Mul', {}, [a, b]);
-  if (tanh) {
-    // ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
-    mul(x, x);
-    mul(g.value, x);
-    mul(g.value, g.scalar(0.044715));
-    g.op('Add', {}, [g.value, x]);
-    mul(g.value, g.scalar(Math.sqrt(2 / Math.PI)));
-    g.op('Tanh');
-  } else {
-    // ½x(1 + erf(x/√2))
-    g.op('Div', {}, [x, g.scalar(Math.SQRT2)]);
-    g.op('Erf');
-  }
-  g.op('Add', {}, [g.value, g.scalar(1)]);
-  mul(g.value, x);
-  mul(g.value, g.scalar(0.5));
+  // ½x(1 + tanh(c(x + k·x³))) or ½x(1 + erf(x/√2))
+  if (tanh) g.op('Tanh', {}, [mul(g.op('Add', {}, [x, mul(mul(mul(x, x), x), g.scalar(GELU_TANH.k))]), g.scalar(GELU_TANH.c))]);
+  else g.op('Erf', {}, [g.op('Div', {}, [x, g.scalar(Math.SQRT2)])]);
+  mul(mul(x, g.op('Add', {}, [g.value, g.scalar(1)])), g.scalar(0.5));
+};
+/** BatchNorm (eval form, running statistics): BatchNormalization over the channels (axis 1: channels-first). */
+const batchNorm: OnnxExporter = (g, m, t) => {
+  const bn = m as BatchNorm1d | BatchNorm2d;
+  if (!bn.trackRunningStats) throw new ValueError(`toOnnx: ${bn.constructor.name}${t.name ? ` ('${t.name}')` : ''} has trackRunningStats false: its eval form normalises with each batch's statistics, which ONNX's inference BatchNormalization does not compute`);
+  g.to('first');
+  const n = bn.numFeatures;
+  const [mean, variance] = ['running_mean', 'running_var'].map((b) => g.param(bn.buffer(b)));
+  // y = γ·(x − mean)/√(var + ε) + β; ONNX's momentum weighs the running value: 1 − PyTorch's
+  g.op('BatchNormalization', { epsilon: { f: bn.eps }, momentum: { f: 1 - bn.momentum } }, [g.value, bn.weight ? g.param(bn.weight) : g.scalar(1, n), bn.bias ? g.param(bn.bias) : g.scalar(0, n), mean!, variance!]);
+  // the batch count has no ONNX input: kept in the node's doc string, fromOnnx reads it back
+  g.nodes.at(-1)!.docString = `num_batches_tracked ${g.host(bn.buffer('num_batches_tracked'))[0]!}`;
+};
+/** LayerNorm over the last axis: LayerNormalization from opset 17, before it its formula in nodes. */
+const layerNorm: OnnxExporter = (g, m) => {
+  const ln = m as LayerNorm;
+  g.to('last');
+  const scale = ln.weight ? g.param(ln.weight) : g.scalar(1, ln.normalizedShape);
+  if (g.opset >= 17) return void g.op('LayerNormalization', { axis: -1, epsilon: { f: ln.eps } }, [g.value, scale, ...(ln.bias ? [g.param(ln.bias)] : [])]);
+  // (x − mean)/√(var + ε)·γ + β, mean and (biased) var over the last axis
+  const d = g.op('Sub', {}, [g.value, g.op('ReduceMean', { axes: [-1] })]);
+  const variance = g.op('ReduceMean', { axes: [-1] }, [g.op('Mul', {}, [d, d])]);
+  g.op('Mul', {}, [g.op('Div', {}, [d, g.op('Sqrt', {}, [g.op('Add', {}, [variance, g.scalar(ln.eps)])])]), scale]);
+  if (ln.bias) g.op('Add', {}, [g.value, g.param(ln.bias)]);
 };
 const lastAxis = (opType: string): OnnxExporter => (g) => {
   g.to('last');
@@ -174,6 +195,11 @@ export const onnxExporters: Record<string, OnnxExporter> = {
   LeakyReLU: (g, m) => g.op('LeakyRelu', { alpha: { f: (m as LeakyReLU).negativeSlope } }),
   ELU: (g, m) => g.op('Elu', { alpha: { f: (m as ELU).alpha } }),
   GELU: gelu,
+  // inference form: the identity; the node keeps p for fromOnnx
+  Dropout: (g, m) => void g.op('Dropout', {}, [g.value, g.scalar((m as Dropout).p)]),
+  BatchNorm1d: batchNorm,
+  BatchNorm2d: batchNorm,
+  LayerNorm: layerNorm,
   Softmax: lastAxis('Softmax'),
   LogSoftmax: lastAxis('LogSoftmax'),
   Flatten: (g, _m, t) => {

@@ -4,6 +4,7 @@ import { DataError, Module, NeuroneError, ShapeError, ValueError } from '@neuron
 import type { Tensor } from '@neurone/core';
 import { cpu } from '@neurone/backend-cpu';
 import { Linear, ReLU, Sequential } from '@neurone/layers';
+import type { Dropout } from '@neurone/layers';
 import { fromOnnx, toOnnx } from '../src/index';
 import { encodeModel } from '../src/proto';
 import type { GraphMsg, NodeMsg, TensorMsg } from '../src/proto';
@@ -63,7 +64,7 @@ describe('fromOnnx: typed errors on files it cannot read', () => {
     expect(Array.from(await y.data())).toEqual([3, 7, 12]);
   });
 
-  it('reads MatMul + Add as one Linear, and skips Identity and Dropout', async () => {
+  it('reads MatMul + Add as one Linear, skips Identity, and Dropout is the identity of an eval-mode model', async () => {
     const nodes: NodeMsg[] = [
       { opType: 'Identity', input: ['x'], output: ['i'] },
       { opType: 'MatMul', input: ['i', 'm'], output: ['p'] },
@@ -72,9 +73,25 @@ describe('fromOnnx: typed errors on files it cannot read', () => {
       { opType: 'Relu', input: ['d'], output: ['y'] },
     ];
     const net = fromOnnx(model(nodes, { initializer: [f32('m', [2, 3], [1, 2, 3, 4, 5, 6]), f32('b', [3], [-10, 0, 1])] }), { backend });
-    expect(net.length).toBe(2); // Linear, ReLU
+    expect(net.children().map((m) => m.constructor.name)).toEqual(['Linear', 'Dropout', 'ReLU']);
+    expect([net.training, (net.at(1) as Dropout).p]).toEqual([false, 0.5]); // ONNX's default ratio
     const y = net.forward(backend.tensor([1, 1], [1, 2]));
     expect(Array.from(await y.data())).toEqual([0, 7, 10]); // relu([1+4−10, 2+5, 3+6+1])
+  });
+
+  it('normalisations and Dropout it has no equivalent for are ValueErrors saying why', () => {
+    const v = (name: string, n = 2, x = 1) => f32(name, [n], new Array<number>(n).fill(x));
+    const bnInit = { initializer: [...wb, v('s', 3), v('b0', 3, 0), v('m', 3, 0), v('var', 3)] };
+    const bn = (extra: Partial<NodeMsg> = {}): NodeMsg => ({ opType: 'BatchNormalization', name: 'bn', input: ['y', 's', 'b0', 'm', 'var'], output: ['z'], ...extra });
+    expect(fromOnnx(model([gemm(), bn()], bnInit), { backend }).at(1)!.constructor.name).toBe('BatchNorm1d');
+    expect(() => fromOnnx(model([gemm(), bn({ attribute: [{ name: 'training_mode', type: 2, i: 1 }] })], bnInit), { backend })).toThrow(/unsupported operator 'BatchNormalization' \(node 'bn'\): training mode/);
+    expect(() => fromOnnx(model([gemm(), bn({ output: ['z', 'rm', 'rv'] })], bnInit), { backend })).toThrow(/training mode/);
+    expect(() => fromOnnx(model([gemm(), bn({ input: ['y', 's', 'b0', 'm', 'short'] })], { initializer: [...bnInit.initializer, v('short', 2)] }), { backend })).toThrow(/its input_var must hold one value per feature \(3\), it has 2/);
+    expect(() => fromOnnx(model([gemm(), bn({ input: ['y', 's', 'b0', 'm', 'x'] })], bnInit), { backend })).toThrow(/its input_var input must be an initializer/);
+    const ln: NodeMsg = { opType: 'LayerNormalization', input: ['x', 's'], output: ['z'], attribute: [{ name: 'axis', type: 2, i: 0 }] };
+    expect(() => fromOnnx(model([ln], { initializer: [v('s')] }), { backend })).toThrow(/'LayerNormalization'.*only over the channels/);
+    expect(() => fromOnnx(model([{ opType: 'Dropout', input: ['x', 'r', 't'], output: ['z'] }], { initializer: [f32('r', [], [0.2]), v('t')] }), { backend })).toThrow(/'Dropout'.*a training_mode input/);
+    expect(() => fromOnnx(model([{ opType: 'Dropout', input: ['x', 'r'], output: ['z'] }], { initializer: [f32('r', [], [1.5])] }), { backend })).toThrow(/Dropout: p must be a probability/);
   });
 
   it('names the first unsupported operator', () => {
