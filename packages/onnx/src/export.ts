@@ -1,7 +1,7 @@
 import { GELU_TANH, Module, Parameter, ValueError } from '@neurone/core';
 import type { Backend, Tensor } from '@neurone/core';
-import { toTorchConvWeight, traceModules } from '@neurone/layers';
-import type { BatchNorm1d, BatchNorm2d, Conv1D, Conv2D, Dropout, ELU, GELU, LayerNorm, LeakyReLU, Linear, MaxPool1D, MaxPool2D, TracedModule } from '@neurone/layers';
+import { AvgPool1D, AvgPool2D, BatchNorm1d, BatchNorm2d, Conv1D, Conv2D, Dropout, ELU, Flatten, GELU, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool1D, MaxPool2D, ReLU, Sigmoid, Softmax, TanH, toTorchConvWeight, traceModules } from '@neurone/layers';
+import type { TracedModule } from '@neurone/layers';
 import { AttrType, DataType, encodeModel } from './proto';
 import type { AttributeMsg, NodeMsg, TensorMsg } from './proto';
 import { OPSETS, toFirst, toLast } from './layout';
@@ -181,7 +181,8 @@ const pool =
 /**
  * The exporters by module class name: a class not listed here exports as its parent class when
  * it does not define its own `forward` (e.g. `TiedLinear` as `Linear`). Sequential (and the
- * Autoencoder) are walked into, not listed. Add an entry to export a new module.
+ * Autoencoder) are walked into, not listed. Add an entry to export a new module (under
+ * `MyLayer.name` where a minifier may rename it; the layers' own classes are found by identity).
  */
 export const onnxExporters: Record<string, OnnxExporter> = {
   Linear: (g, m) => {
@@ -216,11 +217,15 @@ export const onnxExporters: Record<string, OnnxExporter> = {
   AvgPool2D: pool('AveragePool'),
 };
 
+/** The layers' classes under their names in `onnxExporters`: a minifier renames classes (`Linear.name` may be 'V' in a browser bundle). */
+const NAMES = new Map<unknown, string>(Object.entries({ Linear, TanH, Sigmoid, ReLU, LeakyReLU, ELU, GELU, Dropout, BatchNorm1d, BatchNorm2d, LayerNorm, Softmax, LogSoftmax, Flatten, Conv1D, Conv2D, MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D }).map(([n, c]) => [c, n]));
+
 /** The exporter of m's class, or of the nearest parent class when m's class keeps the parent's forward. */
 function exporterOf(m: Module): OnnxExporter | undefined {
   const has = Object.prototype.hasOwnProperty;
   for (let p = Object.getPrototypeOf(m) as { constructor: { name: string } } | null; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as typeof p) {
-    if (has.call(onnxExporters, p.constructor.name)) return onnxExporters[p.constructor.name];
+    const name = NAMES.get(p.constructor) ?? p.constructor.name;
+    if (has.call(onnxExporters, name)) return onnxExporters[name];
     if (has.call(p, 'forward')) return undefined;
   }
   return undefined;

@@ -36,6 +36,17 @@ describe('toOnnx: typed errors', () => {
     expect((await toOnnx(new NamedLinear(2, 2, { backend }), { inputShape: [2] })).length).toBeGreaterThan(0);
   });
 
+  it("finds the layers' exporters by class, not by name: a minifier renames classes (a browser bundle)", async () => {
+    const renamed = [Linear, ReLU];
+    for (const C of renamed) Object.defineProperty(C, 'name', { value: 'V' });
+    try {
+      const bytes = await toOnnx(new Sequential([new Linear(2, 3, { backend }), new ReLU()]), { inputShape: [2] });
+      expect(fromOnnx(bytes, { backend }).length).toBe(2);
+    } finally {
+      for (const [C, name] of [[Linear, 'Linear'], [ReLU, 'ReLU']] as const) Object.defineProperty(C, 'name', { value: name });
+    }
+  });
+
   it('bad options and an input shape the model does not take', async () => {
     const net = new Sequential([new Linear(3, 2, { backend }), new ReLU()]);
     for (const opset of [12, 22, 17.5]) await expect(toOnnx(net, { inputShape: [3], opset })).rejects.toThrow(/toOnnx: opset must be an integer from 13 to 21/);
