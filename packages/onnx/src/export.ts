@@ -232,7 +232,8 @@ function exporterOf(m: Module): OnnxExporter | undefined {
 }
 
 /**
- * The bytes of an ONNX model computing `model` (inference form): opset 17 by default, the batch
+ * The bytes of an ONNX model computing `model` (inference form: BatchNorm with its running
+ * statistics, Dropout the identity, whatever `model.training` is): opset 17 by default, the batch
  * axis dynamic ('batch'), one input and one output named `inputName`/`outputName`, the weights
  * as initializers under their state-dict names. The graph takes and gives neurone's layout
  * (channels-last): it transposes to ONNX's channels-first around convolutions and pools itself.

@@ -370,10 +370,11 @@ function tensorValues(t: TensorMsg): Host {
 }
 
 /**
- * A neurone `Sequential` computing an ONNX model made of a chain of the operators neurone has
- * (Gemm, MatMul + Add, Relu, Tanh, Sigmoid, Softmax, LogSoftmax, Flatten, Reshape merging axes,
- * Conv, MaxPool, AveragePool, Pad of zeros, Transpose, Identity, Dropout, Constant), as `torch.onnx.export` writes them or `toOnnx`
- * does. Channels-first graphs (PyTorch's) become channels-last models: the model takes the
+ * A neurone `Sequential` (in eval mode) computing an ONNX model made of a chain of the operators
+ * neurone has (Gemm, MatMul + Add, Relu, Tanh, Sigmoid, LeakyRelu, Elu, Gelu and GELU's formula,
+ * Softmax, LogSoftmax, Flatten, Reshape merging axes, Conv, MaxPool, AveragePool, Pad of zeros,
+ * BatchNormalization (inference form), LayerNormalization and its formula, Dropout, Transpose,
+ * Identity, Constant), as `torch.onnx.export` writes them or `toOnnx` does. Channels-first graphs (PyTorch's) become channels-last models: the model takes the
  * graph's input with the channels moved last (the same data for one channel, e.g. MNIST) —
  * convolution weights are permuted, the Linear after a Flatten re-ordered, a graph's own
  * layout Transposes folded. An operator with no equivalent is a ValueError naming the first
