@@ -134,9 +134,8 @@ describe('fromOnnx: typed errors on files it cannot read', () => {
     expect(() => fromOnnx('model.onnx' as never, { backend })).toThrow(/expected the bytes of an ONNX file/);
   });
 
-  // The fuzz: random bytes, and PyTorch's CNN file with bytes changed or cut, give a model or a
+  // The fuzz: random bytes, and PyTorch's files with bytes changed or cut, give a model or a
   // NeuroneError (never a RangeError, a TypeError or a hang)
-  const cnn = fixture('cnn.onnx');
   const outcome = (bytes: Uint8Array): string => {
     try {
       fromOnnx(bytes, { backend }).dispose();
@@ -149,17 +148,22 @@ describe('fromOnnx: typed errors on files it cannot read', () => {
   it('fuzz: random bytes', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 2000 }), (b) => ['model', 'DataError', 'ValueError', 'ShapeError'].includes(outcome(b))), { numRuns: 500, seed: 20 });
   });
-  it('fuzz: a real file with bytes changed or cut', () => {
-    const seen = new Set<string>();
-    fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(cnn.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), fc.nat(cnn.length), (edits, cut) => {
-        const b = cnn.slice(0, Math.max(cut, cnn.length - 64));
-        for (const [i, v] of edits) if (i < b.length) b[i] = v;
-        seen.add(outcome(b));
-        return true;
-      }),
-      { numRuns: 300, seed: 20 },
-    );
-    expect(seen.size).toBeGreaterThan(1);
-  });
+  // the CNN; GELU's formulas and the activations; BatchNorm, LayerNorm, Dropout (graph nodes first, then the weights)
+  for (const name of ['cnn.onnx', 'acts.onnx', 'norms.onnx']) {
+    it(`fuzz: ${name} with bytes changed or cut`, () => {
+      const file = fixture(name);
+      const seen = new Set<string>();
+      fc.assert(
+        fc.property(fc.array(fc.tuple(fc.nat(file.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), fc.nat(file.length), (edits, cut) => {
+          const b = file.slice(0, Math.max(cut, file.length - 64));
+          for (const [i, v] of edits) if (i < b.length) b[i] = v;
+          seen.add(outcome(b));
+          return true;
+        }),
+        { numRuns: 300, seed: 20 },
+      );
+      console.log(`fuzz ${name}: ${[...seen].join(', ')}`);
+      expect(seen.size).toBeGreaterThan(1);
+    });
+  }
 });
