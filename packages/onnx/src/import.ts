@@ -138,8 +138,10 @@ const importers: Record<string, (c: Chain, node: NodeMsg) => void> = {
   LeakyRelu: (c) => push(c, new LeakyReLU(c.attr('alpha', 0.01) as number)),
   Elu: (c) => push(c, new ELU(c.attr('alpha', 1) as number)),
   Gelu: (c, node) => {
-    const a = node.attribute?.find((x) => x.name === 'approximate')?.s;
-    push(c, new GELU({ approximate: a && new TextDecoder().decode(a) === 'tanh' ? 'tanh' : 'none' }));
+    const s = node.attribute?.find((x) => x.name === 'approximate')?.s;
+    const a = s ? new TextDecoder().decode(s) : 'none';
+    if (a !== 'none' && a !== 'tanh') throw unsupported(node, `approximate '${a}'`);
+    push(c, new GELU({ approximate: a }));
   },
   Softmax: (c, node) => softmax(c, node, new Softmax()),
   LogSoftmax: (c, node) => softmax(c, node, new LogSoftmax()),
@@ -413,9 +415,9 @@ export function fromOnnx(bytes: Uint8Array, options: FromOnnxOptions = {}): Sequ
     flattened: null,
     padded: null,
     constant: (name, what) => {
-      const t = name === undefined ? undefined : inits.get(name);
-      if (!t) throw unsupported(node, `its ${what} input must be an initializer`);
-      return tensorValues(t);
+      const v = c.known(name);
+      if (!v) throw unsupported(node, `its ${what} input must be an initializer`);
+      return v;
     },
     known: (name) => {
       const t = name === undefined ? undefined : inits.get(name);

@@ -90,7 +90,7 @@ describe('fromOnnx: typed errors on files it cannot read', () => {
     expect(Array.from(await y.data())).toEqual([0, 7, 10]); // relu([1+4−10, 2+5, 3+6+1])
   });
 
-  it('normalisations and Dropout it has no equivalent for are ValueErrors saying why', () => {
+  it('normalisations, Dropout and Gelu forms it has no equivalent for are ValueErrors saying why', () => {
     const v = (name: string, n = 2, x = 1) => f32(name, [n], new Array<number>(n).fill(x));
     const bnInit = { initializer: [...wb, v('s', 3), v('b0', 3, 0), v('m', 3, 0), v('var', 3)] };
     const bn = (extra: Partial<NodeMsg> = {}): NodeMsg => ({ opType: 'BatchNormalization', name: 'bn', input: ['y', 's', 'b0', 'm', 'var'], output: ['z'], ...extra });
@@ -103,6 +103,7 @@ describe('fromOnnx: typed errors on files it cannot read', () => {
     expect(() => fromOnnx(model([ln], { initializer: [v('s')] }), { backend })).toThrow(/'LayerNormalization'.*only over the channels/);
     expect(() => fromOnnx(model([{ opType: 'Dropout', input: ['x', 'r', 't'], output: ['z'] }], { initializer: [f32('r', [], [0.2]), v('t')] }), { backend })).toThrow(/'Dropout'.*a training_mode input/);
     expect(() => fromOnnx(model([{ opType: 'Dropout', input: ['x', 'r'], output: ['z'] }], { initializer: [f32('r', [], [1.5])] }), { backend })).toThrow(/Dropout: p must be a probability/);
+    expect(() => fromOnnx(model([{ opType: 'Gelu', input: ['x'], output: ['z'], attribute: [{ name: 'approximate', type: 3, s: new TextEncoder().encode('fast') }] }]), { backend })).toThrow(/'Gelu'.*approximate 'fast'/);
   });
 
   it('names the first unsupported operator', () => {
