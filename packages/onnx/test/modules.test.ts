@@ -92,12 +92,15 @@ describe('every module through ONNX Runtime', () => {
     }
   });
 
-  it('float64 weights and opset 13 and 21, named input and output', async () => {
-    const model = new Sequential([new Linear(4, 3, { backend: cpu({ dtype: 'float64' }) }), new TanH()]);
+  it('float64 weights and opset 13 and 21, named input and output: the same state and outputs, bit for bit', async () => {
+    const b64 = cpu({ dtype: 'float64' });
+    const model = randomNorms(new Sequential([new Linear(4, 3, { backend: b64 }), new TanH(), new BatchNorm1d(3, { backend: b64, eps: 1e-3 }), new GELU({ approximate: 'tanh' }), new LayerNorm(3, { backend: b64 }), new Dropout(0.2), new LeakyReLU(0.3)]), 8);
+    const x = Float64Array.from({ length: 12 }, (_, i) => Math.sin(i) * 2);
     for (const opset of [13, 21]) {
       const bytes = await toOnnx(model, { inputShape: [4], opset, dtype: 'float64', inputName: 'pixels', outputName: 'scores' });
-      const back = fromOnnx(bytes, { backend: cpu({ dtype: 'float64' }) });
-      expect(Array.from(await back.parameters()[0]!.value.data())).toEqual(Array.from(await model.parameters()[0]!.value.data()));
+      const back = fromOnnx(bytes, { backend: b64 });
+      await expectSameState(back, model);
+      expect(await runNeurone(back, b64, x, [3, 4])).toEqual(await runNeurone(model, b64, x, [3, 4]));
     }
   });
 });
