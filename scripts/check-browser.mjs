@@ -7,16 +7,14 @@
  * XOR in headless Chromium (Debian's chromium, driven by playwright-core as in
  * packages/backend-gpu/test/browser.test.ts). Exits 1 on any failure.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, launchChromium } from './lib/chromium.mjs';
 import { XOR_EXPECTED, xorSource } from './lib/xor.mjs';
 
 const root = resolve(import.meta.dirname, '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // examples/autoencoder depends on every library package: resolve them from there
 const dir = join(root, 'examples/autoencoder/.browser-check');
 rmSync(dir, { recursive: true, force: true });
@@ -80,12 +78,8 @@ const server = createServer((req, res) => {
   else res.writeHead(200, { 'content-type': 'text/html' }).end(html);
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const profile = mkdtempSync(join(tmpdir(), 'neurone-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--headless=new', '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
+const { context } = browser;
 try {
   const page = await context.newPage();
   const errors = [];
@@ -104,9 +98,8 @@ try {
   }
   if (errors.length) fail(`page errors: ${errors.join('; ')}`);
 } finally {
-  await context.close();
+  await browser.close();
   server.close();
-  rmSync(profile, { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
 }
 if (failed) process.exit(1);

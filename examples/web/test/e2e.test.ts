@@ -7,35 +7,25 @@
  * SwiftShader (software). Screenshots go to examples/web/test-results/.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium } from 'playwright-core';
 import { decodeSafetensors } from '@neurone/core';
 import { cpu } from '@neurone/backend-cpu';
 import { fromOnnx } from '@neurone/onnx';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium } from '../../../scripts/lib/chromium.mjs';
+import type { LaunchedChromium } from '../../../scripts/lib/chromium.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = join(ROOT, 'dist');
 const ARTIFACTS = join(ROOT, 'test-results');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PORT = 47318;
-const FLAGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu-sandbox',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.bin': 'application/octet-stream' };
 
 type Kind = 'cpu' | 'webgl2' | 'webgpu';
@@ -56,13 +46,12 @@ interface WebState {
 
 let server: Server | undefined;
 let origin = '';
-const browsers: { context: BrowserContext; profile: string }[] = [];
+const browsers: LaunchedChromium[] = [];
 
-async function launch(extraFlags: string[]): Promise<Page> {
-  const profile = mkdtempSync(join(tmpdir(), 'neurone-web-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: [...FLAGS, ...extraFlags], acceptDownloads: true, viewport: { width: 1280, height: 960 } });
-  browsers.push({ context, profile });
-  return context.newPage();
+async function launch(flags: string[]): Promise<Page> {
+  const browser = await launchChromium({ flags, prefix: 'neurone-web-', acceptDownloads: true, viewport: { width: 1280, height: 960 } });
+  browsers.push(browser);
+  return browser.context.newPage();
 }
 
 /** Opens the app; every console error and page error is collected into `errors`. */
@@ -89,7 +78,6 @@ const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / a.length;
 const std = (a: number[]): number => Math.sqrt(mean(a.map((v) => (v - mean(a)) ** 2)));
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`headless Chromium not found at ${CHROMIUM}: run 'pnpm system-deps' (or set CHROMIUM_PATH)`);
   rmSync(ARTIFACTS, { recursive: true, force: true });
   mkdirSync(ARTIFACTS, { recursive: true });
   // the site as `pnpm --filter @example/web build` makes it
@@ -109,10 +97,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  for (const b of browsers) {
-    await b.context.close();
-    rmSync(b.profile, { recursive: true, force: true });
-  }
+  for (const b of browsers) await b.close();
   await new Promise((r) => server?.close(r));
 });
 

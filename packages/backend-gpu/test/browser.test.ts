@@ -3,42 +3,25 @@
  * SwiftShader (software) on machines without a GPU. The page is bundled here with esbuild,
  * served from localhost (a secure context, which WebGPU requires) and driven by playwright-core.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium } from '../../../scripts/lib/chromium.mjs';
+import type { LaunchedChromium } from '../../../scripts/lib/chromium.mjs';
 import type { Task } from './browser/page';
 import { PARITY_RTOL } from './tolerances';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu-sandbox',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--enable-unsafe-webgpu',
-];
-
 let server: Server | undefined;
-let context: BrowserContext | undefined;
+const MiB = 2 ** 20;
+let browser: LaunchedChromium | undefined;
 let page: Page | undefined;
 let origin = '';
-let profile = '';
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`headless Chromium not found at ${CHROMIUM}: install Debian's package with 'apt-get install -y chromium' (or set CHROMIUM_PATH)`);
-  }
   const entry = fileURLToPath(new URL('./browser/page.ts', import.meta.url));
   const out = await build({
     entryPoints: [entry],
@@ -58,15 +41,14 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  profile = mkdtempSync(join(tmpdir(), 'neurone-chromium-'));
-  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS, headless: true });
-  page = await context.newPage();
+  browser = await launchChromium({ flags: ['--enable-unsafe-webgpu', '--enable-precise-memory-info', '--js-flags=--expose-gc'] });
+  page = await browser.context.newPage();
+  await page.exposeFunction('chromiumRss', () => browser!.rss());
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   server?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 /** Loads a fresh page and runs one task in it. */
@@ -118,6 +100,24 @@ for (const mode of ['webgl2', 'webgpu'] as const) {
     }, 600_000);
   });
 }
+
+describe("headless Chromium, gpu({ mode: 'webgpu' }): a training loop with no tidy() and no dispose()", () => {
+  it('2,000 steps (Linear, BatchNorm1d, Dropout, AdamW through Optim.step) leave tensors, GPU buffers and memory flat', async () => {
+    const r = await runInPage({ kind: 'no-tidy', mode: 'webgpu', steps: 2000 });
+    type Sample = { tensors: number; bytes: number; device: number; jsHeap: number; rss: number };
+    const [start, warm, end] = [r.start, r.warm, r.end] as Sample[];
+    const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
+    console.log(
+      `chromium webgpu no-tidy loop: Chromium RSS ${mib(start!.rss)} at step 1, ${mib(warm!.rss)} at step 1000, ${mib(end!.rss)} at step 2000; ` +
+        `JS heap ${mib(warm!.jsHeap)} → ${mib(end!.jsHeap)}; live tensors ${start!.tensors} → ${end!.tensors}, GPU buffers ${start!.device} → ${end!.device}; last loss ${(r.lastLoss as number).toFixed(4)}`,
+    );
+    expect(end!.tensors).toBe(start!.tensors);
+    expect(end!.bytes).toBe(start!.bytes);
+    expect(end!.device).toBe(warm!.device);
+    expect(end!.rss - warm!.rss).toBeLessThan(24 * MiB);
+    expect(Number.isFinite(r.lastLoss as number)).toBe(true);
+  }, 600_000);
+});
 
 describe("headless Chromium, gpu({ mode: 'webgl2' }) device errors", () => {
   it('a GL error flag and a real context loss (WEBGL_lose_context) each give a BackendError naming the op, never values', async () => {

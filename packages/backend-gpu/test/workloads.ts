@@ -5,6 +5,9 @@
  */
 import { RNG, tidy } from '@neurone/core';
 import type { Backend, Tensor } from '@neurone/core';
+import { BatchNorm1d, Dropout, Linear, ReLU, Sequential } from '@neurone/layers';
+import { CrossEntropyLoss } from '@neurone/losses';
+import { AdamW, Optim } from '@neurone/optim';
 
 export interface MlpSpec {
   inputs: number;
@@ -186,4 +189,46 @@ export async function memoryProbe(
   const end = count();
   disposeMlp(m);
   return { warm, end, lastLoss };
+}
+
+/**
+ * A training loop as a PyTorch user writes it — no tidy(), no dispose(): Linear → BatchNorm1d →
+ * ReLU → Dropout → Linear, cross-entropy, AdamW through `Optim.step`, the loss read every 100
+ * steps. What each step leaves behind (the returned loss) is reclaimed by the garbage collector
+ * through the backend's FinalizationRegistry. `probe` samples memory after the first step, after
+ * step `warmAt` (once JIT compilation and the allocators' pools have warmed up) and at the end,
+ * each time after `gc` when the runtime exposes one.
+ */
+export async function noTidyLoop<M>(
+  B: Backend,
+  { steps = 2000, warmAt = 100, gc }: { steps?: number; warmAt?: number; gc?: () => void },
+  probe: () => M | Promise<M>,
+): Promise<{ start: M; warm: M; end: M; lastLoss: number }> {
+  const rng = new RNG(5);
+  const net = new Sequential(new Linear(32, 64, { backend: B, rng }), new BatchNorm1d(64, { backend: B }), new ReLU(), new Dropout({ p: 0.1, rng }), new Linear(64, 10, { backend: B, rng }));
+  const optim = new Optim(net, new CrossEntropyLoss(), new AdamW(net, { lr: 1e-3 }));
+  const xs = Array.from({ length: 8 }, () => B.tensor(Float32Array.from({ length: 64 * 32 }, () => rng.normal()), [64, 32]));
+  const ys = Array.from({ length: 8 }, (_, k) => B.tensor(Float32Array.from({ length: 64 }, (_, i) => (i + k) % 10), [64]));
+  const settle = async () => {
+    await (B as { flush?: () => Promise<void> }).flush?.();
+    gc?.();
+    await new Promise((r) => setTimeout(r, 0)); // let the FinalizationRegistry's callbacks run
+  };
+  let start: M | undefined;
+  let warm: M | undefined;
+  let lastLoss = NaN;
+  for (let i = 1; i <= steps; i++) {
+    const l = optim.step(xs[i % 8]!, ys[i % 8]!);
+    if (i % 100 === 0) lastLoss = (await l.data())[0]!;
+    if (i === 1 || i === warmAt) {
+      await settle();
+      if (i === 1) start = await probe();
+      else warm = await probe();
+    }
+  }
+  await settle();
+  const end = await probe();
+  // the model is still in use here: a collector may reclaim whatever a finished loop no longer reaches
+  if (net.parameters().length !== 6 || xs.length + ys.length !== 16) throw new Error('noTidyLoop: the model changed');
+  return { start: start!, warm: warm!, end, lastLoss };
 }

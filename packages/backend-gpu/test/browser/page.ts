@@ -8,13 +8,13 @@ import { referenceKernels, runConformanceCases, runModuleConformanceCases } from
 import { cpu } from '@neurone/backend-cpu';
 import { gpu } from '../../src/index';
 import type { GpuMode } from '../../src/index';
-import { W2, SMALL, trainCurve, curveGap, memoryProbe } from '../workloads';
+import { W2, SMALL, trainCurve, curveGap, memoryProbe, noTidyLoop } from '../workloads';
 import { countGpuBuffers } from '../helpers';
 import { CONFORMANCE_TOLERANCE } from '../tolerances';
 import { MODULE_LIBRARY, MODULE_TOLERANCE } from '../modules';
 
 export interface Task {
-  kind: 'conformance' | 'modules' | 'parity' | 'memory' | 'device-errors';
+  kind: 'conformance' | 'modules' | 'parity' | 'memory' | 'no-tidy' | 'device-errors';
   mode: GpuMode;
   steps?: number;
   hidden?: number;
@@ -80,6 +80,12 @@ async function run(task: Task): Promise<unknown> {
     const ref = await trainCurve(cpu(), spec);
     const got = await trainCurve(B, spec);
     return { ...info, cpu: ref, gpu: got, gap: curveGap(got.losses, ref.losses) };
+  }
+  if (task.kind === 'no-tidy') {
+    // gc: Chromium runs with --js-flags=--expose-gc; chromiumRss: exposed by the test (all of Chromium's processes)
+    const g = globalThis as unknown as { gc?: () => void; chromiumRss: () => Promise<number>; performance: { memory?: { usedJSHeapSize: number } } };
+    const probe = async () => ({ ...B.memory(), device: counter(), jsHeap: g.performance.memory?.usedJSHeapSize ?? NaN, rss: await g.chromiumRss() });
+    return { ...info, ...(await noTidyLoop(B, { steps: task.steps ?? 2000, warmAt: 1000, gc: g.gc }, probe)) };
   }
   if (task.kind === 'device-errors') return { ...info, ...(await deviceErrors(task.mode)) };
   const r = await memoryProbe(B, { ...SMALL, steps: task.steps ?? SMALL.steps }, () => ({ ...B.memory(), device: counter() }));

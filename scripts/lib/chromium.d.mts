@@ -1,0 +1,13 @@
+import type { BrowserContext } from 'playwright-core';
+
+export const CHROMIUM: string;
+export const CHROMIUM_FLAGS: readonly string[];
+export interface LaunchedChromium {
+  context: BrowserContext;
+  profile: string;
+  /** Bytes resident in every process of this launch (Linux; 0 elsewhere). */
+  rss(): number;
+  close(): Promise<void>;
+}
+export function launchChromium(options?: { flags?: string[]; prefix?: string; [option: string]: unknown }): Promise<LaunchedChromium>;
+export function chromiumRss(profile: string): number;
