@@ -44,7 +44,7 @@ class Residual extends Module {
   override backwardUpdateGradient(x: Tensor, delta: Tensor): void {
     tidy(() => this.#back(x, delta, true));
   }
-  backwardDelta(x: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(x: Tensor, delta: Tensor): Tensor {
     return tidy(() => this.#back(x, delta, false));
   }
 }

@@ -183,7 +183,7 @@ export class Sequential extends Module implements Iterable<Module> {
   }
 
   /** dL/dinput, through every module. */
-  backwardDelta(input: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(input: Tensor, delta: Tensor): Tensor {
     checkTensorArg(`${this.constructor.name}.backwardDelta`, 'input', input);
     checkTensorArg(`${this.constructor.name}.backwardDelta`, 'delta', delta);
     this.checkInput('backwardDelta', input);
