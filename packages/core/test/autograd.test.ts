@@ -209,7 +209,7 @@ describe('derived backward of a forward-only module (core only)', () => {
     const x = B.tensor([0.1, 0.2], [2]);
     const before = B.memory().tensors;
     const d = tidy(() => {
-      const y = m.forward(x);
+      m.forward(x);
       m.backwardUpdateGradient(x, B.full([], 1));
       return m.backwardDelta(x, B.full([], 1));
     });
