@@ -355,25 +355,15 @@ export class Backend<K extends Kernels = Kernels> {
 /** ∂op(x)/∂x · g, from the input x or the output y (the activations' fused gradients where there is one). */
 function unaryVjp(op: UnaryOp, x: Tensor, y: Tensor, g: Tensor, p: number): Tensor {
   const B = x.backend;
-  switch (op) {
-    case 'tanh':
-    case 'sigmoid':
-      return B.activationGrad(op, y, g);
-    case 'exp':
-      return g.mul(y);
-    case 'log':
-      return g.div(x);
-    case 'sqrt':
-      return g.div(y.mul(2));
-    case 'square':
-      return g.mul(x.mul(2));
-    case 'softplus':
-      return g.mul(x.sigmoid());
-    case 'abs':
-      return B.activationGrad('relu', x, g).sub(B.activationGrad('relu', x.neg(), g)); // sign(x)·g, 0 at 0
-    default:
-      return B.activationGrad(op, x, g, p);
-  }
+  const rule: Partial<Record<UnaryOp, () => Tensor>> = {
+    exp: () => g.mul(y),
+    log: () => g.div(x),
+    sqrt: () => g.div(y.mul(2)),
+    square: () => g.mul(x.mul(2)),
+    softplus: () => g.mul(x.sigmoid()),
+    abs: () => B.activationGrad('relu', x, g).sub(B.activationGrad('relu', x.neg(), g)), // sign(x)·g, 0 at 0
+  };
+  return rule[op]?.() ?? B.activationGrad(op as ActivationGrad, op === 'tanh' || op === 'sigmoid' ? y : x, g, p);
 }
 
 /** Reading while a gradient is recorded is refused: no gradient flows through host values, and a read stalls the device. */

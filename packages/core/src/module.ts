@@ -165,13 +165,13 @@ export abstract class Module {
   readonly #children = new Map<string, Module>();
   #saved: Saved | null = null;
   /** The class's own forward (the instance's `forward` wraps it: see the constructor). */
-  readonly #forward: (x: Tensor) => Tensor;
+  readonly #forward: (x: Tensor, ...rest: unknown[]) => Tensor;
 
   constructor() {
     // forward goes through #call: it records a derived module's forward, and makes a module with
     // its own backward one node of an enclosing recording
     this.#forward = this.forward;
-    Object.defineProperty(this, 'forward', { value: (x: Tensor) => this.#call(x), writable: true, configurable: true });
+    Object.defineProperty(this, 'forward', { value: (x: Tensor, ...rest: unknown[]) => this.#call(x, rest), writable: true, configurable: true });
   }
 
   /** Computes the output; saves what backward needs with `saveForBackward` (or defines no backward: it is derived). */
@@ -200,17 +200,17 @@ export abstract class Module {
    * for backward like any record); inside a recording, a derived module records inline and a
    * module with its own backward is one node whose vjp is that backward.
    */
-  #call(x: Tensor): Tensor {
+  #call(x: Tensor, rest: unknown[]): Tensor {
     const t = recording();
     const derived = this.derived;
     if (!t) {
-      if (!derived || !this.training || !gradEnabled()) return this.#forward(x);
-      const { tape, out } = this.#record(x);
+      if (!derived || !this.training || !gradEnabled()) return this.#forward(x, ...rest);
+      const { tape, out } = this.#record(x, rest);
       this.saveForBackward(x, { tape, out }, tape.nodes.map((n) => n.out).filter((o) => o !== out));
       return out;
     }
-    if (derived) return this.#named(() => this.#forward(x));
-    const out = withTape(null, () => this.#forward(x));
+    if (derived) return this.#named(() => this.#forward(x, ...rest));
+    const out = withTape(null, () => this.#forward(x, ...rest));
     const own = this.parameters().some((p) => p.requiresGrad) ? PARAMS : 0;
     t.push([x], out, (g, _, [need], mode) => {
       if (mode & PARAMS) this.backwardUpdateGradient(x, g);
@@ -234,11 +234,11 @@ export abstract class Module {
   }
 
   /** Runs forward on x with a fresh tape: x is the INPUT leaf, the trainable parameters the PARAMS leaves. */
-  #record(x: Tensor): { tape: Tape; out: Tensor } {
+  #record(x: Tensor, rest: unknown[] = []): { tape: Tape; out: Tensor } {
     const tape = new Tape();
     for (const p of this.parameters()) if (p.requiresGrad) tape.flags.set(p.value, PARAMS);
     tape.flags.set(x, (tape.flags.get(x) ?? 0) | INPUT);
-    const out = withTape(tape, () => this.#named(() => this.#forward(x)));
+    const out = withTape(tape, () => this.#named(() => this.#forward(x, ...rest)));
     return { tape, out };
   }
 
