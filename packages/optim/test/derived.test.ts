@@ -263,4 +263,25 @@ describe('forward-only modules everywhere a module goes', () => {
     expect([...evalD.dataSync()]).toEqual([...rec.dataSync()]);
     expect([...ng.dataSync()]).toEqual([...rec.dataSync()]);
   });
+
+  it('nests: a forward-only child records inline, grad(f) goes through modules (parameters constant there)', () => {
+    const be = cpu({ dtype: 'float64' });
+    class Outer extends Module {
+      inner = new Mlp(be, 3, 5, 3, 12); // forward-only child: re-derived inline
+      fc = new Linear(3, 3, { backend: be }); // hand-written child: one node
+      override forward(x: Tensor): Tensor {
+        return this.fc.forward(this.inner.forward(x).sigmoid()).add(this.inner.forward(x)); // the child used twice
+      }
+    }
+    const m = new Outer();
+    const x = randomTensor(be, [4, 3], 13);
+    const r = gradcheckModule(m, x);
+    expect(r.maxRelError, JSON.stringify(r.errors)).toBeLessThan(1e-6);
+    expect(Object.keys(r.errors)).toHaveLength(1 + 6);
+    // grad of a function that calls the module: ∂/∂x equals the module's backwardDelta with δ = 1
+    const gx = grad((t: Tensor) => m.forward(t).sum())(x);
+    const d = tidy(() => (m.forward(x), m.backwardDelta(x, be.full([4, 3], 1))));
+    expect(worst([Float64Array.from(gx.dataSync())], [Float64Array.from(d.dataSync())])).toBeLessThanOrEqual(1e-12);
+    expect(m.parameters().every((p) => p.grad === null)).toBe(true); // grad() leaves the parameters' gradients alone
+  });
 });
