@@ -190,6 +190,16 @@ export abstract class Module {
     return this.#derive(input, delta, INPUT, 'backwardDelta')!;
   }
 
+  /**
+   * @internal Both halves at once: accumulates the parameters' gradients and returns dL/dinput
+   * (a derived backward goes back through its record once; Sequential calls it).
+   */
+  backwardBoth(input: Tensor, delta: Tensor): Tensor {
+    if (this.derived) return this.#derive(input, delta, PARAMS | INPUT, 'backwardDelta')!;
+    this.backwardUpdateGradient(input, delta);
+    return this.backwardDelta(input, delta);
+  }
+
   /** Whether this module's backward is derived from its forward (it defines no `backwardDelta` of its own). */
   get derived(): boolean {
     return this.backwardDelta === Module.prototype.backwardDelta;
@@ -254,12 +264,12 @@ export abstract class Module {
         throw new ShapeError(`${this.constructor.name}.${op}`, 'delta must have the shape of the output', { output: rec.out.shape, delta: isTensor(delta) ? delta.shape : [] });
       }
       const grads = withTape(null, () => backprop(rec.tape, rec.out, delta, mode));
-      if (mode === PARAMS) {
+      if (mode & PARAMS) {
         for (const p of this.parameters()) {
           const g = grads.get(p.value);
           if (g) p.accumulateGrad(g);
         }
-        return null;
+        if (!(mode & INPUT)) return null;
       }
       const d = grads.get(x);
       return d === undefined ? x.backend.zeros(x.shape) : d === delta ? delta.clone() : d;

@@ -284,4 +284,12 @@ describe('forward-only modules everywhere a module goes', () => {
     expect(worst([Float64Array.from(gx.dataSync())], [Float64Array.from(d.dataSync())])).toBeLessThanOrEqual(1e-12);
     expect(m.parameters().every((p) => p.grad === null)).toBe(true); // grad() leaves the parameters' gradients alone
   });
+
+  it('inside a Sequential a forward-only child goes back once for both halves (gradcheck through it)', () => {
+    const be = cpu({ dtype: 'float64' });
+    const seq = new Sequential(new Linear(3, 2, { backend: be }), new Mlp(be, 2, 4, 2, 14), new TanH());
+    const r = gradcheckModule(seq, randomTensor(be, [5, 3], 15));
+    expect(r.maxRelError, JSON.stringify(r.errors)).toBeLessThan(1e-6);
+    expect(Object.keys(r.errors)).toHaveLength(1 + 6);
+  });
 });
