@@ -25,7 +25,7 @@ class Opaque extends Module {
   override backwardUpdateGradient(input: Tensor, delta: Tensor): void {
     this.inner.backwardUpdateGradient(input, delta);
   }
-  backwardDelta(input: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(input: Tensor, delta: Tensor): Tensor {
     return this.inner.backwardDelta(input, delta);
   }
 }

@@ -125,12 +125,12 @@ return b[${ib}];
 }`;
   },
 
-  /** out element (i₀…) = x[offset + Σ i_d·strides[d]] (permute, narrow, expand). */
+  /** out element (i₀…) = x[offset + Σ i_d·strides[d]] (permute, narrow, expand; a constant index alone: WebGL 1 rejects `0.0 + 0.0`). */
   strided(shape: readonly number[], strides: readonly number[], off: number): string {
     return `function (a) {
 const t = this.thread.x;
 ${coords(shape)}
-return a[${lit(off)} + ${offset(strides)}];
+return a[${strides.some((d) => d !== 0) ? `${lit(off)} + ${offset(strides)}` : lit(off)}];
 }`;
   },
 

@@ -3,7 +3,7 @@
  * moves to a GPU backend and back with its parameters and buffer, and trains there.
  */
 import { describe, expect, it } from 'vitest';
-import { Module, RNG, tidy } from '@neurone/core';
+import { Module, Parameter, RNG, grad, tidy } from '@neurone/core';
 import type { Backend, Tensor } from '@neurone/core';
 import { cpu } from '@neurone/backend-cpu';
 import { Linear, TanH } from '@neurone/layers';
@@ -44,7 +44,7 @@ class Residual extends Module {
   override backwardUpdateGradient(x: Tensor, delta: Tensor): void {
     tidy(() => this.#back(x, delta, true));
   }
-  backwardDelta(x: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(x: Tensor, delta: Tensor): Tensor {
     return tidy(() => this.#back(x, delta, false));
   }
 }
@@ -73,5 +73,58 @@ describe('a custom module with fields and a buffer on gpu()', () => {
     expect(Object.keys(after)).toEqual(Object.keys(before));
     expect(after.steps).toEqual([20]);
     expect(after['fc1.weight']).not.toEqual(before['fc1.weight']);
+  });
+});
+
+/** The same block written forward-only: its backward is derived from the recorded ops. */
+class ForwardOnly extends Module {
+  fc1: Linear;
+  fc2: Linear;
+  scale: Parameter;
+  constructor(backend: Backend) {
+    super();
+    this.fc1 = new Linear(3, 4, { backend, rng: new RNG(1) });
+    this.fc2 = new Linear(4, 3, { backend, rng: new RNG(2) });
+    this.scale = new Parameter(backend.tensor([0.5, 1, 1.5], [3]));
+  }
+  override forward(x: Tensor): Tensor {
+    const h = x.matmul(this.fc1.weight.value, { transposeB: true, bias: this.fc1.bias!.value }).tanh(); // derived
+    return this.fc2.forward(h).mul(this.scale.value).add(x).logSoftmax(0); // fc2: its own backward, one node
+  }
+}
+
+describe('a forward-only module on gpu()', () => {
+  it('moves to gpu(webasm), gives the gradients of cpu() there, and trains', () => {
+    const host = cpu();
+    const m = new ForwardOnly(host);
+    const x0 = new RNG(3).uniformArray(12, -1, 1);
+    const y0 = new RNG(4).uniformArray(12, -1, 1);
+    const grads = (b: Backend): number[][] =>
+      tidy(() => {
+        const x = b.tensor(x0, [4, 3]);
+        m.zeroGrad();
+        const out = m.forward(x);
+        m.backwardUpdateGradient(x, b.tensor(y0, out.shape));
+        return [m.backwardDelta(x, b.tensor(y0, out.shape)), ...m.parameters().map((p) => p.grad!)].map((t) => Array.from(t.dataSync()));
+      });
+    const onCpu = grads(host);
+    const dev = gpu({ mode: 'webasm' });
+    m.to(dev);
+    const onGpu = grads(dev);
+    onGpu.forEach((g, i) => g.forEach((v, j) => expect(v).toBeCloseTo(onCpu[i]![j]!, 5)));
+    // grad() of a function of several ops (max, gather, softmax along an axis), on the device
+    const f = (a: Tensor): Tensor => a.max(1).sum().add(a.gather(1, a.backend.tensor([2, 0, 1, 1], [4, 1])).square().sum()).add(a.softmax(0).mul(a).sum());
+    const ga = grad(f)(dev.tensor(x0, [4, 3])).dataSync();
+    const gc = grad(f)(host.tensor(x0, [4, 3])).dataSync();
+    ga.forEach((v, j) => expect(v).toBeCloseTo(gc[j]!, 5));
+    const step = new Optim(m, new MSELoss(), new SGD(m, { lr: 0.1 }));
+    const [x, y] = [dev.tensor(x0, [4, 3]), dev.tensor(y0, [4, 3])];
+    const losses = Array.from({ length: 20 }, () => {
+      const l = step.step(x, y);
+      const v = l.item();
+      l.dispose();
+      return v;
+    });
+    expect(losses[19]).toBeLessThan(losses[0]!);
   });
 });

@@ -5,6 +5,7 @@ import { ACTIVATION_GRADS, BINARY_OPS, UNARY_OPS } from './kernels';
 import type { Shape } from './shape';
 import { broadcastShapes, checkShape, matmulShape, normAxes, reducedShape, shapesEqual, sizeOf, splitAxis } from './shape';
 import { Tensor, isTensor, storageOf } from './tensor';
+import { binaryVjp, differentiable, recording, softmaxVjp } from './autograd';
 import type { DType, Storage, TypedArray } from './tensor';
 
 /** What a backend holds now (`backend.memory()`). */
@@ -164,6 +165,7 @@ export class Backend<K extends Kernels = Kernels> {
 
   readSync(t: Tensor): TypedArray {
     this.#check('dataSync', t);
+    noRead('dataSync');
     if (!this.canReadSync) throw new BackendError(`dataSync: ${this.name} reads only asynchronously; use await t.data()`);
     return this.#run('dataSync', () => this.#kernels.readSync!(input(t)));
   }
@@ -171,6 +173,7 @@ export class Backend<K extends Kernels = Kernels> {
   read(t: Tensor): Promise<TypedArray> {
     try {
       this.#check('data', t);
+      noRead('data');
       return this.#kernels.read(input(t)).catch((e: unknown) => {
         throw e instanceof NeuroneError ? e : new BackendError(`data: ${this.name} failed: ${e instanceof Error ? e.message : String(e)}`);
       });
@@ -211,9 +214,11 @@ export class Backend<K extends Kernels = Kernels> {
     this.#check('reshape', x);
     checkShape('reshape', shape);
     if (sizeOf(shape) !== x.size) throw new ShapeError('reshape', `cannot reshape ${x.size} elements`, { x: x.shape, shape });
-    const s = storageOf(x);
-    s.refs++;
-    return this.#handle(s, shape);
+    return differentiable([x], () => {
+      const s = storageOf(x);
+      s.refs++;
+      return this.#handle(s, shape);
+    }, (g) => [g.reshape(x.shape)]);
   }
 
   // ---- arithmetic -------------------------------------------------------------------------
@@ -225,22 +230,29 @@ export class Backend<K extends Kernels = Kernels> {
   matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = false, bias?: Tensor): Tensor {
     this.#check('matmul', a, b, bias);
     const [m, k, n] = matmulShape(a.shape, b.shape, transposeA, transposeB, bias?.shape);
-    if (k === 0) {
-      // an empty sum: zeros, plus the bias on every row
-      const z = this.zeros([m, n]);
-      if (!bias) return z;
-      const out = this.binary('add', z, bias);
-      z.dispose();
-      return out;
-    }
-    return this.#op('matmul', [a, b, bias], [m, n], (kn, [ai, bi, ci]) => kn.matmul(ai!, bi!, { m, k, n, transposeA, transposeB }, ci));
+    const [tA, tB] = [transposeA, transposeB];
+    return differentiable([a, b, bias], () => {
+      if (k === 0) {
+        // an empty sum: zeros, plus the bias on every row
+        const z = this.zeros([m, n]);
+        if (!bias) return z;
+        const out = this.binary('add', z, bias);
+        z.dispose();
+        return out;
+      }
+      return this.#op('matmul', [a, b, bias], [m, n], (kn, [ai, bi, ci]) => kn.matmul(ai!, bi!, { m, k, n, transposeA, transposeB }, ci));
+    }, (g, _, [na, nb, nc]) => [
+      na ? (tA ? this.matmul(b, g, tB, true) : this.matmul(g, b, false, !tB)) : null, // ∂op(A) = g·op(B)ᵀ
+      nb ? (tB ? this.matmul(g, a, true, tA) : this.matmul(a, g, !tA, false)) : null, // ∂op(B) = op(A)ᵀ·g
+      nc ? this.sum(g, 0) : null,
+    ]);
   }
 
   /** Element-wise map (the activations, losses' logs and squares); `p`: leakyRelu's slope, elu's α. */
   unary(op: UnaryOp, x: Tensor, p = 0): Tensor {
     if (!UNARY_OPS.includes(op)) throw new ValueError(`unary: unknown op '${String(op)}' (one of ${UNARY_OPS.join(', ')})`);
     checkNumbers(op, { p });
-    return this.#op(op, [x], x?.shape, (k, [xi]) => k.unary(op, xi!, p));
+    return differentiable([x], () => this.#op(op, [x], x?.shape, (k, [xi]) => k.unary(op, xi!, p)), (g, y) => [unaryVjp(op, x, y, g, p)]);
   }
 
   /** Element-wise binary op with NumPy broadcasting. */
@@ -248,14 +260,14 @@ export class Backend<K extends Kernels = Kernels> {
     if (!BINARY_OPS.includes(op)) throw new ValueError(`binary: unknown op '${String(op)}' (one of ${BINARY_OPS.join(', ')})`);
     this.#check(op, a, b);
     const shape = broadcastShapes(op, a.shape, b.shape);
-    return this.#op(op, [a, b], shape, (k, [ai, bi]) => k.binary(op, ai!, bi!, shape));
+    return differentiable([a, b], () => this.#op(op, [a, b], shape, (k, [ai, bi]) => k.binary(op, ai!, bi!, shape)), (g, y, need) => binaryVjp(op, a, b, y, g, need));
   }
 
   /** x ⊙ scale + shift (loss scaling, copies, means). */
   affine(x: Tensor, scale: number, shift: number): Tensor {
     this.#check('affine', x);
     checkNumbers('affine', { scale, shift });
-    return this.#op('affine', [x], x.shape, (k, [xi]) => k.affine(xi!, scale, shift));
+    return differentiable([x], () => this.#op('affine', [x], x.shape, (k, [xi]) => k.affine(xi!, scale, shift)), (g) => [this.affine(g, scale, 0)]);
   }
 
   /** α·x + β·y, same shapes (gradient accumulation, SGD, momentum, Adam moments). */
@@ -263,14 +275,19 @@ export class Backend<K extends Kernels = Kernels> {
     this.#check('axpby', x, y);
     checkNumbers('axpby', { alpha, beta });
     if (!shapesEqual(x.shape, y.shape)) throw new ShapeError('axpby', 'x and y must have the same shape', { x: x.shape, y: y.shape });
-    return this.#op('axpby', [x, y], x.shape, (k, [xi, yi]) => k.axpby(alpha, xi!, beta, yi!));
+    return differentiable([x, y], () => this.#op('axpby', [x, y], x.shape, (k, [xi, yi]) => k.axpby(alpha, xi!, beta, yi!)), (g) => [this.affine(g, alpha, 0), this.affine(g, beta, 0)]);
   }
 
   /** min(max(x, lo), hi); either bound may be ±Infinity (BCE's clamped logs, Adam's floors). */
   clamp(x: Tensor, lo: number, hi: number): Tensor {
     this.#check('clamp', x);
     if (!(lo <= hi)) throw new ValueError(`clamp: lo (${lo}) must be ≤ hi (${hi})`);
-    return this.#op('clamp', [x], x.shape, (k, [xi]) => k.clamp(xi!, lo, hi));
+    // ∂/∂x = [lo < x < hi]
+    const inside = (g: Tensor): Tensor => {
+      const above = lo === -Infinity ? g : this.activationGrad('relu', this.affine(x, 1, -lo), g);
+      return hi === Infinity ? above : this.activationGrad('relu', this.affine(x, -1, hi), above);
+    };
+    return differentiable([x], () => this.#op('clamp', [x], x.shape, (k, [xi]) => k.clamp(xi!, lo, hi)), (g) => [inside(g)]);
   }
 
   /** Fused activation backward (TanH, Sigmoid, ReLU, LeakyReLU, ELU, GELU); see ActivationGrad. */
@@ -292,7 +309,7 @@ export class Backend<K extends Kernels = Kernels> {
     const ax = normAxes('sum', axes, x.shape);
     const shape = reducedShape(x.shape, ax, keepDims);
     if (ax.length === 0) return this.affine(x, 1, 0);
-    return this.#op('sum', [x], shape, (k, [xi]) => k.sum(xi!, ax, shape));
+    return differentiable([x], () => this.#op('sum', [x], shape, (k, [xi]) => k.sum(xi!, ax, shape)), (g) => [g.reshape(reducedShape(x.shape, ax, true)).expand(x.shape)]);
   }
 
   /** Index of the maximum along `axis` (first one on ties), as numbers: accuracy, predictions. */
@@ -319,7 +336,7 @@ export class Backend<K extends Kernels = Kernels> {
     if (x.rank < 1) throw new ShapeError(op, 'needs at least one axis (it works over the last)', { x: x.shape });
     if (x.size === 0) return this.zeros(x.shape);
     const n = x.shape[x.rank - 1]!;
-    return this.#op(op, [x], x.shape, (k, [xi]) => k.rowwise(op, xi!, x.size / n, n));
+    return differentiable([x], () => this.#op(op, [x], x.shape, (k, [xi]) => k.rowwise(op, xi!, x.size / n, n)), (g, y) => [softmaxVjp(op, y, g, -1)]);
   }
 
   /**
@@ -333,6 +350,25 @@ export class Backend<K extends Kernels = Kernels> {
     if (!Number.isInteger(depth) || depth < 1) throw new ValueError(`oneHot: depth must be a positive integer, got ${String(depth)}`);
     return this.#op('oneHot', [indices], [indices.size, depth], (k, [ii]) => k.oneHot(ii!, depth));
   }
+}
+
+/** ∂op(x)/∂x · g, from the input x or the output y (the activations' fused gradients where there is one). */
+function unaryVjp(op: UnaryOp, x: Tensor, y: Tensor, g: Tensor, p: number): Tensor {
+  const B = x.backend;
+  const rule: Partial<Record<UnaryOp, () => Tensor>> = {
+    exp: () => g.mul(y),
+    log: () => g.div(x),
+    sqrt: () => g.div(y.mul(2)),
+    square: () => g.mul(x.mul(2)),
+    softplus: () => g.mul(x.sigmoid()),
+    abs: () => B.activationGrad('relu', x, g).sub(B.activationGrad('relu', x.neg(), g)), // sign(x)·g, 0 at 0
+  };
+  return rule[op]?.() ?? B.activationGrad(op as ActivationGrad, op === 'tanh' || op === 'sigmoid' ? y : x, g, p);
+}
+
+/** Reading while a gradient is recorded is refused: no gradient flows through host values, and a read stalls the device. */
+function noRead(op: string): void {
+  if (recording()) throw new ValueError(`${op}: a forward whose gradient is recorded must not read the device (no gradient flows through host values); read after the forward, or inside noGrad()`);
 }
 
 /** What a kernel sees of a tensor. */

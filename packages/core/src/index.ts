@@ -6,6 +6,9 @@ export type { Kernels, KernelTensor, MatmulDims, AxisSplit, UnaryOp, BinaryOp, A
 export { convOutputLength, pair, checkWindow, windowGeometry } from './conv';
 export { im2col, col2im, pool, poolGrad } from './windows';
 export { where, concat, stack } from './ops';
+export { noGrad } from './autograd';
+export { grad, valueAndGrad } from './grad';
+export type { GradOptions } from './grad';
 export { Tensor, isTensor } from './tensor';
 export type { DType, TypedArray } from './tensor';
 export { checkClassIndices } from './labels';

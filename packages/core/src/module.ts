@@ -1,5 +1,7 @@
 import type { Backend } from './backend';
-import { BackendError, ShapeError, StateError, ValueError } from './errors';
+import { BackendError, NeuroneError, ShapeError, StateError, ValueError } from './errors';
+import { INPUT, PARAMS, Tape, backprop, gradEnabled, recording, withTape } from './autograd';
+import { tidy } from './scope';
 import { checkOptions } from './options';
 import { keep } from './scope';
 import { shapesEqual } from './shape';
@@ -162,15 +164,117 @@ export abstract class Module {
   readonly #buffers = new Map<string, Tensor>();
   readonly #children = new Map<string, Module>();
   #saved: Saved | null = null;
+  /** The class's own forward (the instance's `forward` wraps it: see the constructor). */
+  readonly #forward: (x: Tensor, ...rest: unknown[]) => Tensor;
 
-  /** Computes the output; saves what backward needs with `saveForBackward`. */
+  constructor() {
+    // forward goes through #call: it records a derived module's forward, and makes a module with
+    // its own backward one node of an enclosing recording
+    this.#forward = this.forward;
+    Object.defineProperty(this, 'forward', { value: (x: Tensor, ...rest: unknown[]) => this.#call(x, rest), writable: true, configurable: true });
+  }
+
+  /** Computes the output; saves what backward needs with `saveForBackward` (or defines no backward: it is derived). */
   abstract forward(x: Tensor): Tensor;
 
-  /** Accumulates dL/dparams into each parameter's grad (no-op for modules without parameters). */
-  backwardUpdateGradient(_input: Tensor, _delta: Tensor): void {}
+  /**
+   * Accumulates dL/dparams into each parameter's grad (no-op for modules without parameters).
+   * Derived from the recorded forward unless the module defines its own `backwardDelta`.
+   */
+  backwardUpdateGradient(input: Tensor, delta: Tensor): void {
+    if (this.derived) this.#derive(input, delta, PARAMS, 'backwardUpdateGradient');
+  }
 
-  /** dL/dinput, given dL/doutput. */
-  abstract backwardDelta(input: Tensor, delta: Tensor): Tensor;
+  /** dL/dinput, given dL/doutput: derived from the recorded forward unless a subclass defines it. */
+  backwardDelta(input: Tensor, delta: Tensor): Tensor {
+    return this.#derive(input, delta, INPUT, 'backwardDelta')!;
+  }
+
+  /**
+   * @internal Both halves at once: accumulates the parameters' gradients and returns dL/dinput
+   * (a derived backward goes back through its record once; Sequential calls it).
+   */
+  backwardBoth(input: Tensor, delta: Tensor): Tensor {
+    if (this.derived) return this.#derive(input, delta, PARAMS | INPUT, 'backwardDelta')!;
+    this.backwardUpdateGradient(input, delta);
+    return this.backwardDelta(input, delta);
+  }
+
+  /** Whether this module's backward is derived from its forward (it defines no `backwardDelta` of its own). */
+  get derived(): boolean {
+    return this.backwardDelta === Module.prototype.backwardDelta;
+  }
+
+  /**
+   * Every forward call: a derived module in training mode records its forward on a tape (saved
+   * for backward like any record); inside a recording, a derived module records inline and a
+   * module with its own backward is one node whose vjp is that backward.
+   */
+  #call(x: Tensor, rest: unknown[]): Tensor {
+    const t = recording();
+    const derived = this.derived;
+    if (!t) {
+      if (!derived || !this.training || !gradEnabled()) return this.#forward(x, ...rest);
+      const { tape, out } = this.#record(x, rest);
+      this.saveForBackward(x, { tape, out }, tape.nodes.map((n) => n.out).filter((o) => o !== out));
+      return out;
+    }
+    if (derived) return this.#named(() => this.#forward(x, ...rest));
+    const out = withTape(null, () => this.#forward(x, ...rest));
+    const own = this.parameters().some((p) => p.requiresGrad) ? PARAMS : 0;
+    t.push([x], out, (g, _, [need], mode) => {
+      if (mode & PARAMS) this.backwardUpdateGradient(x, g);
+      return [need ? this.backwardDelta(x, g) : null];
+    }, own);
+    return out;
+  }
+
+  /** fn (this module's forward), its typed errors named after the module, its result checked to be a tensor. */
+  #named(fn: () => unknown): Tensor {
+    const name = `${this.constructor.name}.forward`;
+    let out: unknown;
+    try {
+      out = fn();
+    } catch (e) {
+      if (e instanceof NeuroneError && !e.message.startsWith(name)) e.message = `${name}: ${e.message}`;
+      throw e;
+    }
+    if (!isTensor(out)) throw new ValueError(`${name} must return a Tensor to derive its backward, got ${out === null ? 'null' : typeof out}`);
+    return out;
+  }
+
+  /** Runs forward on x with a fresh tape: x is the INPUT leaf, the trainable parameters the PARAMS leaves. */
+  #record(x: Tensor, rest: unknown[] = []): { tape: Tape; out: Tensor } {
+    const tape = new Tape();
+    for (const p of this.parameters()) if (p.requiresGrad) tape.flags.set(p.value, PARAMS);
+    tape.flags.set(x, (tape.flags.get(x) ?? 0) | INPUT);
+    const out = withTape(tape, () => this.#named(() => this.#forward(x, ...rest)));
+    return { tape, out };
+  }
+
+  /** The derived backward: the saved tape of forward(input) (recorded again when missed), run backward for `mode`. */
+  #derive(x: Tensor, delta: Tensor, mode: number, op: string): Tensor | null {
+    return tidy(() => {
+      let rec = this.saved<{ tape: Tape; out: Tensor }>(x);
+      if (!rec) {
+        if (this.statefulForward) this.savedOrThrow(x, op);
+        rec = this.#record(x);
+      }
+      if (!isTensor(delta) || !shapesEqual(delta.shape, rec.out.shape)) {
+        throw new ShapeError(`${this.constructor.name}.${op}`, 'delta must have the shape of the output', { output: rec.out.shape, delta: isTensor(delta) ? delta.shape : [] });
+      }
+      const grads = withTape(null, () => backprop(rec.tape, rec.out, delta, mode));
+      if (mode & PARAMS) {
+        for (const p of this.parameters()) {
+          const g = grads.get(p.value);
+          if (g) p.accumulateGrad(g);
+        }
+        if (!(mode & INPUT)) return null;
+      }
+      const d = grads.get(x);
+      return d === undefined ? x.backend.zeros(x.shape) : d === delta ? delta.clone() : d;
+    });
+  }
 
   /**
    * Whether backward can only follow this module's own forward on the same input (in the current

@@ -2,6 +2,7 @@ import { ValueError } from './errors';
 import type { Backend } from './backend';
 import type { Tensor } from './tensor';
 import { isTensor } from './is-tensor';
+import { recording } from './autograd';
 
 /**
  * Scopes free a step's temporaries: every tensor created inside `tidy(fn)` is disposed when
@@ -54,8 +55,9 @@ export function tidy<T>(fn: () => T): T {
   const keepSet = new Set<Tensor>();
   collect(result, keepSet);
   const parent = stack[stack.length - 1];
+  const held = recording()?.held; // a recorded forward's tensors live on with its tape, in the parent scope
   for (const t of scope) {
-    if (keepSet.has(t) || kept.has(t)) {
+    if (keepSet.has(t) || kept.has(t) || held?.has(t)) {
       if (parent && !kept.has(t)) parent.add(t);
     } else t.dispose();
   }

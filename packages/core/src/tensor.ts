@@ -3,6 +3,7 @@ import type { Shape } from './shape';
 import { normAxis, sizeOf } from './shape';
 import { extremum, expand, gather, indexSelect, logsumexp, narrow, permute, softmaxAlong, transpose, where } from './ops';
 import { track } from './scope';
+import { binaryVjp, differentiable } from './autograd';
 import type { Backend } from './backend';
 
 /** Element type of a tensor. */
@@ -126,10 +127,13 @@ export class Tensor {
   }
   #scalarOp(op: 'pow' | 'maximum' | 'minimum', b: Tensor | number): Tensor {
     if (typeof b !== 'number') return this.backend.binary(op, this, b);
-    const s = this.backend.full([], b);
-    const out = this.backend.binary(op, this, s);
-    s.dispose();
-    return out;
+    const B = this.backend;
+    return differentiable([this], () => {
+      const s = B.full([], b);
+      const out = B.binary(op, this, s);
+      s.dispose();
+      return out;
+    }, (g, y) => [binaryVjp(op, this, B.full([], b), y, g, [true, false])[0]]);
   }
   neg(): Tensor {
     return this.backend.affine(this, -1, 0);

@@ -7,6 +7,7 @@ import { checkShape, shapesEqual } from './shape';
 import type { Tensor } from './tensor';
 import { isTensor } from './tensor';
 import { runOp } from './backend';
+import { differentiable } from './autograd';
 
 /**
  * The window ops (Conv1D, Conv2D, the pools), as functions rather than Backend methods so that a
@@ -30,7 +31,8 @@ function poolKind(op: string, kind: PoolKind): PoolKind {
  */
 export function im2col(x: Tensor, window: Window2D): Tensor {
   const g = windowGeometry('im2col', tensorArg('im2col', x).shape, window);
-  return runOp(x.backend, 'im2col', [x], [g.batch * g.outH * g.outW, g.kh * g.kw * g.chan], (k, [xi]) => k.im2col(xi!, g));
+  const run = (): Tensor => runOp(x.backend, 'im2col', [x], [g.batch * g.outH * g.outW, g.kh * g.kw * g.chan], (k, [xi]) => k.im2col(xi!, g));
+  return differentiable([x], run, (d) => [col2im(d, window, x.shape)]);
 }
 
 /**
@@ -46,7 +48,7 @@ export function col2im(cols: Tensor, window: Window2D, inputShape: Shape): Tenso
   if (cols.rank !== 2 || cols.shape[0] !== rows || cols.shape[1] !== k) {
     throw new ShapeError('col2im', `expects patches of shape [${rows}, ${k}] for this window on the input`, { cols: cols.shape, input: inputShape });
   }
-  return runOp(cols.backend, 'col2im', [cols], inputShape, (kn, [c]) => kn.col2im(c!, g));
+  return differentiable([cols], () => runOp(cols.backend, 'col2im', [cols], inputShape, (kn, [c]) => kn.col2im(c!, g)), (d) => [im2col(d, window)]);
 }
 
 /**
@@ -57,7 +59,8 @@ export function col2im(cols: Tensor, window: Window2D, inputShape: Shape): Tenso
 export function pool(kind: PoolKind, x: Tensor, window: Window2D): Tensor {
   poolKind('pool', kind);
   const g = windowGeometry(`pool(${kind})`, tensorArg('pool', x).shape, window, true);
-  return runOp(x.backend, 'pool', [x], [g.batch, g.outH, g.outW, g.chan], (k, [xi]) => k.pool(kind, xi!, g));
+  const run = (): Tensor => runOp(x.backend, 'pool', [x], [g.batch, g.outH, g.outW, g.chan], (k, [xi]) => k.pool(kind, xi!, g));
+  return differentiable([x], run, (d) => [poolGrad(kind, x, d, window)]);
 }
 
 /**

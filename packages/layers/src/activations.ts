@@ -40,7 +40,7 @@ export class TanH extends OutputActivation {
     return x.backend.unary('tanh', x); // seed: tanh(a) = (eᵃ − e⁻ᵃ)/(eᵃ + e⁻ᵃ)
   }
 
-  backwardDelta(input: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(input: Tensor, delta: Tensor): Tensor {
     checkDelta('TanH', 'backwardDelta', input, delta);
     return this.withOutput(input, (s) => input.backend.activationGrad('tanh', s, delta)); // seed: δ ⊙ (1 − tanh²(a))
   }
@@ -57,7 +57,7 @@ export class Sigmoid extends OutputActivation {
     return x.backend.unary('sigmoid', x); // seed: σ(a) = 1/(1 + e⁻ᵃ)
   }
 
-  backwardDelta(input: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(input: Tensor, delta: Tensor): Tensor {
     checkDelta('Sigmoid', 'backwardDelta', input, delta);
     return this.withOutput(input, (s) => input.backend.activationGrad('sigmoid', s, delta)); // seed: δ ⊙ σ(a)(1 − σ(a))
   }
@@ -82,7 +82,7 @@ export class ReLU extends Module {
     return x.backend.unary('relu', x); // max(a, 0)
   }
 
-  backwardDelta(input: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(input: Tensor, delta: Tensor): Tensor {
     checkDelta('ReLU', 'backwardDelta', input, delta);
     return input.backend.activationGrad('relu', input, delta); // δ ⊙ [a > 0]
   }
@@ -108,7 +108,7 @@ abstract class InputActivation extends Module {
     return x.backend.unary(this.op, x, this.p);
   }
 
-  backwardDelta(input: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(input: Tensor, delta: Tensor): Tensor {
     checkDelta(this.constructor.name, 'backwardDelta', input, delta);
     return input.backend.activationGrad(this.op, input, delta, this.p); // δ ⊙ f′(a)
   }
@@ -192,7 +192,7 @@ export class Softmax extends OutputActivation {
     return x.backend.softmax(x); // seed: Softmax(x)_j = e^{x_j} / Σ_i e^{x_i}
   }
 
-  backwardDelta(input: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(input: Tensor, delta: Tensor): Tensor {
     checkDelta('Softmax', 'backwardDelta', input, delta);
     const be = input.backend;
     // seed: ∂L/∂x = s ⊙ (δ − Σ_j δ_j s_j)
@@ -217,7 +217,7 @@ export class LogSoftmax extends Module {
     return x.backend.logSoftmax(x); // log Softmax(x)_j = x_j − log Σ_i e^{x_i}
   }
 
-  backwardDelta(input: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(input: Tensor, delta: Tensor): Tensor {
     checkDelta('LogSoftmax', 'backwardDelta', input, delta);
     const be = input.backend;
     // ∂L/∂x = δ − softmax(x)·Σ_j δ_j
@@ -257,7 +257,7 @@ export class Flatten extends Module {
     return x.reshape([...x.shape.slice(0, s), sizeOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
   }
 
-  backwardDelta(input: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(input: Tensor, delta: Tensor): Tensor {
     checkTensorArg('Flatten.backwardDelta', 'input', input);
     checkTensorArg('Flatten.backwardDelta', 'delta', delta);
     if (delta.size !== input.size || delta.shape[0] !== input.shape[0]) {

@@ -138,7 +138,7 @@ abstract class Conv extends Module {
     });
   }
 
-  backwardDelta(input: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(input: Tensor, delta: Tensor): Tensor {
     this.checkInput('backwardDelta', input);
     this.#checkDelta('backwardDelta', input, delta);
     return tidy(() => {

@@ -45,7 +45,7 @@ export class Dropout extends Module {
     return x.mul(mask); // y = x ⊙ m / (1 − p), m ~ Bernoulli(1 − p)
   }
 
-  backwardDelta(input: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(input: Tensor, delta: Tensor): Tensor {
     checkTensorArg('Dropout.backwardDelta', 'input', input);
     checkTensorArg('Dropout.backwardDelta', 'delta', delta);
     if (!this.statefulForward) return delta.clone();

@@ -130,7 +130,7 @@ export class Linear extends Module {
     });
   }
 
-  backwardDelta(input: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(input: Tensor, delta: Tensor): Tensor {
     this.#checkDelta('backwardDelta', input, delta);
     return this.weight.backend.matmul(delta, this.weight.value, false, this.#tied); // seed: ∂L/∂z^{h-1} = δ^h·W^h
   }

@@ -148,7 +148,7 @@ abstract class BatchNorm extends Module {
     });
   }
 
-  backwardDelta(x: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(x: Tensor, delta: Tensor): Tensor {
     const axes = this.#axes(x, 'backwardDelta');
     return tidy(() => {
       const rec = this.#record(x, 'backwardDelta');
@@ -235,7 +235,7 @@ export class LayerNorm extends Module {
     });
   }
 
-  backwardDelta(x: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(x: Tensor, delta: Tensor): Tensor {
     this.#check(x, 'backwardDelta');
     return tidy(() => normalizeGrad(this.weight ? delta.mul(this.weight.value) : delta, this.#record(x), [x.rank - 1])); // s·(g − mean(g) − x̂·mean(g ⊙ x̂)), g = δ ⊙ γ
   }

@@ -31,7 +31,7 @@ abstract class Pool extends Module {
     return tidy(() => pool(this.#kind, x.reshape(this.shape4d(x)), this.window).reshape(out));
   }
 
-  backwardDelta(input: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(input: Tensor, delta: Tensor): Tensor {
     this.checkInput('backwardDelta', input);
     const out = this.outShape(input);
     checkTensorArg(`${this.layerName()}.backwardDelta`, 'delta', delta);

@@ -163,6 +163,8 @@ export class Sequential extends Module implements Iterable<Module> {
         let next: Tensor | null;
         if (sweepsAsOne(m)) {
           next = m.#sweep(z, d, grads, wantDelta, op); // a child Sequential: both passes in its own sweep
+        } else if (grads && wantDelta && m.derived) {
+          next = m.backwardBoth(z, d); // a derived backward: both halves in one pass through its record
         } else {
           if (grads) m.backwardUpdateGradient(z, d); // seed: ∂L/∂W^h from δ^h and z^{h-1}
           next = wantDelta ? m.backwardDelta(z, d) : null; // seed: δ^{h-1} = ∂L/∂z^{h-1}
@@ -183,7 +185,7 @@ export class Sequential extends Module implements Iterable<Module> {
   }
 
   /** dL/dinput, through every module. */
-  backwardDelta(input: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(input: Tensor, delta: Tensor): Tensor {
     checkTensorArg(`${this.constructor.name}.backwardDelta`, 'input', input);
     checkTensorArg(`${this.constructor.name}.backwardDelta`, 'delta', delta);
     this.checkInput('backwardDelta', input);

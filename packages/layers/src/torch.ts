@@ -95,7 +95,7 @@ export interface TracedModule {
 
 /** Whether m is a Sequential that runs its children in order (a subclass that keeps Sequential's forward). */
 export function isChain(m: Module): m is Sequential {
-  return m instanceof Sequential && m.forward === Sequential.prototype.forward;
+  return m instanceof Sequential && Object.getPrototypeOf(m).forward === Sequential.prototype.forward;
 }
 
 /**

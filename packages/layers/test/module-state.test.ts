@@ -43,7 +43,7 @@ class Residual extends Module {
       this.fc1.backwardUpdateGradient(x, dh);
     });
   }
-  backwardDelta(x: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(x: Tensor, delta: Tensor): Tensor {
     return tidy(() => x.backend.binary('add', delta, this.fc1.backwardDelta(x, this.#dh(x, delta).dh))); // ∂L/∂x = δ + ∂(fc2∘tanh∘fc1)/∂x
   }
 }
@@ -67,7 +67,7 @@ class CountingScale extends Module {
     if (this.training) this.savedOrThrow(x, 'backwardUpdateGradient');
     tidy(() => this.scale.accumulateGrad(x.backend.sum(x.backend.binary('mul', x, delta)).reshape([1])));
   }
-  backwardDelta(x: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(x: Tensor, delta: Tensor): Tensor {
     if (this.training) this.savedOrThrow(x, 'backwardDelta');
     return x.backend.binary('mul', delta, this.scale.value);
   }
@@ -89,7 +89,7 @@ describe('one registry: children and parameters assigned as fields', () => {
       forward(x: Tensor): Tensor {
         return this.layers.reduce((h, m) => m.forward(h), x);
       }
-      backwardDelta(): Tensor {
+      override backwardDelta(): Tensor {
         throw new Error('unused');
       }
     }
@@ -101,7 +101,7 @@ describe('one registry: children and parameters assigned as fields', () => {
       forward(x: Tensor): Tensor {
         return x;
       }
-      backwardDelta(_x: Tensor, d: Tensor): Tensor {
+      override backwardDelta(_x: Tensor, d: Tensor): Tensor {
         return d;
       }
     }
@@ -131,7 +131,7 @@ describe('one registry: children and parameters assigned as fields', () => {
       forward(x: Tensor): Tensor {
         return x.backend.binary('mul', x, this.store.w.value);
       }
-      backwardDelta(x: Tensor, d: Tensor): Tensor {
+      override backwardDelta(x: Tensor, d: Tensor): Tensor {
         return x.backend.binary('mul', d, this.store.w.value);
       }
     }

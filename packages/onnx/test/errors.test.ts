@@ -16,7 +16,7 @@ class Doubler extends Module {
   forward(x: Tensor): Tensor {
     return x.backend.affine(x, 2, 0);
   }
-  backwardDelta(_x: Tensor, d: Tensor): Tensor {
+  override backwardDelta(_x: Tensor, d: Tensor): Tensor {
     return d.backend.affine(d, 2, 0);
   }
 }

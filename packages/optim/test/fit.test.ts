@@ -31,7 +31,7 @@ class Recorder extends Module {
     this.w.accumulateGrad(g);
     g.dispose();
   }
-  backwardDelta(_x: Tensor, delta: Tensor): Tensor {
+  override backwardDelta(_x: Tensor, delta: Tensor): Tensor {
     return delta.backend.matmul(delta, this.w.value, false, true);
   }
 }

@@ -34,7 +34,7 @@ export class TChain extends Module {
       if (i > 0) d = this.layers[i]!.backwardDelta(inputs[i]!, d);
     }
   }
-  backwardDelta(_x: Tensor, _delta: Tensor): Tensor {
+  override backwardDelta(_x: Tensor, _delta: Tensor): Tensor {
     throw new Error('not used');
   }
 }

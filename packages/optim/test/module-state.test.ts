@@ -21,7 +21,7 @@ class Probe extends Module {
     if (this.training) this.setBuffer('steps', be.affine(this.buffer('steps'), 1, 1));
     return x.clone();
   }
-  backwardDelta(_x: Tensor, d: Tensor): Tensor {
+  override backwardDelta(_x: Tensor, d: Tensor): Tensor {
     return d.clone();
   }
 }

@@ -1,4 +1,6 @@
-import type { Backend } from '../backend';
+import { Backend } from '../backend';
+import { grad } from '../grad';
+import { referenceKernels } from './reference-kernels';
 import type { ActivationGrad, BinaryOp, PoolKind, UnaryOp, Window2D } from '../kernels';
 import { BackendMismatchError, DisposedError, NeuroneError, ShapeError, ValueError } from '../errors';
 import { RNG } from '../random';
@@ -620,6 +622,7 @@ export const conformanceCases: ConformanceCase[] = [
     await expectClose(X.narrow(0, 1, 0), [0, 3, 5], [], 0, 0, 'narrow to nothing');
     await expectClose(B.tensor([1, 2, 3], [3, 1]).expand([2, 3, 4]), [2, 3, 4], build([2, 3, 4], ([, b]) => b! + 1), 0, 0, 'expand');
     await expectClose(B.tensor([1, 2, 3], [3, 1]).expand([-1, 2]), [3, 2], [1, 1, 2, 2, 3, 3], 0, 0, 'expand −1');
+    await expectClose(B.tensor([7], []).expand([2, 3]), [2, 3], [7, 7, 7, 7, 7, 7], 0, 0, 'expand a single element (every stride 0)');
     await expectClose(X.unsqueeze(1), [2, 1, 3, 5], x, 0, 0, 'unsqueeze');
     await expectClose(X.unsqueeze(-1).squeeze(), shape, x, 0, 0, 'squeeze');
     expectThrow(() => X.permute(0, 0, 1), ShapeError, /permute: dims \[0,0,1\] are not a permutation of the 3 axes/, 'permute repeat');
@@ -733,6 +736,28 @@ export const conformanceCases: ConformanceCase[] = [
     assert(after.tensors === before.tensors + 50, `memory() counts live tensors: ${JSON.stringify(after)} vs ${JSON.stringify(before)}`);
     for (const h of held) h.dispose();
     assert(B.memory().tensors === before.tensors, 'dispose gives each back');
+  }),
+  c('gradients: the derived backward of the tensor API runs on this backend (against the float64 reference kernels)', async (B, { rtol, atol }) => {
+    // one function through every vjp: matmuls (all flags, bias), broadcasting binaries, unary ops, reductions, layout ops, windows
+    const f = (x: Tensor, w: Tensor, v: Tensor): Tensor => {
+      const h = x.matmul(w, { bias: v.narrow(0, 0, 4) }).tanh().add(x.matmul(w.transpose(), { transposeB: true }).sigmoid()); // [3, 4]
+      const a = h.mul(v.narrow(0, 1, 4)).sub(h.div(v.narrow(0, 2, 4).exp())).pow(2).add(h.abs().sqrt().log().softplus()).relu();
+      const b = a.maximum(h.neg()).minimum(h.mul(2).add(0.5)).clamp(-0.8, 0.9).where(x.narrow(1, 0, 1).relu(), h.square());
+      const c = concat([b.softmax(0), b.logSoftmax(1), stack([b.max(1), b.min(1, true).expand([3, 2]).sum(1)], 1)], 1).permute(1, 0); // [10, 3]
+      const d = c.gather(0, B2(c).tensor([0, 9, 4, 2, 2, 7], [2, 3])).sum().add(c.indexSelect(1, B2(c).tensor([2, 0, 2], [3])).logsumexp(0).sum());
+      const img = b.reshape([1, 3, 4, 1]);
+      const win = { kernel: [2, 2] as const, padding: [1, 1] as const };
+      const e = pool('max', img, { kernel: [2, 2] }).sum().add(pool('avg', img, win).square().sum()).add(col2im(im2col(img, win).mul(2), win, [1, 3, 4, 1]).mean());
+      return d.add(e).add(a.mean([0, 1])).add(v.unsqueeze(0).squeeze(0).max());
+    };
+    const B2 = (t: Tensor): Backend => t.backend;
+    const xv = rand(15, 40, 0.2, 1);
+    const wv = rand(20, 41);
+    const vv = rand(6, 42, 0.3, 1);
+    const at = (be: Backend): Tensor[] => [be.tensor(xv, [3, 5]), be.tensor(wv, [5, 4]), be.tensor(vv, [6])];
+    const ref = grad(f, { argnums: [0, 1, 2] })(...(at(new Backend(referenceKernels())) as [Tensor, Tensor, Tensor]));
+    const got = grad(f, { argnums: [0, 1, 2] })(...(at(B) as [Tensor, Tensor, Tensor]));
+    for (let i = 0; i < 3; i++) await expectClose(got[i]!, ref[i]!.shape, await ref[i]!.data(), rtol * 100, atol * 100, `∂f/∂input ${i}`);
   }),
 ];
 

@@ -5,6 +5,8 @@ import { ValueError } from '../errors';
 import type { Tensor } from '../tensor';
 import { isTensor } from '../tensor';
 import { RNG } from '../random';
+import { valueAndGrad } from '../grad';
+import { tidy } from '../scope';
 
 /**
  * Gradient checks by central finite differences, meant for a float64 backend.
@@ -164,4 +166,28 @@ export function gradcheckLoss(loss: Loss, y: Tensor, yhat: Tensor, opts: Gradche
   const err = compareGradients(g.dataSync(), numeric, floor);
   g.dispose();
   return { maxRelError: err, errors: { yhat: err } };
+}
+
+/**
+ * Checks the derived gradient of f (tensors → tensor, any ops of the tensor API) in every input:
+ * with L = Σ R ⊙ f(inputs) for a fixed random R, `grad` must equal central differences of L.
+ */
+export function gradcheck(f: (...xs: Tensor[]) => Tensor, inputs: readonly Tensor[], opts: GradcheckOptions = {}): GradcheckReport {
+  const { eps = 1e-6, floor = 1e-3, seed = 1 } = opts;
+  const probe = tidy(() => f(...inputs));
+  const R = probe.backend.tensor(new RNG(seed).uniformArray(probe.size, -1, 1), probe.shape);
+  probe.dispose();
+  const L = (...xs: Tensor[]): Tensor => f(...xs).mul(R).sum();
+  const [value, grads] = valueAndGrad(L, { argnums: inputs.map((_, i) => i) })(...inputs);
+  value.dispose();
+  const errors: Record<string, number> = {};
+  inputs.forEach((x, i) => {
+    const numeric = numericGradient((v) => {
+      return tidy(() => L(...inputs.map((t, j) => (j === i ? x.backend.tensor(v, x.shape) : t))).item());
+    }, x.dataSync(), eps);
+    errors[`input:${i}`] = compareGradients(grads[i]!.dataSync(), numeric, floor);
+    grads[i]!.dispose();
+  });
+  R.dispose();
+  return { maxRelError: Math.max(0, ...Object.values(errors)), errors };
 }

@@ -211,7 +211,7 @@ function centeredResidual(lib: ModuleLibrary, backend: Backend, rng: RNG): Modul
     override backwardUpdateGradient(x: Tensor, delta: Tensor): void {
       tidy(() => this.#back(x, delta, true));
     }
-    backwardDelta(x: Tensor, delta: Tensor): Tensor {
+    override backwardDelta(x: Tensor, delta: Tensor): Tensor {
       return tidy(() => this.#back(x, delta, false));
     }
   }
