@@ -161,7 +161,7 @@ describe('Optim.step', () => {
         keep(x.add(0));
         return x.add(0);
       }
-      backwardDelta(_x: Tensor, delta: Tensor): Tensor {
+      override backwardDelta(_x: Tensor, delta: Tensor): Tensor {
         return delta.add(0);
       }
     }
