@@ -1,15 +1,15 @@
 import { RNG, manualSeed } from '@neurone/core';
-import type { Dataset } from '@neurone/core';
 import { cpu } from '@neurone/backend-cpu';
 import { loadMnist } from '@neurone/data';
 import { Linear, Sequential, TanH } from '@neurone/layers';
 import { CrossEntropyLoss } from '@neurone/losses';
 import { SGD, evaluate, fit } from '@neurone/optim';
 import { useTf } from './peers';
-import { table } from './util';
+import type { Result } from './util';
 
 /** W2 on TF.js: the same network, PyTorch's default init, SGD lr 0.1, batch 64, shuffled. */
-async function tfEpochs(name: 'cpu' | 'wasm', train: Dataset, test: Dataset, epochs: number): Promise<{ sps: number; acc: number }> {
+export async function w2Tf(name: 'cpu' | 'wasm', epochs: number): Promise<Result> {
+  const { train, test } = loadMnist();
   const tf = await useTf(name);
   const rng = new RNG(1);
   const u = (n: number, a: number) => Float32Array.from(rng.uniformArray(n, -a, a));
@@ -44,24 +44,18 @@ async function tfEpochs(name: 'cpu' | 'wasm', train: Dataset, test: Dataset, epo
   let ok = 0;
   pred.forEach((p, i) => (ok += p === test.y.data[i] ? 1 : 0));
   tf.disposeVariables();
-  return { sps, acc: ok / pred.length };
+  return { samplesPerSecond: sps, accuracy: ok / pred.length };
 }
 
-export async function w2(peers: ('cpu' | 'wasm')[], epochs = 1): Promise<void> {
+/** W2 on ours: the library's Sequential, fit and evaluate, `threads` worker threads. */
+export async function w2Neurone(threads: number, epochs: number): Promise<Result> {
   const { train, test } = loadMnist();
   manualSeed(1);
-  const B = cpu();
+  const B = cpu({ threads });
   const net = new Sequential([new Linear(784, 256, { backend: B }), new TanH(), new Linear(256, 10, { backend: B })]);
   const loss = new CrossEntropyLoss();
   const hist = await fit(net, loss, new SGD(net.parameters(), { lr: 0.1 }), train, { epochs, batchSize: 64, seed: 1, progress: false });
-  const ours = hist.epochs.reduce((s, h) => s + h.samplesPerSecond, 0) / hist.epochs.length;
-  const acc = (await evaluate(net, loss, test, { batchSize: 1000 })).accuracy ?? NaN;
-  const rows: (string | number)[][] = [['library', 'samples/s', `test acc after ${epochs} ep`, 'neurone speed-up']];
-  rows.push(['neurone cpu()', ours.toFixed(0), (acc * 100).toFixed(2) + ' %', '1.00×']);
-  for (const p of peers) {
-    if (p === 'cpu' && epochs > 1) continue; // TF.js cpu at ~800 samples/s: one epoch is enough
-    const r = await tfEpochs(p, train, test, epochs);
-    rows.push([`tfjs-${p}`, r.sps.toFixed(0), (r.acc * 100).toFixed(2) + ' %', (ours / r.sps).toFixed(2) + '×']);
-  }
-  console.log(`\nW2 — MNIST MLP 784→256→TanH→10, SGD lr 0.1, batch 64, ${epochs} epoch(s)\n${table(rows)}`);
+  const samplesPerSecond = hist.epochs.reduce((s, h) => s + h.samplesPerSecond, 0) / hist.epochs.length;
+  const accuracy = (await evaluate(net, loss, test, { batchSize: 1000 })).accuracy ?? NaN;
+  return { samplesPerSecond, accuracy };
 }
