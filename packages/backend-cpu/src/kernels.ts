@@ -1,6 +1,7 @@
 import { ValueError, broadcastStrides, stridesOf } from '@neurone/core';
 import type { ActivationGrad, AxisSplit, BinaryOp, ConvGeometry, DType, KernelTensor, Kernels, MatmulDims, PoolKind, Shape, TypedArray, UnaryOp } from '@neurone/core';
 import { gemm } from './gemm';
+import type { ParallelGemm } from './gemm';
 import * as win from './conv';
 
 type T = KernelTensor<TypedArray>;
@@ -15,12 +16,18 @@ export class CpuKernels implements Kernels<TypedArray> {
   readonly canReadSync = true;
   /** V8's typed-array length limit. */
   readonly maxElements = 2 ** 32 - 1;
+  /** Threads that large kernels run on (1: this thread only). */
+  readonly threads: number;
   readonly #Array: Float32ArrayConstructor | Float64ArrayConstructor;
+  readonly #parallel: ParallelGemm | undefined;
 
-  constructor(dtype: DType) {
+  /** `parallel`: the float32 GEMM across `threads` threads (threads.ts; the browser build has none). */
+  constructor(dtype: DType, threads = 1, parallel?: ParallelGemm) {
     this.dtype = dtype;
     this.name = `cpu(${dtype})`;
+    this.threads = threads;
     this.#Array = dtype === 'float64' ? Float64Array : Float32Array;
+    this.#parallel = parallel;
   }
 
   ready(): Promise<void> {
@@ -82,7 +89,7 @@ export class CpuKernels implements Kernels<TypedArray> {
 
   matmul(a: T, b: T, { m, k, n, transposeA, transposeB }: MatmulDims, bias?: T): TypedArray {
     const out = this.#alloc(m * n);
-    gemm(a.data, b.data, out, m, n, k, transposeA, transposeB);
+    gemm(a.data, b.data, out, m, n, k, transposeA, transposeB, this.#parallel);
     if (bias) {
       // + bias on each row, in place: the same rounding as a separate add, without its buffer
       const bv = bias.data;

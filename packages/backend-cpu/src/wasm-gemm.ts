@@ -2,50 +2,43 @@
  * float32 GEMM through the WebAssembly SIMD kernel of wasm/gemm.wat.
  *
  * The module (≈2 KB) is compiled and instantiated synchronously on first use, so matmul stays a
- * synchronous op. Operands are copied into the module's memory (A, B, then C and the two pack
- * buffers, 16-byte aligned), the kernel runs, and C is copied out. Memory grows as needed and is
- * kept for later calls up to 32 MiB; past that the instance is dropped after the call and a
- * fresh one (from the compiled module) serves the next. When WebAssembly or its SIMD extension is missing (the module does not
- * validate), or memory cannot grow that far, `gemmWasm` returns false and the caller uses the
- * JavaScript kernel.
+ * synchronous op. Operands are copied into the module's memory (per part: a scratch tile; then
+ * A, B, C; then per part two pack buffers, all 16-byte aligned), the kernel runs, and C is copied
+ * out. Memory grows as needed and is kept for later calls up to 32 MiB; past that the instance is
+ * dropped after the call and a fresh one (from the compiled module) serves the next. When
+ * WebAssembly or its SIMD extension is missing (the module does not validate), or memory cannot
+ * grow that far, `gemmWasm` returns false and the caller uses the JavaScript kernel.
+ * The thread pool (threads.ts) runs the same layout on a shared memory, one part per thread.
  */
 import { GEMM_WASM_BASE64 } from './wasm/gemm.wasm';
 
 /** k block (B panel of 8·KC floats = 8 KB stays in L1) and m block (A block of MC·KC floats = 128 KB in L2). */
 const KC = 256;
 const MC = 128;
-/** Bytes [0, 128) are the kernel's scratch tile. */
-const SCRATCH = 128;
 
-interface GemmExports {
-  memory: WebAssembly.Memory;
+export interface GemmExports {
   gemm(
     a: number, b: number, c: number, m: number, n: number, k: number,
     ars: number, aps: number, brs: number, bps: number,
-    pa: number, pb: number, kcMax: number, mcMax: number,
+    pa: number, pb: number, kcMax: number, mcMax: number, ldc: number, scratch: number,
   ): void;
 }
 
 /** Memory above this is released after the call (the instance is dropped and re-made on demand). */
 const KEEP_BYTES = 32 * 1024 * 1024;
 
-/** undefined: not tried yet; null: unavailable here. */
-let compiled: WebAssembly.Module | null | undefined;
-let wasm: GemmExports | null = null;
-let heap = new Float32Array(0);
-
-function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+export function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   const bin = atob(s);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }
 
-function compile(): WebAssembly.Module | null {
+/** The module of `base64`, or null where WebAssembly (SIMD: the module uses f32x4 throughout, so validating it is the feature test) is missing. */
+export function compileGemm(base64: string): WebAssembly.Module | null {
   try {
     if (typeof WebAssembly !== 'object') return null;
-    const bytes = decodeBase64(GEMM_WASM_BASE64);
-    // validating the module itself is the SIMD feature test: it uses f32x4 throughout
+    const bytes = decodeBase64(base64);
     if (!WebAssembly.validate(bytes)) return null;
     return new WebAssembly.Module(bytes);
   } catch {
@@ -53,13 +46,17 @@ function compile(): WebAssembly.Module | null {
   }
 }
 
+/** undefined: not tried yet; null: unavailable here. */
+let compiled: WebAssembly.Module | null | undefined;
+let wasm: (GemmExports & { memory: WebAssembly.Memory }) | null = null;
+
 /** The live instance, made (synchronously) on demand; null when WebAssembly SIMD is unavailable. */
-function instance(): GemmExports | null {
-  if (compiled === undefined) compiled = compile();
+function instance(): (GemmExports & { memory: WebAssembly.Memory }) | null {
+  if (compiled === undefined) compiled = compileGemm(GEMM_WASM_BASE64);
   if (compiled === null) return null;
   if (wasm === null) {
     try {
-      wasm = new WebAssembly.Instance(compiled, {}).exports as unknown as GemmExports;
+      wasm = new WebAssembly.Instance(compiled, {}).exports as unknown as GemmExports & { memory: WebAssembly.Memory };
     } catch {
       compiled = null;
     }
@@ -72,7 +69,7 @@ export function wasmGemmAvailable(): boolean {
   return instance() !== null;
 }
 
-/** Bytes of WebAssembly memory the kernel holds now (0 when no instance is live). */
+/** Bytes of WebAssembly memory the single-thread kernel holds now (0 when no instance is live). */
 export function wasmGemmMemoryBytes(): number {
   return wasm === null ? 0 : wasm.memory.buffer.byteLength;
 }
@@ -80,7 +77,62 @@ export function wasmGemmMemoryBytes(): number {
 const align4 = (floats: number): number => (floats + 3) & ~3; // 16-byte alignment in floats
 
 /**
- * C[m×n] = op(A)·op(B) into `c` (overwritten) with the WebAssembly kernel; m, n, k ≥ 1.
+ * Lays out C[m×n] = op(A)·op(B) for `parts` threads in a memory and gives each part's 16 kernel
+ * arguments: C is split into column blocks (multiples of 8) when n ≥ m, row blocks (multiples of
+ * 4) otherwise; a part may be empty (m or n 0). Each element is summed in the same order in any
+ * split, so the result does not depend on `parts`. Returns the floats the layout needs.
+ */
+export function gemmLayout(
+  m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, parts: number,
+): { aOff: number; bOff: number; cOff: number; end: number; args: number[][] } {
+  const kc = Math.min(k, KC);
+  const byCols = n >= m;
+  const unit = byCols ? 8 : 4;
+  const len = byCols ? n : m;
+  const chunk = Math.ceil(Math.ceil(len / unit) / parts) * unit;
+  // logical A is m×k: element (i,p) at a[i*k+p], or a[p*m+i] when transposed;
+  // logical Bᵀ is n×k: element (j,p) at b[p*n+j], or b[j*k+p] when B is transposed
+  const ars = transposeA ? 1 : k;
+  const aps = transposeA ? m : 1;
+  const brs = transposeB ? k : 1;
+  const bps = transposeB ? 1 : n;
+  const aOff = parts * 32; // parts scratch tiles of 32 floats
+  const bOff = aOff + align4(m * k);
+  const cOff = bOff + align4(k * n);
+  let end = cOff + align4(m * n);
+  const args: number[][] = [];
+  for (let t = 0; t < parts; t++) {
+    const lo = Math.min(len, t * chunk);
+    const hi = Math.min(len, lo + chunk);
+    const pm = byCols ? m : hi - lo;
+    const pn = byCols ? hi - lo : n;
+    const pa = end;
+    const pb = pa + Math.ceil(Math.min(pm, MC) / 4) * 4 * kc;
+    end = pb + Math.ceil(pn / 8) * 8 * kc;
+    const a = aOff + (byCols ? 0 : lo * ars);
+    const b = bOff + (byCols ? lo * brs : 0);
+    const c = cOff + (byCols ? lo : lo * n);
+    args.push([a * 4, b * 4, c * 4, pm, pn, k, ars, aps, brs, bps, pa * 4, pb * 4, KC, MC, n, t * 128]);
+  }
+  return { aOff, bOff, cOff, end, args };
+}
+
+/** Grows `memory` to hold `floats` floats; false when it cannot. */
+export function ensureMemory(memory: WebAssembly.Memory, floats: number): boolean {
+  const bytes = floats * 4;
+  if (bytes > 2 ** 32 - 65536) return false;
+  const have = memory.buffer.byteLength;
+  if (bytes <= have) return true;
+  try {
+    memory.grow(Math.ceil((bytes - have) / 65536));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * C[m×n] = op(A)·op(B) into `c` (overwritten) with the WebAssembly kernel on this thread; m, n, k ≥ 1.
  * Returns false, leaving `c` untouched, when the kernel is unavailable or memory cannot grow.
  */
 export function gemmWasm(
@@ -89,40 +141,14 @@ export function gemmWasm(
 ): boolean {
   const ex = instance();
   if (ex === null) return false;
-  const kc = Math.min(k, KC);
-  // layout in floats
-  const aOff = SCRATCH / 4;
-  const bOff = aOff + align4(m * k);
-  const cOff = bOff + align4(k * n);
-  const paOff = cOff + align4(m * n);
-  const pbOff = paOff + Math.ceil(Math.min(m, MC) / 4) * 4 * kc;
-  const end = pbOff + Math.ceil(n / 8) * 8 * kc;
-  const bytes = end * 4;
-  if (bytes > 2 ** 32 - 65536) return false;
-  const have = ex.memory.buffer.byteLength;
-  if (bytes > have) {
-    try {
-      ex.memory.grow(Math.ceil((bytes - have) / 65536));
-    } catch {
-      return false;
-    }
-  }
-  if (heap.buffer !== ex.memory.buffer) heap = new Float32Array(ex.memory.buffer);
+  const { aOff, bOff, cOff, end, args } = gemmLayout(m, n, k, transposeA, transposeB, 1);
+  if (!ensureMemory(ex.memory, end)) return false;
+  const heap = new Float32Array(ex.memory.buffer);
   heap.set(a.subarray(0, m * k), aOff);
   heap.set(b.subarray(0, k * n), bOff);
-  // logical A is m×k: element (i,p) at a[i*k+p], or a[p*m+i] when transposed;
-  // logical Bᵀ is n×k: element (j,p) at b[p*n+j], or b[j*k+p] when B is transposed
-  ex.gemm(
-    aOff * 4, bOff * 4, cOff * 4, m, n, k,
-    transposeA ? 1 : k, transposeA ? m : 1,
-    transposeB ? k : 1, transposeB ? 1 : n,
-    paOff * 4, pbOff * 4, KC, MC,
-  );
+  ex.gemm(...(args[0] as Parameters<GemmExports['gemm']>));
   c.set(heap.subarray(cOff, cOff + m * n));
-  if (ex.memory.buffer.byteLength > KEEP_BYTES) {
-    // a large product: let its memory go rather than hold it for the life of the process
-    wasm = null;
-    heap = new Float32Array(0);
-  }
+  // a large product: let its memory go rather than hold it for the life of the process
+  if (ex.memory.buffer.byteLength > KEEP_BYTES) wasm = null;
   return true;
 }

@@ -1,0 +1,156 @@
+/**
+ * The thread pool of `cpu({ threads })`: threads − 1 workers (worker_threads in Node, Web Workers
+ * in a browser worker or cross-origin-isolated page) and the calling thread share one WebAssembly
+ * memory. Ops stay synchronous: the caller lays out the job in the shared memory, writes each
+ * worker's part into a control block, wakes the workers (Atomics.notify), computes part 0 itself
+ * and blocks in Atomics.wait until every part is done. Nothing here runs where the caller cannot
+ * block (a browser's main thread): there `threads` is 1. Parts are fixed blocks of the output,
+ * each computed in the same order as on one thread, so results are bit-identical for any count.
+ */
+import { GEMM_WASM_SHARED_BASE64 } from './wasm/gemm-shared.wasm';
+import { compileGemm, ensureMemory, gemmLayout } from './wasm-gemm';
+import type { GemmExports } from './wasm-gemm';
+
+/** Work floors: products below `gemm` flops (2·m·n·k) stay on the calling thread (waking a worker costs more). */
+export const floors = { gemm: 2 ** 22 };
+
+/** Sets the work floors (tests run every product across the threads with 0); returns the previous ones. Not public API. */
+export function setFloors(next: Partial<typeof floors>): typeof floors {
+  const was = { ...floors };
+  Object.assign(floors, next);
+  return was;
+}
+
+/** Control block (Int32): the job's sequence number, parts still running, workers started; then 16 arguments per thread. Workers are unref'd: they end with the process. */
+const SEQ = 0;
+const PENDING = 1;
+const READY = 2;
+const ARGS = 16;
+
+/** The worker's whole program (its source is sent to the worker as text: it must not close over anything). */
+function workerMain(init: { module: WebAssembly.Module; memory: WebAssembly.Memory; ctl: SharedArrayBuffer; id: number }): void {
+  const ctl = new Int32Array(init.ctl);
+  const ex = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports as unknown as GemmExports;
+  const o = 16 + init.id * 16;
+  let seen = Atomics.load(ctl, 0);
+  Atomics.add(ctl, 2, 1);
+  for (;;) {
+    // spin briefly (the next job of a training step comes within microseconds), then sleep
+    for (let i = 0; i < 4000 && Atomics.load(ctl, 0) === seen; i++);
+    while (Atomics.load(ctl, 0) === seen) Atomics.wait(ctl, 0, seen);
+    seen = Atomics.load(ctl, 0);
+    try {
+      if (ctl[o + 3]! > 0 && ctl[o + 4]! > 0)
+        ex.gemm(ctl[o]!, ctl[o + 1]!, ctl[o + 2]!, ctl[o + 3]!, ctl[o + 4]!, ctl[o + 5]!, ctl[o + 6]!, ctl[o + 7]!,
+          ctl[o + 8]!, ctl[o + 9]!, ctl[o + 10]!, ctl[o + 11]!, ctl[o + 12]!, ctl[o + 13]!, ctl[o + 14]!, ctl[o + 15]!);
+    } finally {
+      if (Atomics.sub(ctl, 1, 1) === 1) Atomics.notify(ctl, 1);
+    }
+  }
+}
+
+interface NodeWorkerThreads {
+  Worker: new (src: string, opts: { eval: true; workerData: unknown }) => { unref(): void };
+}
+
+/** Starts one worker running workerMain(init); null where this environment cannot. */
+function spawn(init: Parameters<typeof workerMain>[0]): boolean {
+  const main = `(${workerMain.toString()})`;
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const wt = proc?.getBuiltinModule?.('node:worker_threads') as NodeWorkerThreads | undefined;
+  if (wt) {
+    new wt.Worker(`${main}(require('node:worker_threads').workerData)`, { eval: true, workerData: init }).unref();
+    return true;
+  }
+  const W = (globalThis as { Worker?: new (url: string) => { postMessage(m: unknown): void } }).Worker;
+  if (!W || typeof Blob !== 'function') return false;
+  const url = URL.createObjectURL(new Blob([`onmessage = (e) => ${main}(e.data);`], { type: 'text/javascript' }));
+  new W(url).postMessage(init);
+  return true;
+}
+
+/** Whether this thread may block in Atomics.wait over shared memory (not a browser's main thread, not a page without cross-origin isolation). */
+export function canBlock(): boolean {
+  try {
+    return Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0) === 'not-equal';
+  } catch {
+    return false;
+  }
+}
+
+/** The cores of this machine (Node's availableParallelism, a browser's hardwareConcurrency), 1 when unknown. */
+export function availableCores(): number {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism(): number } | undefined;
+  const n = os ? os.availableParallelism() : (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return Math.max(1, Math.floor(n ?? 1));
+}
+
+export class ThreadPool {
+  readonly threads: number;
+  readonly #ctl: Int32Array;
+  readonly #memory: WebAssembly.Memory;
+  readonly #ex: GemmExports;
+
+  private constructor(threads: number, module: WebAssembly.Module) {
+    this.threads = threads;
+    this.#ctl = new Int32Array(new SharedArrayBuffer((ARGS + 16 * threads) * 4));
+    this.#memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+    this.#ex = new WebAssembly.Instance(module, { env: { memory: this.#memory } }).exports as unknown as GemmExports;
+    for (let id = 1; id < threads; id++) spawn({ module, memory: this.#memory, ctl: this.#ctl.buffer as SharedArrayBuffer, id });
+  }
+
+  static #pools = new Map<number, ThreadPool | null>();
+
+  /** The process's pool of `threads` threads, made on first use; null where threads cannot run here. */
+  static get(threads: number): ThreadPool | null {
+    let pool = ThreadPool.#pools.get(threads);
+    if (pool === undefined) {
+      pool = null;
+      const module = canBlock() ? compileGemm(GEMM_WASM_SHARED_BASE64) : null;
+      try {
+        if (module) pool = new ThreadPool(threads, module);
+      } catch {
+        pool = null; // no shared memory or no workers here: one thread
+      }
+      ThreadPool.#pools.set(threads, pool);
+    }
+    return pool;
+  }
+
+  /** Workers started so far (they start asynchronously; until all have, jobs run on the caller alone). */
+  get ready(): number {
+    return Atomics.load(this.#ctl, READY);
+  }
+
+  /** Runs parts 1.. on the workers and part 0 on this thread; returns when all are done. */
+  #run(args: number[][], part0: () => void): void {
+    const ctl = this.#ctl;
+    const workers = args.length - 1;
+    for (let t = 1; t < args.length; t++) ctl.set(args[t]!, ARGS + t * 16);
+    Atomics.store(ctl, PENDING, workers);
+    Atomics.add(ctl, SEQ, 1);
+    Atomics.notify(ctl, SEQ);
+    part0();
+    for (let i = 0; i < 20_000 && Atomics.load(ctl, PENDING) !== 0; i++);
+    for (let p = Atomics.load(ctl, PENDING); p !== 0; p = Atomics.load(ctl, PENDING)) Atomics.wait(ctl, PENDING, p);
+  }
+
+  /** C[m×n] = op(A)·op(B) split over the threads (m, n, k ≥ 1); false when memory cannot grow. */
+  gemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transposeA: boolean, transposeB: boolean): boolean {
+    const parts = this.ready === this.threads - 1 ? this.threads : 1;
+    const { aOff, bOff, cOff, end, args } = gemmLayout(m, n, k, transposeA, transposeB, parts);
+    if (!ensureMemory(this.#memory, end)) return false;
+    const heap = new Float32Array(this.#memory.buffer);
+    heap.set(a.subarray(0, m * k), aOff);
+    heap.set(b.subarray(0, k * n), bOff);
+    const run0 = (): void => {
+      const [a0, b0, c0, m0, n0, ...rest] = args[0]!;
+      if (m0! > 0 && n0! > 0) this.#ex.gemm(a0!, b0!, c0!, m0!, n0!, ...(rest as [number, number, number, number, number, number, number, number, number, number, number]));
+    };
+    if (parts === 1) run0();
+    else this.#run(args, run0);
+    c.set(heap.subarray(cOff, cOff + m * n));
+    return true;
+  }
+}

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { referenceMatmul, runConformance } from '@neurone/core/testing';
+import { ValueError } from '@neurone/core';
+import { cpu } from '../src/index';
+import { ThreadPool, setFloors } from '../src/threads';
+
+/** The pool of `threads` threads once its workers have started (they start asynchronously). */
+async function readyPool(threads: number): Promise<ThreadPool> {
+  const pool = ThreadPool.get(threads);
+  if (!pool) throw new Error('no thread pool under Node');
+  for (let i = 0; i < 600 && pool.ready < threads - 1; i++) await new Promise((r) => setTimeout(r, 50));
+  expect(pool.ready).toBe(threads - 1);
+  return pool;
+}
+
+function rnd(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+const FLAGS: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
+// none a multiple of the SIMD width (4), the tile (4×8), the blocks (KC 256, MC 128) or the thread counts
+const SHAPES: [number, number, number][] = [[131, 259, 97], [67, 515, 301], [5, 7, 3], [1, 300, 1001], [1001, 3, 1], [29, 1, 37]];
+
+describe('cpu({ threads })', () => {
+  let floors: ReturnType<typeof setFloors>;
+  beforeAll(async () => {
+    floors = setFloors({ gemm: 0 }); // every product across the threads
+    await readyPool(2);
+    await readyPool(3);
+  });
+  afterAll(() => {
+    setFloors(floors);
+  });
+
+  it('float32 matmul is bit-identical on 1, 2 and 3 threads, every transpose, sizes off every block', () => {
+    const backends = [1, 2, 3].map((threads) => cpu({ threads }));
+    expect(backends.map((b) => b.kernels.threads)).toEqual([1, 2, 3]);
+    let seed = 1;
+    for (const [m, k, n] of SHAPES)
+      for (const [ta, tb] of FLAGS) {
+        const a = rnd(m * k, seed++);
+        const b = rnd(k * n, seed++);
+        const [one, ...rest] = backends.map((B) => B.matmul(B.tensor(a, ta ? [k, m] : [m, k]), B.tensor(b, tb ? [n, k] : [k, n]), ta, tb).dataSync());
+        for (const [i, r] of rest.entries())
+          for (let j = 0; j < one!.length; j++)
+            if (!Object.is(r[j], one![j])) expect.fail(`${m}×${k}×${n} ta=${ta} tb=${tb}, ${i + 2} threads [${j}]: ${r[j]} ≠ ${one![j]}`);
+        // and within the float32 summation bound of the float64 triple loop
+        const want = referenceMatmul(a, b, m, n, k, ta, tb);
+        const mag = referenceMatmul(a.map(Math.abs), b.map(Math.abs), m, n, k, ta, tb);
+        for (let j = 0; j < want.length; j++)
+          if (!(Math.abs(one![j]! - want[j]!) <= k * 2 ** -23 * mag[j]!)) expect.fail(`${m}×${k}×${n} [${j}]: ${one![j]} vs ${want[j]}`);
+      }
+  });
+
+  it('a product too large for one 4 GiB memory is refused by the pool and computed by the caller', () => {
+    // the pool's gemm returns false (no memory) rather than corrupting: the single-thread path then runs
+    const pool = ThreadPool.get(2)!;
+    expect(pool.gemm(new Float32Array(1), new Float32Array(1), new Float32Array(1), 40_000, 40_000, 1, false, false)).toBe(false);
+  });
+
+  it('threads must be a positive integer (a ValueError names it)', () => {
+    for (const bad of [0, -1, 1.5, NaN, 1000]) expect(() => cpu({ threads: bad })).toThrow(ValueError);
+    expect(() => cpu({ threads: 0 })).toThrow(/threads/);
+    expect(cpu().kernels.threads).toBeGreaterThanOrEqual(1);
+  });
+});
+
+// the whole primitive suite with every product split across the threads
+for (const threads of [2, 3]) {
+  describe(`conformance with every product on ${threads} threads`, () => {
+    let floors: ReturnType<typeof setFloors>;
+    beforeAll(async () => {
+      floors = setFloors({ gemm: 0 });
+      await readyPool(threads);
+    });
+    afterAll(() => {
+      setFloors(floors);
+    });
+    runConformance(`cpu float32, ${threads} threads`, () => cpu({ threads }), { describe, it });
+  });
+}
