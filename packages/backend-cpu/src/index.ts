@@ -1,6 +1,7 @@
 import { Backend, ValueError } from '@neurone/core';
 import type { DType } from '@neurone/core';
 import { CpuKernels } from './kernels';
+import type { Parallel } from './gemm';
 import { ThreadPool, availableCores, canBlock, floors } from './threads';
 
 export { CpuKernels };
@@ -37,10 +38,12 @@ export function cpu(options: CpuOptions = {}): CpuBackend {
   const { dtype, threads: asked } = cpuOptions(options);
   const threads = canBlock() ? (asked ?? availableCores()) : 1;
   let pool: ThreadPool | null | undefined;
-  const parallel =
+  const parallel: Parallel | undefined =
     threads > 1
-      ? (a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, ta: boolean, tb: boolean): boolean =>
-          2 * m * n * k >= floors.gemm && (pool ??= ThreadPool.get(threads)) !== null && pool.gemm(a, b, c, m, n, k, ta, tb)
+      ? {
+          gemm: (a, b, c, m, n, k, ta, tb) => 2 * m * n * k >= floors.gemm && (pool ??= ThreadPool.get(threads)) !== null && pool.gemm(a, b, c, m, n, k, ta, tb),
+          unary: (op, a, out) => a.length >= floors.unary && (pool ??= ThreadPool.get(threads)) !== null && pool.unary(op, a, out),
+        }
       : undefined;
   return new Backend(new CpuKernels(dtype, threads, parallel));
 }

@@ -1,7 +1,7 @@
 import { ValueError, broadcastStrides, stridesOf } from '@neurone/core';
 import type { ActivationGrad, AxisSplit, BinaryOp, ConvGeometry, DType, KernelTensor, Kernels, MatmulDims, PoolKind, Shape, TypedArray, UnaryOp } from '@neurone/core';
 import { gemm } from './gemm';
-import type { ParallelGemm } from './gemm';
+import type { Parallel } from './gemm';
 import * as win from './conv';
 
 type T = KernelTensor<TypedArray>;
@@ -19,10 +19,10 @@ export class CpuKernels implements Kernels<TypedArray> {
   /** Threads that large kernels run on (1: this thread only). */
   readonly threads: number;
   readonly #Array: Float32ArrayConstructor | Float64ArrayConstructor;
-  readonly #parallel: ParallelGemm | undefined;
+  readonly #parallel: Parallel | undefined;
 
-  /** `parallel`: the float32 GEMM across `threads` threads (threads.ts; the browser build has none). */
-  constructor(dtype: DType, threads = 1, parallel?: ParallelGemm) {
+  /** `parallel`: float32 kernels across `threads` threads (threads.ts; the browser build has none). */
+  constructor(dtype: DType, threads = 1, parallel?: Parallel) {
     this.dtype = dtype;
     this.name = `cpu(${dtype})`;
     this.threads = threads;
@@ -89,7 +89,7 @@ export class CpuKernels implements Kernels<TypedArray> {
 
   matmul(a: T, b: T, { m, k, n, transposeA, transposeB }: MatmulDims, bias?: T): TypedArray {
     const out = this.#alloc(m * n);
-    gemm(a.data, b.data, out, m, n, k, transposeA, transposeB, this.#parallel);
+    gemm(a.data, b.data, out, m, n, k, transposeA, transposeB, this.#parallel?.gemm);
     if (bias) {
       // + bias on each row, in place: the same rounding as a separate add, without its buffer
       const bv = bias.data;
@@ -106,46 +106,8 @@ export class CpuKernels implements Kernels<TypedArray> {
   }
 
   unary(op: UnaryOp, x: T): TypedArray {
-    const a = x.data;
-    const n = a.length;
-    const out = this.#alloc(n);
-    // one loop per op: a call through a function table would not inline, and costs several times the math
-    switch (op) {
-      case 'abs':
-        for (let i = 0; i < n; i++) out[i] = Math.abs(a[i]!);
-        break;
-      case 'log':
-        for (let i = 0; i < n; i++) out[i] = Math.log(a[i]!);
-        break;
-      case 'sqrt':
-        for (let i = 0; i < n; i++) out[i] = Math.sqrt(a[i]!);
-        break;
-      case 'square':
-        for (let i = 0; i < n; i++) out[i] = a[i]! * a[i]!;
-        break;
-      case 'tanh':
-        for (let i = 0; i < n; i++) out[i] = Math.tanh(a[i]!);
-        break;
-      case 'sigmoid':
-        for (let i = 0; i < n; i++) {
-          const v = a[i]!;
-          if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
-          else {
-            const e = Math.exp(v);
-            out[i] = e / (1 + e);
-          }
-        }
-        break;
-      case 'relu':
-        for (let i = 0; i < n; i++) out[i] = a[i]! < 0 ? 0 : a[i]!; // NaN stays NaN (PyTorch), so a bad input cannot vanish behind a ReLU
-        break;
-      case 'softplus':
-        // log(1 + eˣ) = max(x, 0) + log1p(e^−|x|), stable for any x
-        for (let i = 0; i < n; i++) out[i] = Math.max(a[i]!, 0) + Math.log1p(Math.exp(-Math.abs(a[i]!)));
-        break;
-      default:
-        throw new ValueError(`unary: no CPU kernel for '${String(op)}'`);
-    }
+    const out = this.#alloc(x.data.length);
+    if (!this.#parallel?.unary(op, x.data, out)) unaryRange(op, x.data, out, 0, out.length);
     return out;
   }
 
@@ -348,6 +310,50 @@ export class CpuKernels implements Kernels<TypedArray> {
     const out = this.#alloc(x.size);
     win.poolGrad(kind, x.data, delta.data, out, g);
     return out;
+  }
+}
+
+/**
+ * y = op(x) on elements [lo, hi). Also run by the thread pool's workers, from its source text
+ * (threads.ts): it uses nothing but Math (the unknown-op error is the caller's, never a worker's).
+ */
+export function unaryRange(op: UnaryOp, a: TypedArray, out: TypedArray, lo: number, hi: number): void {
+  // one loop per op: a call through a function table would not inline, and costs several times the math
+  switch (op) {
+    case 'abs':
+      for (let i = lo; i < hi; i++) out[i] = Math.abs(a[i]!);
+      break;
+    case 'log':
+      for (let i = lo; i < hi; i++) out[i] = Math.log(a[i]!);
+      break;
+    case 'sqrt':
+      for (let i = lo; i < hi; i++) out[i] = Math.sqrt(a[i]!);
+      break;
+    case 'square':
+      for (let i = lo; i < hi; i++) out[i] = a[i]! * a[i]!;
+      break;
+    case 'tanh':
+      for (let i = lo; i < hi; i++) out[i] = Math.tanh(a[i]!);
+      break;
+    case 'sigmoid':
+      for (let i = lo; i < hi; i++) {
+        const v = a[i]!;
+        if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
+        else {
+          const e = Math.exp(v);
+          out[i] = e / (1 + e);
+        }
+      }
+      break;
+    case 'relu':
+      for (let i = lo; i < hi; i++) out[i] = a[i]! < 0 ? 0 : a[i]!; // NaN stays NaN (PyTorch), so a bad input cannot vanish behind a ReLU
+      break;
+    case 'softplus':
+      // log(1 + eˣ) = max(x, 0) + log1p(e^−|x|), stable for any x
+      for (let i = lo; i < hi; i++) out[i] = Math.max(a[i]!, 0) + Math.log1p(Math.exp(-Math.abs(a[i]!)));
+      break;
+    default:
+      throw new ValueError(`unary: no CPU kernel for '${String(op)}'`);
   }
 }
 

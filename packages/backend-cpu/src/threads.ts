@@ -10,9 +10,16 @@
 import { GEMM_WASM_SHARED_BASE64 } from './wasm/gemm-shared.wasm';
 import { compileGemm, ensureMemory, gemmLayout } from './wasm-gemm';
 import type { GemmExports } from './wasm-gemm';
+import { unaryRange } from './kernels';
 
-/** Work floors: products below `gemm` flops (2·m·n·k) stay on the calling thread (waking a worker costs more). */
-export const floors = { gemm: 2 ** 22 };
+/**
+ * Work floors: products below `gemm` flops (2·m·n·k), and the unary ops of THREADED_UNARY below
+ * `unary` elements, stay on the calling thread (waking a worker costs more).
+ */
+export const floors = { gemm: 2 ** 22, unary: 2 ** 14 };
+
+/** The unary ops worth a thread (the others cost less than copying their operand to the shared memory). */
+const THREADED_UNARY = ['tanh', 'sigmoid', 'log', 'softplus'];
 
 /** Sets the work floors (tests run every product across the threads with 0); returns the previous ones. Not public API. */
 export function setFloors(next: Partial<typeof floors>): typeof floors {
@@ -21,17 +28,34 @@ export function setFloors(next: Partial<typeof floors>): typeof floors {
   return was;
 }
 
-/** Control block (Int32): the job's sequence number, parts still running, workers started; then 16 arguments per thread. Workers are unref'd: they end with the process. */
+/**
+ * Control block (Int32): the job's sequence number, parts still running, workers started, the
+ * job's kind (0: gemm, 1: unary); then 16 arguments per thread. Workers are unref'd: they end
+ * with the process.
+ */
 const SEQ = 0;
 const PENDING = 1;
 const READY = 2;
+const KIND = 3;
 const ARGS = 16;
 
-/** The worker's whole program (its source is sent to the worker as text: it must not close over anything). */
-function workerMain(init: { module: WebAssembly.Module; memory: WebAssembly.Memory; ctl: SharedArrayBuffer; id: number }): void {
+interface WorkerInit {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  ctl: SharedArrayBuffer;
+  id: number;
+  unaryOps: string[];
+}
+
+/**
+ * The worker's whole program; its source is sent to the worker as text, so it closes over
+ * nothing: `unary` is kernels.ts's unaryRange, sent as text beside it.
+ */
+function workerMain(init: WorkerInit, unary: typeof unaryRange): void {
   const ctl = new Int32Array(init.ctl);
   const ex = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports as unknown as GemmExports;
   const o = 16 + init.id * 16;
+  let heap = new Float32Array(init.memory.buffer);
   let seen = Atomics.load(ctl, 0);
   Atomics.add(ctl, 2, 1);
   for (;;) {
@@ -40,7 +64,12 @@ function workerMain(init: { module: WebAssembly.Module; memory: WebAssembly.Memo
     while (Atomics.load(ctl, 0) === seen) Atomics.wait(ctl, 0, seen);
     seen = Atomics.load(ctl, 0);
     try {
-      if (ctl[o + 3]! > 0 && ctl[o + 4]! > 0)
+      if (ctl[3] === 1) {
+        // unary: [op, in, out, lo, hi] in floats of the shared memory
+        if (heap.length < init.memory.buffer.byteLength / 4) heap = new Float32Array(init.memory.buffer);
+        const n = ctl[o + 4]!;
+        unary(init.unaryOps[ctl[o]!] as Parameters<typeof unary>[0], heap.subarray(ctl[o + 1]!, ctl[o + 1]! + n), heap.subarray(ctl[o + 2]!, ctl[o + 2]! + n), ctl[o + 3]!, n);
+      } else if (ctl[o + 3]! > 0 && ctl[o + 4]! > 0)
         ex.gemm(ctl[o]!, ctl[o + 1]!, ctl[o + 2]!, ctl[o + 3]!, ctl[o + 4]!, ctl[o + 5]!, ctl[o + 6]!, ctl[o + 7]!,
           ctl[o + 8]!, ctl[o + 9]!, ctl[o + 10]!, ctl[o + 11]!, ctl[o + 12]!, ctl[o + 13]!, ctl[o + 14]!, ctl[o + 15]!);
     } finally {
@@ -53,9 +82,9 @@ interface NodeWorkerThreads {
   Worker: new (src: string, opts: { eval: true; workerData: unknown }) => { unref(): void };
 }
 
-/** Starts one worker running workerMain(init); null where this environment cannot. */
-function spawn(init: Parameters<typeof workerMain>[0]): boolean {
-  const main = `(${workerMain.toString()})`;
+/** Starts one worker running workerMain(init); false where this environment cannot. */
+function spawn(init: WorkerInit): boolean {
+  const main = `((init) => (${workerMain.toString()})(init, (${unaryRange.toString()})))`;
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   const wt = proc?.getBuiltinModule?.('node:worker_threads') as NodeWorkerThreads | undefined;
   if (wt) {
@@ -97,7 +126,7 @@ export class ThreadPool {
     this.#ctl = new Int32Array(new SharedArrayBuffer((ARGS + 16 * threads) * 4));
     this.#memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
     this.#ex = new WebAssembly.Instance(module, { env: { memory: this.#memory } }).exports as unknown as GemmExports;
-    for (let id = 1; id < threads; id++) spawn({ module, memory: this.#memory, ctl: this.#ctl.buffer as SharedArrayBuffer, id });
+    for (let id = 1; id < threads; id++) spawn({ module, memory: this.#memory, ctl: this.#ctl.buffer as SharedArrayBuffer, id, unaryOps: THREADED_UNARY });
   }
 
   static #pools = new Map<number, ThreadPool | null>();
@@ -124,9 +153,10 @@ export class ThreadPool {
   }
 
   /** Runs parts 1.. on the workers and part 0 on this thread; returns when all are done. */
-  #run(args: number[][], part0: () => void): void {
+  #run(kind: number, args: number[][], part0: () => void): void {
     const ctl = this.#ctl;
     const workers = args.length - 1;
+    ctl[KIND] = kind;
     for (let t = 1; t < args.length; t++) ctl.set(args[t]!, ARGS + t * 16);
     Atomics.store(ctl, PENDING, workers);
     Atomics.add(ctl, SEQ, 1);
@@ -149,8 +179,26 @@ export class ThreadPool {
       if (m0! > 0 && n0! > 0) this.#ex.gemm(a0!, b0!, c0!, m0!, n0!, ...(rest as [number, number, number, number, number, number, number, number, number, number, number]));
     };
     if (parts === 1) run0();
-    else this.#run(args, run0);
+    else this.#run(0, args, run0);
     c.set(heap.subarray(cOff, cOff + m * n));
+    return true;
+  }
+
+  /** out = op(a) split over the threads, for the costly ops of THREADED_UNARY on float32; false when it does not take the job. */
+  unary(op: string, a: Float32Array | Float64Array, out: Float32Array | Float64Array): boolean {
+    const n = a.length;
+    const code = THREADED_UNARY.indexOf(op);
+    if (code < 0 || n < floors.unary || !(a instanceof Float32Array) || !(out instanceof Float32Array) || this.ready !== this.threads - 1) return false;
+    const parts = this.threads;
+    const chunk = Math.min(n, Math.ceil(n / parts / 4) * 4);
+    if (!ensureMemory(this.#memory, 2 * n)) return false;
+    const heap = new Float32Array(this.#memory.buffer);
+    // the workers' share of a goes to the shared memory (a at 0, out at n); the caller computes its own in place
+    heap.set(a.subarray(chunk), chunk);
+    const args: number[][] = [];
+    for (let t = 0; t < parts; t++) args.push([code, 0, n, Math.min(n, t * chunk), Math.min(n, (t + 1) * chunk)]);
+    this.#run(1, args, () => unaryRange(op as Parameters<typeof unaryRange>[0], a, out, 0, chunk));
+    out.set(heap.subarray(n + chunk, 2 * n), chunk);
     return true;
   }
 }

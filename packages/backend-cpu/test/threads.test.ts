@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceMatmul, runConformance } from '@neurone/core/testing';
-import { ValueError } from '@neurone/core';
+import { UNARY_OPS, ValueError } from '@neurone/core';
 import { cpu } from '../src/index';
 import { ThreadPool, setFloors } from '../src/threads';
 
@@ -30,7 +30,7 @@ const SHAPES: [number, number, number][] = [[131, 259, 97], [67, 515, 301], [5, 
 describe('cpu({ threads })', () => {
   let floors: ReturnType<typeof setFloors>;
   beforeAll(async () => {
-    floors = setFloors({ gemm: 0 }); // every product across the threads
+    floors = setFloors({ gemm: 0, unary: 0 }); // every product and unary op across the threads
     await readyPool(2);
     await readyPool(3);
   });
@@ -58,6 +58,25 @@ describe('cpu({ threads })', () => {
       }
   });
 
+  it('unary ops are bit-identical on 1, 2 and 3 threads (NaN, ±Infinity, sizes off the thread count)', () => {
+    const backends = [1, 2, 3].map((threads) => cpu({ threads }));
+    for (const n of [1, 5, 16387, 100_003]) {
+      const x = rnd(n, n).map((v, i) => (i % 97 === 1 ? NaN : i % 89 === 2 ? Infinity : i % 83 === 3 ? -Infinity : v * 30));
+      for (const op of UNARY_OPS) {
+        const input = op === 'log' || op === 'sqrt' ? x.map(Math.abs) : x;
+        const [one, ...rest] = backends.map((B) => B.unary(op, B.tensor(input, [n])).dataSync());
+        for (const [i, r] of rest.entries())
+          for (let j = 0; j < n; j++) if (!Object.is(r[j], one![j])) expect.fail(`${op} n=${n}, ${i + 2} threads [${j}]: ${r[j]} ≠ ${one![j]}`);
+        // one thread against the float32 rounding of Math's value
+        for (let j = 0; j < n; j += 101) {
+          const v = input[j]!;
+          const want = { abs: Math.abs(v), log: Math.log(v), sqrt: Math.sqrt(v), square: v * v, tanh: Math.tanh(v), sigmoid: 1 / (1 + Math.exp(-v)), relu: v < 0 ? 0 : v, softplus: Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))) }[op];
+          if (!Object.is(one![j], Math.fround(want)) && !(Math.abs(one![j]! - want) <= 1e-7 * Math.abs(want))) expect.fail(`${op}(${v}) = ${one![j]}, want ${want}`);
+        }
+      }
+    }
+  });
+
   it('a product too large for one 4 GiB memory is refused by the pool and computed by the caller', () => {
     // the pool's gemm returns false (no memory) rather than corrupting: the single-thread path then runs
     const pool = ThreadPool.get(2)!;
@@ -71,12 +90,12 @@ describe('cpu({ threads })', () => {
   });
 });
 
-// the whole primitive suite with every product split across the threads
+// the whole primitive suite with every product and costly unary op split across the threads
 for (const threads of [2, 3]) {
   describe(`conformance with every product on ${threads} threads`, () => {
     let floors: ReturnType<typeof setFloors>;
     beforeAll(async () => {
-      floors = setFloors({ gemm: 0 });
+      floors = setFloors({ gemm: 0, unary: 0 });
       await readyPool(threads);
     });
     afterAll(() => {
