@@ -12,14 +12,8 @@ export function useWasmGemm(on: boolean): boolean {
   return was;
 }
 
-/** A float32 GEMM over several threads (threads.ts), or false when it cannot run this one. */
+/** A float32 GEMM over several threads (threads.ts), or false when it does not take this one. */
 export type ParallelGemm = (a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, ta: boolean, tb: boolean) => boolean;
-
-/** The kernels that threads.ts runs across threads; each returns false (doing nothing) when it does not take the job. */
-export interface Parallel {
-  gemm: ParallelGemm;
-  unary(op: string, a: Float32Array | Float64Array, out: Float32Array | Float64Array): boolean;
-}
 
 /**
  * C[m×n] = op(A)·op(B), overwriting c. float32 runs on the WebAssembly SIMD kernel

@@ -1,33 +1,41 @@
-import { Backend, ValueError } from '@neurone/core';
-import type { DType } from '@neurone/core';
+import { Backend } from '@neurone/core';
+import type { DType, TypedArray, UnaryOp } from '@neurone/core';
 import { CpuKernels } from './kernels';
-import type { Parallel } from './gemm';
+import { gemm } from './gemm';
+import type { ParallelGemm } from './gemm';
+import { cpuOptions } from './options';
+import type { CpuBackend, CpuOptions } from './options';
 import { ThreadPool, availableCores, canBlock, floors } from './threads';
 
 export { CpuKernels };
+export type { CpuBackend, CpuOptions };
 
-/** Options of `cpu()`. */
-export interface CpuOptions {
-  /** 'float32' (default) or 'float64' (for tight gradient checks). */
-  dtype?: DType;
-  /**
-   * Threads that large float32 products run on (default: the cores available; always 1 where
-   * the calling thread cannot block, e.g. a browser's main thread, and in the browser build).
-   * Results are bit-identical whatever the count.
-   */
-  threads?: number;
-}
+/** The kernels of `cpu({ threads })` with threads > 1: large products and costly maps go to the pool (threads.ts). */
+class ThreadedKernels extends CpuKernels {
+  readonly #threads: number;
+  #pool: ThreadPool | null | undefined;
+  readonly #gemm: ParallelGemm = (a, b, c, m, n, k, ta, tb) => 2 * m * n * k >= floors.gemm && this.#get() !== null && this.#pool!.gemm(a, b, c, m, n, k, ta, tb);
 
-/** The CPU backend: core's op layer over the CPU kernels. */
-export type CpuBackend = Backend<CpuKernels>;
+  constructor(dtype: DType, threads: number) {
+    super(dtype);
+    this.#threads = threads;
+  }
 
-/** Checks cpu()'s options; the dtype and the thread count asked for (undefined: the default). */
-export function cpuOptions(options: CpuOptions): { dtype: DType; threads: number | undefined } {
-  if (options == null || typeof options !== 'object') throw new ValueError(`cpu: options must be an object, got ${String(options)}`);
-  const { dtype = 'float32', threads } = options;
-  if (dtype !== 'float32' && dtype !== 'float64') throw new ValueError(`cpu: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) throw new ValueError(`cpu: threads must be an integer from 1 to 256, got ${String(threads)}`);
-  return { dtype, threads };
+  override get threads(): number {
+    return this.#threads;
+  }
+
+  #get(): ThreadPool | null {
+    return (this.#pool ??= ThreadPool.get(this.#threads));
+  }
+
+  protected override product(a: TypedArray, b: TypedArray, c: TypedArray, m: number, n: number, k: number, ta: boolean, tb: boolean): void {
+    gemm(a, b, c, m, n, k, ta, tb, this.#gemm);
+  }
+
+  protected override map(op: UnaryOp, a: TypedArray, out: TypedArray): void {
+    if (!(a.length >= floors.unary && this.#get() !== null && this.#pool!.unary(op, a, out))) super.map(op, a, out);
+  }
 }
 
 /**
@@ -37,13 +45,5 @@ export function cpuOptions(options: CpuOptions): { dtype: DType; threads: number
 export function cpu(options: CpuOptions = {}): CpuBackend {
   const { dtype, threads: asked } = cpuOptions(options);
   const threads = canBlock() ? (asked ?? availableCores()) : 1;
-  let pool: ThreadPool | null | undefined;
-  const parallel: Parallel | undefined =
-    threads > 1
-      ? {
-          gemm: (a, b, c, m, n, k, ta, tb) => 2 * m * n * k >= floors.gemm && (pool ??= ThreadPool.get(threads)) !== null && pool.gemm(a, b, c, m, n, k, ta, tb),
-          unary: (op, a, out) => a.length >= floors.unary && (pool ??= ThreadPool.get(threads)) !== null && pool.unary(op, a, out),
-        }
-      : undefined;
-  return new Backend(new CpuKernels(dtype, threads, parallel));
+  return new Backend(threads > 1 ? new ThreadedKernels(dtype, threads) : new CpuKernels(dtype));
 }

@@ -1,7 +1,6 @@
 import { ValueError, broadcastStrides, stridesOf } from '@neurone/core';
 import type { ActivationGrad, AxisSplit, BinaryOp, ConvGeometry, DType, KernelTensor, Kernels, MatmulDims, PoolKind, Shape, TypedArray, UnaryOp } from '@neurone/core';
 import { gemm } from './gemm';
-import type { Parallel } from './gemm';
 import * as win from './conv';
 
 type T = KernelTensor<TypedArray>;
@@ -16,18 +15,27 @@ export class CpuKernels implements Kernels<TypedArray> {
   readonly canReadSync = true;
   /** V8's typed-array length limit. */
   readonly maxElements = 2 ** 32 - 1;
-  /** Threads that large kernels run on (1: this thread only). */
-  readonly threads: number;
   readonly #Array: Float32ArrayConstructor | Float64ArrayConstructor;
-  readonly #parallel: Parallel | undefined;
 
-  /** `parallel`: float32 kernels across `threads` threads (threads.ts; the browser build has none). */
-  constructor(dtype: DType, threads = 1, parallel?: Parallel) {
+  constructor(dtype: DType) {
     this.dtype = dtype;
     this.name = `cpu(${dtype})`;
-    this.threads = threads;
     this.#Array = dtype === 'float64' ? Float64Array : Float32Array;
-    this.#parallel = parallel;
+  }
+
+  /** Threads that large kernels run on: 1 (`cpu({ threads })` in Node makes a subclass that splits `product` and `map` across more). */
+  get threads(): number {
+    return 1;
+  }
+
+  /** c = op(A)·op(B) (overwritten). */
+  protected product(a: TypedArray, b: TypedArray, c: TypedArray, m: number, n: number, k: number, ta: boolean, tb: boolean): void {
+    gemm(a, b, c, m, n, k, ta, tb);
+  }
+
+  /** out = op(a) elementwise. */
+  protected map(op: UnaryOp, a: TypedArray, out: TypedArray): void {
+    unaryRange(op, a, out, 0, a.length);
   }
 
   ready(): Promise<void> {
@@ -89,7 +97,7 @@ export class CpuKernels implements Kernels<TypedArray> {
 
   matmul(a: T, b: T, { m, k, n, transposeA, transposeB }: MatmulDims, bias?: T): TypedArray {
     const out = this.#alloc(m * n);
-    gemm(a.data, b.data, out, m, n, k, transposeA, transposeB, this.#parallel?.gemm);
+    this.product(a.data, b.data, out, m, n, k, transposeA, transposeB);
     if (bias) {
       // + bias on each row, in place: the same rounding as a separate add, without its buffer
       const bv = bias.data;
@@ -107,7 +115,7 @@ export class CpuKernels implements Kernels<TypedArray> {
 
   unary(op: UnaryOp, x: T): TypedArray {
     const out = this.#alloc(x.data.length);
-    if (!this.#parallel?.unary(op, x.data, out)) unaryRange(op, x.data, out, 0, out.length);
+    this.map(op, x.data, out);
     return out;
   }
 

@@ -8,7 +8,7 @@
  * each computed in the same order as on one thread, so results are bit-identical for any count.
  */
 import { GEMM_WASM_SHARED_BASE64 } from './wasm/gemm-shared.wasm';
-import { compileGemm, ensureMemory, gemmLayout } from './wasm-gemm';
+import { KC, MC, align4, compileGemm, ensureMemory, packA, packB } from './wasm-gemm';
 import type { GemmExports } from './wasm-gemm';
 import { unaryRange } from './kernels';
 
@@ -166,11 +166,38 @@ export class ThreadPool {
     for (let p = Atomics.load(ctl, PENDING); p !== 0; p = Atomics.load(ctl, PENDING)) Atomics.wait(ctl, PENDING, p);
   }
 
-  /** C[m×n] = op(A)·op(B) split over the threads (m, n, k ≥ 1); false when memory cannot grow. */
+  /**
+   * C[m×n] = op(A)·op(B) split over the threads (m, n, k ≥ 1): C in blocks of columns (multiples
+   * of 8) when n ≥ m, of rows (multiples of 4) otherwise, each part with its own pack buffers and
+   * scratch tile after C; a part may be empty. Every element is summed in the same order in any
+   * split. False when memory cannot grow.
+   */
   gemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transposeA: boolean, transposeB: boolean): boolean {
     const parts = this.ready === this.threads - 1 ? this.threads : 1;
-    const { aOff, bOff, cOff, end, args } = gemmLayout(m, n, k, transposeA, transposeB, parts);
-    if (!ensureMemory(this.#memory, end)) return false;
+    // gemmWasm's layout (A, B, C), then a region per part: its pack buffers and scratch tile
+    const aOff = 32;
+    const bOff = aOff + align4(m * k);
+    const cOff = bOff + align4(k * n);
+    const end = cOff + align4(m * n);
+    const [ars, aps, brs, bps] = [transposeA ? 1 : k, transposeA ? m : 1, transposeB ? k : 1, transposeB ? 1 : n];
+    const byCols = n >= m;
+    const unit = byCols ? 8 : 4;
+    const len = byCols ? n : m;
+    const chunk = Math.ceil(Math.ceil(len / unit) / parts) * unit;
+    const pa = packA(byCols ? m : chunk, k);
+    const pb = packB(byCols ? chunk : n, k);
+    const region = pa + pb + 32;
+    if (!ensureMemory(this.#memory, end + parts * region)) return false;
+    const args: number[][] = [];
+    for (let t = 0; t < parts; t++) {
+      const lo = Math.min(len, t * chunk);
+      const size = Math.min(len, lo + chunk) - lo;
+      const r = end + t * region;
+      args.push([
+        (aOff + (byCols ? 0 : lo * ars)) * 4, (bOff + (byCols ? lo * brs : 0)) * 4, (cOff + (byCols ? lo : lo * n)) * 4,
+        byCols ? m : size, byCols ? size : n, k, ars, aps, brs, bps, r * 4, (r + pa) * 4, KC, MC, n, (r + pa + pb) * 4,
+      ]);
+    }
     const heap = new Float32Array(this.#memory.buffer);
     heap.set(a.subarray(0, m * k), aOff);
     heap.set(b.subarray(0, k * n), bOff);

@@ -1,0 +1,27 @@
+import { ValueError } from '@neurone/core';
+import type { Backend, DType } from '@neurone/core';
+import type { CpuKernels } from './kernels';
+
+/** Options of `cpu()`. */
+export interface CpuOptions {
+  /** 'float32' (default) or 'float64' (for tight gradient checks). */
+  dtype?: DType;
+  /**
+   * Threads that large float32 products run on (default: the cores available; always 1 where
+   * the calling thread cannot block, e.g. a browser's main thread, and in the browser build).
+   * Results are bit-identical whatever the count.
+   */
+  threads?: number;
+}
+
+/** The CPU backend: core's op layer over the CPU kernels. */
+export type CpuBackend = Backend<CpuKernels>;
+
+/** Checks cpu()'s options; the dtype and the thread count asked for (undefined: the default). */
+export function cpuOptions(options: CpuOptions): { dtype: DType; threads: number | undefined } {
+  if (options == null || typeof options !== 'object') throw new ValueError(`cpu: options must be an object, got ${String(options)}`);
+  const { dtype = 'float32', threads } = options;
+  if (dtype !== 'float32' && dtype !== 'float64') throw new ValueError(`cpu: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) throw new ValueError(`cpu: threads must be an integer in 1..256, got ${String(threads)}`);
+  return { dtype, threads };
+}
