@@ -92,7 +92,7 @@ interface WindowTable {
   cells: Int32Array;
 }
 
-function windowTable(g: ConvGeometry): WindowTable {
+export function windowTable(g: ConvGeometry): WindowTable {
   const { inH, inW, chan: C, outH, outW, kh, kw, sh, sw, ph, pw } = g;
   const rowW = inW * C;
   const P = outH * outW;

@@ -12,14 +12,13 @@ export function useWasmGemm(on: boolean): boolean {
   return was;
 }
 
-/** A float32 GEMM over several threads (threads.ts), or false when it does not take this one. */
-export type ParallelGemm = (a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, ta: boolean, tb: boolean) => boolean;
+/** Whether float32 products may run on WebAssembly (the thread pool's too). */
+export const wasmGemmEnabled = (): boolean => wasmEnabled;
 
 /**
  * C[m×n] = op(A)·op(B), overwriting c. float32 runs on the WebAssembly SIMD kernel
- * (wasm/gemm.wat) where the runtime has one — across threads through `parallel` when the product
- * is large enough — and float64, and float32 without WebAssembly SIMD, on the packed JavaScript
- * kernel below.
+ * (wasm/gemm.wat) where the runtime has one; float64, and float32 without WebAssembly SIMD, on
+ * the packed JavaScript kernel below. (index.ts's threaded kernels try the thread pool first.)
  */
 export function gemm(
   a: Arr,
@@ -30,13 +29,12 @@ export function gemm(
   k: number,
   transposeA: boolean,
   transposeB: boolean,
-  parallel?: ParallelGemm,
 ): void {
   if (
     wasmEnabled &&
     m > 0 && n > 0 && k > 0 &&
     a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array &&
-    ((parallel !== undefined && parallel(a, b, c, m, n, k, transposeA, transposeB)) || gemmWasm(a, b, c, m, n, k, transposeA, transposeB))
+    gemmWasm(a, b, c, m, n, k, transposeA, transposeB)
   ) {
     return;
   }

@@ -1,8 +1,8 @@
 import { Backend } from '@neurone/core';
-import type { DType, TypedArray, UnaryOp } from '@neurone/core';
-import { CpuKernels } from './kernels';
-import { gemm } from './gemm';
-import type { ParallelGemm } from './gemm';
+import type { ConvGeometry, DType, PoolKind, TypedArray, UnaryOp } from '@neurone/core';
+import { CpuKernels, unaryRange } from './kernels';
+import { col2im, im2col, pool, poolGrad } from './conv';
+import { gemm, wasmGemmEnabled } from './gemm';
 import { cpuOptions } from './options';
 import type { CpuBackend, CpuOptions } from './options';
 import { ThreadPool, availableCores, canBlock, floors } from './threads';
@@ -10,32 +10,39 @@ import { ThreadPool, availableCores, canBlock, floors } from './threads';
 export { CpuKernels };
 export type { CpuBackend, CpuOptions };
 
-/** The kernels of `cpu({ threads })` with threads > 1: large products and costly maps go to the pool (threads.ts). */
+/** The kernels of `cpu({ threads })` with threads > 1: large products, costly maps and window ops go to the pool (threads.ts). */
 class ThreadedKernels extends CpuKernels {
-  readonly #threads: number;
+  override readonly threads: number;
   #pool: ThreadPool | null | undefined;
-  readonly #gemm: ParallelGemm = (a, b, c, m, n, k, ta, tb) => 2 * m * n * k >= floors.gemm && this.#get() !== null && this.#pool!.gemm(a, b, c, m, n, k, ta, tb);
 
   constructor(dtype: DType, threads: number) {
     super(dtype);
-    this.#threads = threads;
+    this.threads = threads;
   }
 
-  override get threads(): number {
-    return this.#threads;
+  /** The pool when `work` reaches `floor`; null below it or where threads cannot run. */
+  #get(work: number, floor: number): ThreadPool | null {
+    return work < floor ? null : (this.#pool ??= ThreadPool.get(this.threads));
   }
 
-  #get(): ThreadPool | null {
-    return (this.#pool ??= ThreadPool.get(this.#threads));
+  #window(op: 0 | 1 | 2 | 3, kind: PoolKind, x: TypedArray, delta: TypedArray | null, out: TypedArray, g: ConvGeometry): boolean {
+    return this.#get(Math.max(x.length, out.length), floors.window)?.window(op, kind, x, delta, out, g) ?? false;
   }
 
-  protected override product(a: TypedArray, b: TypedArray, c: TypedArray, m: number, n: number, k: number, ta: boolean, tb: boolean): void {
-    gemm(a, b, c, m, n, k, ta, tb, this.#gemm);
-  }
-
-  protected override map(op: UnaryOp, a: TypedArray, out: TypedArray): void {
-    if (!(a.length >= floors.unary && this.#get() !== null && this.#pool!.unary(op, a, out))) super.map(op, a, out);
-  }
+  protected override readonly k = {
+    gemm: (a: TypedArray, b: TypedArray, c: TypedArray, m: number, n: number, k: number, ta: boolean, tb: boolean): void => {
+      const f32 = wasmGemmEnabled() && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array;
+      if (!(f32 && m > 0 && n > 0 && k > 0 && this.#get(2 * m * n * k, floors.gemm)?.gemm(a, b, c, m, n, k, ta, tb))) gemm(a, b, c, m, n, k, ta, tb);
+    },
+    unaryRange: (op: UnaryOp, a: TypedArray, out: TypedArray, lo: number, hi: number): void => {
+      if (!(lo === 0 && hi === a.length && this.#get(a.length, floors.unary)?.unary(op, a, out))) unaryRange(op, a, out, lo, hi);
+    },
+    im2col: (x: TypedArray, out: TypedArray, g: ConvGeometry): void => void (this.#window(0, 'max', x, null, out, g) || im2col(x, out, g)),
+    col2im: (x: TypedArray, out: TypedArray, g: ConvGeometry): void => void (this.#window(1, 'max', x, null, out, g) || col2im(x, out, g)),
+    pool: (kind: PoolKind, x: TypedArray, out: TypedArray, g: ConvGeometry): void => void (this.#window(2, kind, x, null, out, g) || pool(kind, x, out, g)),
+    poolGrad: (kind: PoolKind, x: TypedArray, d: TypedArray, out: TypedArray, g: ConvGeometry): void =>
+      void (this.#window(3, kind, x, d, out, g) || poolGrad(kind, x, d, out, g)),
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { ValueError, broadcastStrides, stridesOf } from '@neurone/core';
 import type { ActivationGrad, AxisSplit, BinaryOp, ConvGeometry, DType, KernelTensor, Kernels, MatmulDims, PoolKind, Shape, TypedArray, UnaryOp } from '@neurone/core';
 import { gemm } from './gemm';
-import * as win from './conv';
+import { col2im, im2col, pool, poolGrad } from './conv';
 
 type T = KernelTensor<TypedArray>;
 
@@ -23,20 +23,11 @@ export class CpuKernels implements Kernels<TypedArray> {
     this.#Array = dtype === 'float64' ? Float64Array : Float32Array;
   }
 
-  /** Threads that large kernels run on: 1 (`cpu({ threads })` in Node makes a subclass that splits `product` and `map` across more). */
-  get threads(): number {
-    return 1;
-  }
+  /** Threads that large kernels run on: 1 (`cpu({ threads })` in Node makes a subclass that splits them across more). */
+  readonly threads: number = 1;
 
-  /** c = op(A)·op(B) (overwritten). */
-  protected product(a: TypedArray, b: TypedArray, c: TypedArray, m: number, n: number, k: number, ta: boolean, tb: boolean): void {
-    gemm(a, b, c, m, n, k, ta, tb);
-  }
-
-  /** out = op(a) elementwise. */
-  protected map(op: UnaryOp, a: TypedArray, out: TypedArray): void {
-    unaryRange(op, a, out, 0, a.length);
-  }
+  /** The loops behind the large kernels (gemm.ts, unaryRange, conv.ts): the threaded subclass of index.ts splits them across threads. */
+  protected readonly k = { gemm, unaryRange, im2col, col2im, pool, poolGrad };
 
   ready(): Promise<void> {
     return Promise.resolve();
@@ -97,7 +88,7 @@ export class CpuKernels implements Kernels<TypedArray> {
 
   matmul(a: T, b: T, { m, k, n, transposeA, transposeB }: MatmulDims, bias?: T): TypedArray {
     const out = this.#alloc(m * n);
-    this.product(a.data, b.data, out, m, n, k, transposeA, transposeB);
+    this.k.gemm(a.data, b.data, out, m, n, k, transposeA, transposeB);
     if (bias) {
       // + bias on each row, in place: the same rounding as a separate add, without its buffer
       const bv = bias.data;
@@ -115,7 +106,7 @@ export class CpuKernels implements Kernels<TypedArray> {
 
   unary(op: UnaryOp, x: T): TypedArray {
     const out = this.#alloc(x.data.length);
-    this.map(op, x.data, out);
+    this.k.unaryRange(op, x.data, out, 0, out.length);
     return out;
   }
 
@@ -298,25 +289,25 @@ export class CpuKernels implements Kernels<TypedArray> {
 
   im2col(x: T, g: ConvGeometry): TypedArray {
     const out = this.#alloc(g.batch * g.outH * g.outW * g.kh * g.kw * g.chan);
-    win.im2col(x.data, out, g);
+    this.k.im2col(x.data, out, g);
     return out;
   }
 
   col2im(cols: T, g: ConvGeometry): TypedArray {
     const out = this.#alloc(g.batch * g.inH * g.inW * g.chan);
-    win.col2im(cols.data, out, g);
+    this.k.col2im(cols.data, out, g);
     return out;
   }
 
   pool(kind: PoolKind, x: T, g: ConvGeometry): TypedArray {
     const out = this.#alloc(g.batch * g.outH * g.outW * g.chan);
-    win.pool(kind, x.data, out, g);
+    this.k.pool(kind, x.data, out, g);
     return out;
   }
 
   poolGrad(kind: PoolKind, x: T, delta: T, g: ConvGeometry): TypedArray {
     const out = this.#alloc(x.size);
-    win.poolGrad(kind, x.data, delta.data, out, g);
+    this.k.poolGrad(kind, x.data, delta.data, out, g);
     return out;
   }
 }

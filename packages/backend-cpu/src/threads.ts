@@ -11,12 +11,15 @@ import { GEMM_WASM_SHARED_BASE64 } from './wasm/gemm-shared.wasm';
 import { KC, MC, align4, compileGemm, ensureMemory, packA, packB } from './wasm-gemm';
 import type { GemmExports } from './wasm-gemm';
 import { unaryRange } from './kernels';
+import { col2im, im2col, pool, poolGrad, windowTable } from './conv';
+import type { ConvGeometry, PoolKind, TypedArray } from '@neurone/core';
 
 /**
- * Work floors: products below `gemm` flops (2·m·n·k), and the unary ops of THREADED_UNARY below
- * `unary` elements, stay on the calling thread (waking a worker costs more).
+ * Work floors: products below `gemm` flops (2·m·n·k), the unary ops of THREADED_UNARY below
+ * `unary` elements and window ops (im2col, col2im, pool, poolGrad) over fewer than `window`
+ * elements stay on the calling thread (waking a worker costs more).
  */
-export const floors = { gemm: 2 ** 22, unary: 2 ** 14 };
+export const floors = { gemm: 2 ** 22, unary: 2 ** 14, window: 2 ** 16 };
 
 /** The unary ops worth a thread (the others cost less than copying their operand to the shared memory). */
 const THREADED_UNARY = ['tanh', 'sigmoid', 'log', 'softplus'];
@@ -30,14 +33,20 @@ export function setFloors(next: Partial<typeof floors>): typeof floors {
 
 /**
  * Control block (Int32): the job's sequence number, parts still running, workers started, the
- * job's kind (0: gemm, 1: unary); then 16 arguments per thread. Workers are unref'd: they end
- * with the process.
+ * job's kind (0: gemm, 1: unary, 2: window op), a window op's geometry (GEOMETRY, 12 fields);
+ * then 16 arguments per thread. Workers are unref'd: they end with the process.
  */
 const SEQ = 0;
 const PENDING = 1;
 const READY = 2;
 const KIND = 3;
+const GEO = 4;
 const ARGS = 16;
+const GEOMETRY = ['batch', 'inH', 'inW', 'chan', 'outH', 'outW', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw'] as const;
+
+/** What the workers run besides the wasm GEMM: kernels.ts's and conv.ts's own functions, sent as source text. */
+const KERNELS = { unaryRange, im2col, col2im, pool, poolGrad };
+type Kernels = typeof KERNELS;
 
 interface WorkerInit {
   module: WebAssembly.Module;
@@ -45,13 +54,14 @@ interface WorkerInit {
   ctl: SharedArrayBuffer;
   id: number;
   unaryOps: string[];
+  geometry: readonly string[];
 }
 
 /**
  * The worker's whole program; its source is sent to the worker as text, so it closes over
- * nothing: `unary` is kernels.ts's unaryRange, sent as text beside it.
+ * nothing: `k` holds the kernels of KERNELS, sent as text beside it.
  */
-function workerMain(init: WorkerInit, unary: typeof unaryRange): void {
+function workerMain(init: WorkerInit, k: Kernels): void {
   const ctl = new Int32Array(init.ctl);
   const ex = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports as unknown as GemmExports;
   const o = 16 + init.id * 16;
@@ -64,11 +74,24 @@ function workerMain(init: WorkerInit, unary: typeof unaryRange): void {
     while (Atomics.load(ctl, 0) === seen) Atomics.wait(ctl, 0, seen);
     seen = Atomics.load(ctl, 0);
     try {
+      if (ctl[3] !== 0 && heap.length < init.memory.buffer.byteLength / 4) heap = new Float32Array(init.memory.buffer);
       if (ctl[3] === 1) {
         // unary: [op, in, out, lo, hi] in floats of the shared memory
-        if (heap.length < init.memory.buffer.byteLength / 4) heap = new Float32Array(init.memory.buffer);
         const n = ctl[o + 4]!;
-        unary(init.unaryOps[ctl[o]!] as Parameters<typeof unary>[0], heap.subarray(ctl[o + 1]!, ctl[o + 1]! + n), heap.subarray(ctl[o + 2]!, ctl[o + 2]! + n), ctl[o + 3]!, n);
+        k.unaryRange(init.unaryOps[ctl[o]!] as Parameters<Kernels['unaryRange']>[0], heap.subarray(ctl[o + 1]!, ctl[o + 1]! + n), heap.subarray(ctl[o + 2]!, ctl[o + 2]! + n), ctl[o + 3]!, n);
+      } else if (ctl[3] === 2) {
+        // window op on images [b0, b1): [op, max?, x, x per image, delta, delta per image, out, out per image, b0, b1]
+        const [op, max, x, xs, d, ds, out, os, b0, b1] = ctl.subarray(o, o + 10);
+        const g = { batch: b1! - b0! } as Record<string, number>;
+        init.geometry.forEach((f, i) => (g[f] = ctl[4 + i]!));
+        g.batch = b1! - b0!;
+        const geo = g as unknown as ConvGeometry;
+        const at = (off: number, per: number): Float32Array => heap.subarray(off + b0! * per, off + b1! * per);
+        const kind = max ? 'max' : 'avg';
+        if (op === 0) k.im2col(at(x!, xs!), at(out!, os!), geo);
+        else if (op === 1) k.col2im(at(x!, xs!), at(out!, os!), geo);
+        else if (op === 2) k.pool(kind, at(x!, xs!), at(out!, os!), geo);
+        else k.poolGrad(kind, at(x!, xs!), at(d!, ds!), at(out!, os!), geo);
       } else if (ctl[o + 3]! > 0 && ctl[o + 4]! > 0)
         ex.gemm(ctl[o]!, ctl[o + 1]!, ctl[o + 2]!, ctl[o + 3]!, ctl[o + 4]!, ctl[o + 5]!, ctl[o + 6]!, ctl[o + 7]!,
           ctl[o + 8]!, ctl[o + 9]!, ctl[o + 10]!, ctl[o + 11]!, ctl[o + 12]!, ctl[o + 13]!, ctl[o + 14]!, ctl[o + 15]!);
@@ -84,7 +107,10 @@ interface NodeWorkerThreads {
 
 /** Starts one worker running workerMain(init); false where this environment cannot. */
 function spawn(init: WorkerInit): boolean {
-  const main = `((init) => (${workerMain.toString()})(init, (${unaryRange.toString()})))`;
+  // each function under its own (possibly minified) name, as the others call it
+  const fns = [...Object.values(KERNELS), windowTable];
+  const main = `((init) => { const __name = (f) => f; ${fns.map((f) => `const ${f.name} = (${f.toString()});`).join('\n')}
+    (${workerMain.toString()})(init, { ${Object.entries(KERNELS).map(([key, f]) => `${key}: ${f.name}`).join(', ')} }); })`;
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   const wt = proc?.getBuiltinModule?.('node:worker_threads') as NodeWorkerThreads | undefined;
   if (wt) {
@@ -126,7 +152,7 @@ export class ThreadPool {
     this.#ctl = new Int32Array(new SharedArrayBuffer((ARGS + 16 * threads) * 4));
     this.#memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
     this.#ex = new WebAssembly.Instance(module, { env: { memory: this.#memory } }).exports as unknown as GemmExports;
-    for (let id = 1; id < threads; id++) spawn({ module, memory: this.#memory, ctl: this.#ctl.buffer as SharedArrayBuffer, id, unaryOps: THREADED_UNARY });
+    for (let id = 1; id < threads; id++) spawn({ module, memory: this.#memory, ctl: this.#ctl.buffer as SharedArrayBuffer, id, unaryOps: THREADED_UNARY, geometry: GEOMETRY });
   }
 
   static #pools = new Map<number, ThreadPool | null>();
@@ -226,6 +252,41 @@ export class ThreadPool {
     for (let t = 0; t < parts; t++) args.push([code, 0, n, Math.min(n, t * chunk), Math.min(n, (t + 1) * chunk)]);
     this.#run(1, args, () => unaryRange(op as Parameters<typeof unaryRange>[0], a, out, 0, chunk));
     out.set(heap.subarray(n + chunk, 2 * n), chunk);
+    return true;
+  }
+
+  /**
+   * A window op (conv.ts: 0 im2col, 1 col2im, 2 pool, 3 poolGrad) split over the threads by
+   * images (each image's outputs depend on that image alone); false when it does not take the job.
+   */
+  window(op: 0 | 1 | 2 | 3, kind: PoolKind, x: TypedArray, delta: TypedArray | null, out: TypedArray, g: ConvGeometry): boolean {
+    if (!(x instanceof Float32Array) || !(out instanceof Float32Array) || g.batch < 2 || this.ready !== this.threads - 1) return false;
+    const parts = this.threads;
+    const xs = x.length / g.batch;
+    const ds = delta ? delta.length / g.batch : 0;
+    const os = out.length / g.batch;
+    const dOff = align4(x.length);
+    const oOff = dOff + align4(delta ? delta.length : 0);
+    if (!ensureMemory(this.#memory, oOff + out.length)) return false;
+    const heap = new Float32Array(this.#memory.buffer);
+    const chunk = Math.ceil(g.batch / parts);
+    // the workers' images go to the shared memory; the caller computes its own in place
+    heap.set(x.subarray(chunk * xs), chunk * xs);
+    if (delta) heap.set(delta.subarray(chunk * ds), dOff + chunk * ds);
+    const ctl = this.#ctl;
+    GEOMETRY.forEach((f, i) => (ctl[GEO + i] = g[f]));
+    const args: number[][] = [];
+    for (let t = 0; t < parts; t++) args.push([op, kind === 'max' ? 1 : 0, 0, xs, dOff, ds, oOff, os, Math.min(g.batch, t * chunk), Math.min(g.batch, (t + 1) * chunk)]);
+    const own = { ...g, batch: chunk };
+    this.#run(2, args, () => {
+      const xo = x.subarray(0, chunk * xs);
+      const oo = out.subarray(0, chunk * os);
+      if (op === 0) im2col(xo, oo, own);
+      else if (op === 1) col2im(xo, oo, own);
+      else if (op === 2) pool(kind, xo, oo, own);
+      else poolGrad(kind, xo, delta!.subarray(0, chunk * ds), oo, own);
+    });
+    out.set(heap.subarray(oOff + chunk * os, oOff + out.length), chunk * os);
     return true;
   }
 }

@@ -70,8 +70,8 @@ export function wasmGemmMemoryBytes(): number {
 
 export const align4 = (floats: number): number => (floats + 3) & ~3; // 16-byte alignment in floats
 /** Floats of the pack buffers: the A block of a product with `rows` rows of C, the B panels of one with `cols` columns. */
-export const packA = (rows: number, k: number): number => Math.ceil(Math.min(rows, MC) / 4) * 4 * Math.min(k, KC);
-export const packB = (cols: number, k: number): number => Math.ceil(cols / 8) * 8 * Math.min(k, KC);
+export const packA = (rows: number, k: number): number => align4(Math.min(rows, MC)) * Math.min(k, KC);
+export const packB = (cols: number, k: number): number => ((cols + 7) & ~7) * Math.min(k, KC);
 
 /** Grows `memory` to hold `floats` floats; false when it cannot. */
 export function ensureMemory(memory: WebAssembly.Memory, floats: number): boolean {

@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceMatmul, runConformance } from '@neurone/core/testing';
-import { UNARY_OPS, ValueError } from '@neurone/core';
+import { UNARY_OPS, ValueError, col2im, im2col, pool, poolGrad } from '@neurone/core';
 import { cpu } from '../src/index';
 import { ThreadPool, setFloors } from '../src/threads';
+import { pool as poolLoop } from '../src/conv';
+import { unaryRange } from '../src/kernels';
+import { gemm } from '../src/gemm';
 
 /** The pool of `threads` threads once its workers have started (they start asynchronously). */
 async function readyPool(threads: number): Promise<ThreadPool> {
@@ -30,7 +33,7 @@ const SHAPES: [number, number, number][] = [[131, 259, 97], [67, 515, 301], [5, 
 describe('cpu({ threads })', () => {
   let floors: ReturnType<typeof setFloors>;
   beforeAll(async () => {
-    floors = setFloors({ gemm: 0, unary: 0 }); // every product and unary op across the threads
+    floors = setFloors({ gemm: 0, unary: 0, window: 0 }); // every product and unary op across the threads
     await readyPool(2);
     await readyPool(3);
   });
@@ -77,6 +80,54 @@ describe('cpu({ threads })', () => {
     }
   });
 
+  it('im2col, col2im, pool and poolGrad are bit-identical on 1, 2 and 3 threads (batches off the thread count, padding, strides)', () => {
+    const backends = [1, 2, 3].map((threads) => cpu({ threads }));
+    for (const [batch, h, w, c, k, stride, pad] of [[1, 6, 5, 2, 3, 1, 1], [5, 9, 7, 3, 3, 2, 1], [7, 28, 28, 1, 3, 1, 0], [4, 8, 8, 8, 2, 2, 0]] as const) {
+      const x = rnd(batch * h * w * c, batch + h).map((v) => Math.round(v * 4) / 4); // ties, so max picks a first arg-max
+      const outs = backends.map((B) => {
+        const t = B.tensor(x, [batch, h, w, c]);
+        const win = { kernel: [k, k], stride: [stride, stride], padding: [pad, pad] } as const;
+        const cols = im2col(t, win);
+        const back = col2im(cols, win, t.shape);
+        const out = [cols, back];
+        for (const kind of ['max', 'avg'] as const) {
+          const p = pool(kind, t, { kernel: [2, 2], stride: [2, 2] });
+          out.push(p, poolGrad(kind, t, B.tensor(rnd(p.size, 3), p.shape), { kernel: [2, 2], stride: [2, 2] }));
+        }
+        return out.map((o) => o.dataSync());
+      });
+      for (const [i, r] of outs.slice(1).entries())
+        r.forEach((arr, j) => {
+          for (let e = 0; e < arr.length; e++) if (!Object.is(arr[e], outs[0]![j]![e])) expect.fail(`batch ${batch} ${h}×${w}×${c}, output ${j}, ${i + 2} threads [${e}]`);
+        });
+    }
+  });
+
+  it('the pool itself takes each kind of job and matches the single-thread loops exactly', () => {
+    const p3 = ThreadPool.get(3)!;
+    const a = rnd(3 * 17, 1);
+    const b = rnd(17 * 5, 2);
+    const c = new Float32Array(15);
+    const c1 = new Float32Array(15);
+    expect(p3.gemm(a, b, c, 3, 5, 17, false, false)).toBe(true);
+    gemm(a, b, c1, 3, 5, 17, false, false);
+    expect(Array.from(c)).toEqual(Array.from(c1));
+    const u = new Float32Array(1001);
+    const u1 = new Float32Array(1001);
+    const x = rnd(1001, 3);
+    expect(p3.unary('tanh', x, u)).toBe(true);
+    unaryRange('tanh', x, u1, 0, 1001);
+    expect(Array.from(u)).toEqual(Array.from(u1));
+    expect(p3.unary('relu', x, u)).toBe(false); // cheap ops stay on the caller
+    const g = { batch: 5, inH: 4, inW: 4, chan: 2, outH: 2, outW: 2, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 };
+    const img = rnd(5 * 32, 4);
+    const o = new Float32Array(5 * 8);
+    const o1 = new Float32Array(5 * 8);
+    expect(p3.window(2, 'max', img, null, o, g)).toBe(true);
+    poolLoop('max', img, o1, g);
+    expect(Array.from(o)).toEqual(Array.from(o1));
+  });
+
   it('a product too large for one 4 GiB memory is refused by the pool and computed by the caller', () => {
     // the pool's gemm returns false (no memory) rather than corrupting: the single-thread path then runs
     const pool = ThreadPool.get(2)!;
@@ -95,7 +146,7 @@ for (const threads of [2, 3]) {
   describe(`conformance with every product on ${threads} threads`, () => {
     let floors: ReturnType<typeof setFloors>;
     beforeAll(async () => {
-      floors = setFloors({ gemm: 0, unary: 0 });
+      floors = setFloors({ gemm: 0, unary: 0, window: 0 });
       await readyPool(threads);
     });
     afterAll(() => {
