@@ -33,15 +33,16 @@ export function setFloors(next: Partial<typeof floors>): typeof floors {
 
 /**
  * Control block (Int32): the job's sequence number, parts still running, workers started, the
- * job's kind (0: gemm, 1: unary, 2: window op), a window op's geometry (GEOMETRY, 12 fields);
- * then 16 arguments per thread. Workers are unref'd: they end with the process.
+ * job's kind (0: gemm, 1: unary, 2: window op), a window op's geometry (GEOMETRY, 12 fields),
+ * whether a worker failed its part; then 16 arguments per thread. Workers are unref'd: they end with the process.
  */
 const SEQ = 0;
 const PENDING = 1;
 const READY = 2;
 const KIND = 3;
 const GEO = 4;
-const ARGS = 16;
+const FAILED = 16;
+const ARGS = 20;
 const GEOMETRY = ['batch', 'inH', 'inW', 'chan', 'outH', 'outW', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw'] as const;
 
 /** What the workers run besides the wasm GEMM: kernels.ts's and conv.ts's own functions, sent as source text. */
@@ -64,7 +65,7 @@ interface WorkerInit {
 function workerMain(init: WorkerInit, k: Kernels): void {
   const ctl = new Int32Array(init.ctl);
   const ex = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports as unknown as GemmExports;
-  const o = 16 + init.id * 16;
+  const o = 20 + init.id * 16;
   let heap = new Float32Array(init.memory.buffer);
   let seen = Atomics.load(ctl, 0);
   Atomics.add(ctl, 2, 1);
@@ -95,6 +96,8 @@ function workerMain(init: WorkerInit, k: Kernels): void {
       } else if (ctl[o + 3]! > 0 && ctl[o + 4]! > 0)
         ex.gemm(ctl[o]!, ctl[o + 1]!, ctl[o + 2]!, ctl[o + 3]!, ctl[o + 4]!, ctl[o + 5]!, ctl[o + 6]!, ctl[o + 7]!,
           ctl[o + 8]!, ctl[o + 9]!, ctl[o + 10]!, ctl[o + 11]!, ctl[o + 12]!, ctl[o + 13]!, ctl[o + 14]!, ctl[o + 15]!);
+    } catch {
+      Atomics.store(ctl, 16, 1); // the caller then computes the whole job itself
     } finally {
       if (Atomics.sub(ctl, 1, 1) === 1) Atomics.notify(ctl, 1);
     }
@@ -175,11 +178,15 @@ export class ThreadPool {
 
   /** Workers started so far (they start asynchronously; until all have, jobs run on the caller alone). */
   get ready(): number {
-    return Atomics.load(this.#ctl, READY);
+    return Atomics.load(this.#ctl, FAILED) ? 0 : Atomics.load(this.#ctl, READY);
   }
 
-  /** Runs parts 1.. on the workers and part 0 on this thread; returns when all are done. */
-  #run(kind: number, args: number[][], part0: () => void): void {
+  /**
+   * Runs parts 1.. on the workers and part 0 on this thread; returns when all are done: true, or
+   * false when a worker failed its part (then the pool takes no more jobs, and the caller
+   * computes this one itself: never a result with a part missing).
+   */
+  #run(kind: number, args: number[][], part0: () => void): boolean {
     const ctl = this.#ctl;
     const workers = args.length - 1;
     ctl[KIND] = kind;
@@ -187,9 +194,13 @@ export class ThreadPool {
     Atomics.store(ctl, PENDING, workers);
     Atomics.add(ctl, SEQ, 1);
     Atomics.notify(ctl, SEQ);
-    part0();
-    for (let i = 0; i < 20_000 && Atomics.load(ctl, PENDING) !== 0; i++);
-    for (let p = Atomics.load(ctl, PENDING); p !== 0; p = Atomics.load(ctl, PENDING)) Atomics.wait(ctl, PENDING, p);
+    try {
+      part0();
+    } finally {
+      for (let i = 0; i < 20_000 && Atomics.load(ctl, PENDING) !== 0; i++);
+      for (let p = Atomics.load(ctl, PENDING); p !== 0; p = Atomics.load(ctl, PENDING)) Atomics.wait(ctl, PENDING, p);
+    }
+    return Atomics.load(ctl, FAILED) === 0;
   }
 
   /**
@@ -232,7 +243,7 @@ export class ThreadPool {
       if (m0! > 0 && n0! > 0) this.#ex.gemm(a0!, b0!, c0!, m0!, n0!, ...(rest as [number, number, number, number, number, number, number, number, number, number, number]));
     };
     if (parts === 1) run0();
-    else this.#run(0, args, run0);
+    else if (!this.#run(0, args, run0)) return false;
     c.set(heap.subarray(cOff, cOff + m * n));
     return true;
   }
@@ -250,7 +261,7 @@ export class ThreadPool {
     heap.set(a.subarray(chunk), chunk);
     const args: number[][] = [];
     for (let t = 0; t < parts; t++) args.push([code, 0, n, Math.min(n, t * chunk), Math.min(n, (t + 1) * chunk)]);
-    this.#run(1, args, () => unaryRange(op as Parameters<typeof unaryRange>[0], a, out, 0, chunk));
+    if (!this.#run(1, args, () => unaryRange(op as Parameters<typeof unaryRange>[0], a, out, 0, chunk))) return false;
     out.set(heap.subarray(n + chunk, 2 * n), chunk);
     return true;
   }
@@ -278,7 +289,7 @@ export class ThreadPool {
     const args: number[][] = [];
     for (let t = 0; t < parts; t++) args.push([op, kind === 'max' ? 1 : 0, 0, xs, dOff, ds, oOff, os, Math.min(g.batch, t * chunk), Math.min(g.batch, (t + 1) * chunk)]);
     const own = { ...g, batch: chunk };
-    this.#run(2, args, () => {
+    const ok = this.#run(2, args, () => {
       const xo = x.subarray(0, chunk * xs);
       const oo = out.subarray(0, chunk * os);
       if (op === 0) im2col(xo, oo, own);
@@ -286,6 +297,7 @@ export class ThreadPool {
       else if (op === 2) pool(kind, xo, oo, own);
       else poolGrad(kind, xo, delta!.subarray(0, chunk * ds), oo, own);
     });
+    if (!ok) return false;
     out.set(heap.subarray(oOff + chunk * os, oOff + out.length), chunk * os);
     return true;
   }
