@@ -19,10 +19,16 @@ export interface TiedLinearOptions {
  * gradients of both uses add up in it. The bias [m] is this layer's own.
  */
 export class TiedLinear extends Linear {
-  readonly source: Linear;
+  // private, so that the module registry does not list the source as a child of its decoder
+  readonly #source: Linear;
 
   constructor(source: Linear, options: TiedLinearOptions = {}) {
     super(source.outFeatures, source.inFeatures, { ...checkOptions('TiedLinear', options ?? undefined, ['bias', 'biasInit', 'rng']), tiedTo: source });
-    this.source = source;
+    this.#source = source;
+  }
+
+  /** The layer whose weight this one uses, transposed. */
+  get source(): Linear {
+    return this.#source;
   }
 }

@@ -121,14 +121,16 @@ export class CpuKernels implements Kernels<TypedArray> {
       if (op === 'add') for (let i = 0; i < n; i++) out[i] = av[i]! + bv[i]!;
       else if (op === 'mul') for (let i = 0; i < n; i++) out[i] = av[i]! * bv[i]!;
       else if (op === 'sub') for (let i = 0; i < n; i++) out[i] = av[i]! - bv[i]!;
-      else for (let i = 0; i < n; i++) out[i] = av[i]! / bv[i]!;
+      else if (op === 'div') for (let i = 0; i < n; i++) out[i] = av[i]! / bv[i]!;
+      else for (let i = 0; i < n; i++) out[i] = f(av[i]!, bv[i]!);
     } else if (av.length === n && isSuffix(b.shape, shape)) {
       // b repeats along the leading axes (bias rows, scalars)
       const m = bv.length;
       if (op === 'add') for (let i = 0, j = 0; i < n; i++, j = j + 1 === m ? 0 : j + 1) out[i] = av[i]! + bv[j]!;
       else if (op === 'mul') for (let i = 0, j = 0; i < n; i++, j = j + 1 === m ? 0 : j + 1) out[i] = av[i]! * bv[j]!;
       else if (op === 'sub') for (let i = 0, j = 0; i < n; i++, j = j + 1 === m ? 0 : j + 1) out[i] = av[i]! - bv[j]!;
-      else for (let i = 0, j = 0; i < n; i++, j = j + 1 === m ? 0 : j + 1) out[i] = av[i]! / bv[j]!;
+      else if (op === 'div') for (let i = 0, j = 0; i < n; i++, j = j + 1 === m ? 0 : j + 1) out[i] = av[i]! / bv[j]!;
+      else for (let i = 0, j = 0; i < n; i++, j = j + 1 === m ? 0 : j + 1) out[i] = f(av[i]!, bv[j]!);
     } else if (bv.length === n && isSuffix(a.shape, shape)) {
       const m = av.length;
       for (let i = 0, j = 0; i < n; i++, j = j + 1 === m ? 0 : j + 1) out[i] = f(av[j]!, bv[i]!);
@@ -285,6 +287,83 @@ export class CpuKernels implements Kernels<TypedArray> {
     return out;
   }
 
+  // ---- layout and selection ----------------------------------------------------------------
+
+  extremum(op: 'max' | 'min', x: T, { outer, len, inner }: AxisSplit): TypedArray {
+    const a = x.data;
+    const out = this.#alloc(outer * inner);
+    const max = op === 'max';
+    for (let o = 0; o < outer; o++)
+      for (let i = 0; i < inner; i++) {
+        let best = a[o * len * inner + i]!;
+        for (let r = 1; r < len; r++) {
+          const v = a[(o * len + r) * inner + i]!;
+          if ((max ? v > best : v < best) || v !== v) best = v; // NaN propagates (PyTorch)
+          if (best !== best) break;
+        }
+        out[o * inner + i] = best;
+      }
+    return out;
+  }
+
+  where(c: T, a: T, b: T, shape: Shape): TypedArray {
+    const n = sizeOfShape(shape);
+    const out = this.#alloc(n);
+    const [cv, av, bv] = [c.data, a.data, b.data];
+    if (cv.length === n && av.length === n && bv.length === n) {
+      for (let i = 0; i < n; i++) out[i] = cv[i] !== 0 ? av[i]! : bv[i]!;
+      return out;
+    }
+    const [sc, sa, sb] = [c, a, b].map((t) => broadcastStrides(t.shape, shape)) as [number[], number[], number[]];
+    forEachIndex(shape, sc, (i, ic) => {
+      // the a and b offsets from the coordinates that ic walked through
+      let [ia, ib, rest] = [0, 0, i];
+      for (let d = shape.length - 1; d >= 0; d--) {
+        const k = rest % shape[d]!;
+        rest = (rest - k) / shape[d]!;
+        ia += k * sa[d]!;
+        ib += k * sb[d]!;
+      }
+      out[i] = cv[ic] !== 0 ? av[ia]! : bv[ib]!;
+    });
+    return out;
+  }
+
+  strided(x: T, shape: Shape, strides: readonly number[], offset: number): TypedArray {
+    const a = x.data;
+    const out = this.#alloc(sizeOfShape(shape));
+    forEachIndex(shape, strides, (i, o) => {
+      out[i] = a[offset + o]!;
+    });
+    return out;
+  }
+
+  concat(xs: readonly T[], outer: number, lens: readonly number[], inner: number): TypedArray {
+    const total = lens.reduce((p, q) => p + q, 0);
+    const out = this.#alloc(outer * total * inner);
+    let at = 0;
+    for (let o = 0; o < outer; o++)
+      xs.forEach((x, j) => {
+        const block = lens[j]! * inner;
+        out.set(x.data.subarray(o * block, (o + 1) * block), at);
+        at += block;
+      });
+    return out;
+  }
+
+  gather(x: T, index: T, axis: number): TypedArray {
+    const a = x.data;
+    const iv = index.data;
+    const xs = stridesOf(x.shape);
+    const len = x.shape[axis]!;
+    const out = this.#alloc(iv.length);
+    forEachIndex(index.shape, xs.map((s, d) => (d === axis ? 0 : s)), (i, o) => {
+      const k = iv[i]!;
+      out[i] = Number.isInteger(k) && k >= 0 && k < len ? a[o + k * xs[axis]!]! : 0;
+    });
+    return out;
+  }
+
   // ---- windows (conv.ts) ------------------------------------------------------------------
 
   im2col(x: T, g: ConvGeometry): TypedArray {
@@ -321,6 +400,9 @@ export function unaryRange(op: UnaryOp, a: TypedArray, out: TypedArray, lo: numb
   switch (op) {
     case 'abs':
       for (let i = lo; i < hi; i++) out[i] = Math.abs(a[i]!);
+      break;
+    case 'exp':
+      for (let i = lo; i < hi; i++) out[i] = Math.exp(a[i]!);
       break;
     case 'log':
       for (let i = lo; i < hi; i++) out[i] = Math.log(a[i]!);
@@ -361,6 +443,9 @@ const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
+  maximum: (a, b) => (a > b || a !== a ? a : b), // NaN propagates (PyTorch)
+  minimum: (a, b) => (a < b || a !== a ? a : b),
+  pow: Math.pow,
 };
 
 function sizeOfShape(shape: Shape): number {
@@ -378,7 +463,7 @@ function isSuffix(small: Shape, full: Shape): boolean {
   return off >= 0 && tail.every((d, i) => d === full[off + i]);
 }
 
-function forEachIndex(shape: Shape, outStrides: number[], f: (flat: number, out: number) => void): void {
+function forEachIndex(shape: Shape, outStrides: readonly number[], f: (flat: number, out: number) => void): void {
   const n = sizeOfShape(shape);
   const idx = new Array<number>(shape.length).fill(0);
   let o = 0;

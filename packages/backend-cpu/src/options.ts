@@ -1,4 +1,4 @@
-import { ValueError } from '@neurone/core';
+import { ValueError, checkOptions } from '@neurone/core';
 import type { Backend, DType } from '@neurone/core';
 import type { CpuKernels } from './kernels';
 
@@ -20,8 +20,7 @@ export type CpuBackend = Backend<CpuKernels>;
 /** Checks cpu()'s options; the dtype and the thread count asked for (undefined: the default). */
 export function cpuOptions(options: CpuOptions): { dtype: DType; threads: number | undefined } {
   if (options == null || typeof options !== 'object') throw new ValueError(`cpu: options must be an object, got ${String(options)}`);
-  const { dtype = 'float32', threads } = options;
-  if (dtype !== 'float32' && dtype !== 'float64') throw new ValueError(`cpu: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) throw new ValueError(`cpu: threads must be an integer in 1..256, got ${String(threads)}`);
+  const { dtype = 'float32', threads } = checkOptions('cpu', options, { dtype: ['float32', 'float64'], threads: 'integer' });
+  if (threads !== undefined && !(threads >= 1 && threads <= 256)) throw new ValueError(`cpu: threads must be an integer in 1..256, got ${threads}`);
   return { dtype, threads };
 }

@@ -22,7 +22,7 @@ import type { ConvGeometry, PoolKind, TypedArray } from '@neurone/core';
 export const floors = { gemm: 2 ** 22, unary: 2 ** 14, window: 2 ** 16 };
 
 /** The unary ops worth a thread (the others cost less than copying their operand to the shared memory). */
-const THREADED_UNARY = ['tanh', 'sigmoid', 'log', 'softplus'];
+const THREADED_UNARY = ['tanh', 'sigmoid', 'exp', 'log', 'softplus'];
 
 /** Sets the work floors (tests run every product across the threads with 0); returns the previous ones. Not public API. */
 export function setFloors(next: Partial<typeof floors>): typeof floors {

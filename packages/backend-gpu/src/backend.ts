@@ -1,5 +1,5 @@
 import * as gpujs from 'gpu.js';
-import { Backend, BackendError, NeuroneError, ValueError, broadcastStrides, sizeOf } from '@neurone/core';
+import { Backend, BackendError, NeuroneError, ValueError, broadcastStrides, checkOptions, sizeOf, stridesOf } from '@neurone/core';
 import type { ActivationGrad, AxisSplit, BinaryOp, ConvGeometry, KernelTensor, Kernels, MatmulDims, PoolKind, Shape, TypedArray, UnaryOp } from '@neurone/core';
 import { MAX_ELEMENTS, src } from './kernels';
 import { convSrc } from './conv-kernels';
@@ -571,6 +571,48 @@ export class GpuKernels implements Kernels<Store> {
     return this.#launch('oneHot', src.oneHot(depth), [Math.max(n * depth, 1)], [indices.data], n * depth);
   }
 
+  // ---- layout and selection ----------------------------------------------------------------
+
+  extremum(op: 'max' | 'min', x: KernelTensor<Store>, { outer, len, inner }: AxisSplit): Store {
+    return this.#launch(op, src.maxAlong(len, inner, false, op === 'min'), [Math.max(outer * inner, 1)], [x.data], outer * inner, len);
+  }
+
+  where(c: KernelTensor<Store>, a: KernelTensor<Store>, b: KernelTensor<Store>, shape: Shape): Store {
+    const n = sizeOf(shape);
+    const ins = [c, a, b];
+    const source = src.where(shape, ins.map((t) => broadcastStrides(t.shape, shape)), ins.map((t) => t.size), n);
+    return this.#launch('where', source, [Math.max(n, 1)], [c.data, a.data, b.data], n);
+  }
+
+  strided(x: KernelTensor<Store>, shape: Shape, strides: readonly number[], offset: number): Store {
+    const n = sizeOf(shape);
+    return this.#launch('strided', src.strided(shape, strides, offset), [Math.max(n, 1)], [x.data], n);
+  }
+
+  concat(xs: readonly KernelTensor<Store>[], outer: number, lens: readonly number[], inner: number): Store {
+    const parts = xs.map((x, j) => ({ x: x.data, len: lens[j]! })).filter((p) => p.len > 0);
+    const n = outer * lens.reduce((p, q) => p + q, 0) * inner;
+    if (parts.length === 0 || n === 0) return this.#store(0, 'concat');
+    // at most 8 inputs per kernel (texture units): join the first 8, then that with the rest
+    if (parts.length > 8) {
+      const head = parts.slice(0, 8);
+      const headLen = head.reduce((p, q) => p + q.len, 0);
+      const first = this.#launch('concat', src.concat(head.map((p) => p.len), inner), [outer * headLen * inner], head.map((p) => p.x), outer * headLen * inner);
+      const restLens = parts.slice(8).map((p) => p.len);
+      const asT = (d: Store, len: number): KernelTensor<Store> => ({ data: d, shape: [outer, len, inner], size: outer * len * inner });
+      const out = this.concat([asT(first, headLen), ...parts.slice(8).map((p) => asT(p.x, p.len))], outer, [headLen, ...restLens], inner);
+      this.free(first);
+      return out;
+    }
+    return this.#launch('concat', src.concat(parts.map((p) => p.len), inner), [n], parts.map((p) => p.x), n);
+  }
+
+  gather(x: KernelTensor<Store>, index: KernelTensor<Store>, axis: number): Store {
+    const n = index.size;
+    const source = src.gather(index.shape, stridesOf(x.shape), axis, x.shape[axis]!);
+    return this.#launch('gather', source, [Math.max(n, 1)], [x.data, index.data], n);
+  }
+
   // ---- windows (conv-kernels.ts) ----------------------------------------------------------
 
   im2col(x: KernelTensor<Store>, g: ConvGeometry): Store {
@@ -599,8 +641,14 @@ export class GpuKernels implements Kernels<Store> {
  * launch counter, GL context, flush).
  */
 export class GpuBackend extends Backend<GpuKernels> {
+  readonly #k: GpuKernels;
+  constructor(kernels: GpuKernels) {
+    super(kernels);
+    this.#k = kernels;
+  }
+
   get mode(): GpuMode {
-    return this.kernels.mode;
+    return this.#k.mode;
   }
 
   /**
@@ -608,7 +656,7 @@ export class GpuBackend extends Backend<GpuKernels> {
    * diagnostic for launch-bound work such as small-batch training: count one step's worth.
    */
   get dispatches(): number {
-    return this.kernels.dispatches;
+    return this.#k.dispatches;
   }
 
   /**
@@ -617,12 +665,12 @@ export class GpuBackend extends Backend<GpuKernels> {
    * error flag set make this backend's next read throw.
    */
   get glContext(): unknown {
-    return this.kernels.glContext;
+    return this.#k.glContext;
   }
 
   /** Waits until every op issued so far has run (webgpu); immediate elsewhere. */
   flush(): Promise<void> {
-    return this.kernels.flush();
+    return this.#k.flush();
   }
 }
 
@@ -632,6 +680,8 @@ export class GpuBackend extends Backend<GpuKernels> {
  * modes when the requested one is not; on webgpu, `await backend.ready()` confirms an adapter.
  */
 export function gpu(options: GpuOptions = {}): GpuBackend {
+  checkOptions('gpu', options ?? undefined, { mode: 'string', dawn: 'object' });
+  options ??= {};
   const mode = options.mode ?? 'auto';
   const av = modeAvailability(options);
   const available = GPU_MODES.filter((m) => av[m] === true);

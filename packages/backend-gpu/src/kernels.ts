@@ -52,6 +52,7 @@ export const src = {
   unary(op: UnaryOp): string {
     const body: Record<UnaryOp, string> = {
       abs: `return Math.abs(x);`,
+      exp: `return Math.exp(x);`,
       log: `return Math.log(x);`,
       sqrt: `return Math.sqrt(x);`,
       square: `return x * x;`,
@@ -73,26 +74,78 @@ export const src = {
    */
   binary(op: BinaryOp, shape: readonly number[], sa: readonly number[], sb: readonly number[], na: number, nb: number, n: number): string {
     const f: Record<BinaryOp, string> = {
-      add: 'x + y',
-      sub: 'x - y',
-      mul: 'x * y',
-      div: 'x / y',
+      add: 'return x + y;',
+      sub: 'return x - y;',
+      mul: 'return x * y;',
+      div: 'return x / y;',
+      maximum: 'return Math.max(x, y);',
+      minimum: 'return Math.min(x, y);',
+      // |x|^y, negated for a negative base and an odd integer exponent (the device's pow takes x ≥ 0)
+      pow: `if (y == 0.0) { return 1.0; }
+if (x == 0.0 && y > 0.0) { return 0.0; }
+const p = Math.pow(Math.abs(x), y);
+if (x < 0.0 && y == Math.floor(y) && Math.abs(y - 2.0 * Math.floor(y * 0.5)) > 0.5) { return -p; }
+return p;`,
     };
-    const idx = (len: number, strides: readonly number[]): string => {
-      if (len === n) return 't';
-      if (len === 1) return '0.0';
-      if (isSuffixRepeat(strides, shape, len)) return `t - Math.floor((t + 0.5) / ${lit(len)}) * ${lit(len)}`;
-      return offset(strides);
-    };
-    const ia = idx(na, sa);
-    const ib = idx(nb, sb);
-    const needCoords = /i\d/.test(ia + ib);
+    const ia = bindex(na, sa, shape, n);
+    const ib = bindex(nb, sb, shape, n);
     return `function (a, b) {
 const t = this.thread.x;
-${needCoords ? coords(shape) : ''}
+${/i\d/.test(ia + ib) ? coords(shape) : ''}
 const x = a[${ia}];
 const y = b[${ib}];
-return ${f[op]};
+${f[op]}
+}`;
+  },
+
+  /** cond ≠ 0 ? a : b, the three broadcast to `shape` (strides as in binary). */
+  where(shape: readonly number[], st: readonly (readonly number[])[], lens: readonly number[], n: number): string {
+    const [ic, ia, ib] = st.map((s, j) => bindex(lens[j]!, s, shape, n));
+    return `function (c, a, b) {
+const t = this.thread.x;
+${/i\d/.test(ic! + ia! + ib!) ? coords(shape) : ''}
+if (c[${ic}] != 0.0) { return a[${ia}]; }
+return b[${ib}];
+}`;
+  },
+
+  /** out element (i₀…) = x[offset + Σ i_d·strides[d]] (permute, narrow, expand). */
+  strided(shape: readonly number[], strides: readonly number[], off: number): string {
+    return `function (a) {
+const t = this.thread.x;
+${coords(shape)}
+return a[${lit(off)} + ${offset(strides)}];
+}`;
+  },
+
+  /** The k inputs, each (outer, lens[j], inner), joined along the middle axis. */
+  concat(lens: readonly number[], inner: number): string {
+    const L = lens.reduce((p, q) => p + q, 0);
+    const args = lens.map((_, j) => `a${j}`);
+    let start = 0;
+    const picks = lens.map((len, j) => {
+      const read = `a${j}[o * ${lit(len * inner)} + (p - ${lit(start)}) * ${lit(inner)} + i]`;
+      start += len;
+      return j === lens.length - 1 ? `return ${read};` : `if (p < ${lit(start)}) { return ${read}; }`;
+    });
+    return `function (${args.join(', ')}) {
+const t = this.thread.x;
+const o = Math.floor((t + 0.5) / ${lit(L * inner)});
+const rest = t - o * ${lit(L * inner)};
+const p = Math.floor((rest + 0.5) / ${lit(inner)});
+const i = rest - p * ${lit(inner)};
+${picks.join('\n')}
+}`;
+  },
+
+  /** out (index's shape) = x at the same coordinates with `axis` replaced by the index (0 outside [0, len)). */
+  gather(shape: readonly number[], xStrides: readonly number[], axis: number, len: number): string {
+    return `function (a, ix) {
+const t = this.thread.x;
+${coords(shape)}
+const k = ix[t];
+if (k < 0.0 || k >= ${lit(len)} || k != Math.floor(k)) { return 0.0; }
+return a[${offset(xStrides.map((s, d) => (d === axis ? 0 : s)))} + k * ${lit(xStrides[axis]!)}];
 }`;
   },
 
@@ -175,8 +228,8 @@ return s;
 }`;
   },
 
-  /** max (arg = false) or argmax (arg = true, first index on ties) along the middle axis of (outer, len, inner). */
-  maxAlong(len: number, inner: number, arg: boolean): string {
+  /** max or min (arg = false) or argmax (arg = true, first index on ties) along the middle axis of (outer, len, inner). */
+  maxAlong(len: number, inner: number, arg: boolean, min = false): string {
     return `function (a) {
 const t = this.thread.x;
 const o = Math.floor((t + 0.5) / ${lit(inner)});
@@ -186,7 +239,7 @@ let best = a[base];
 let at = 0.0;
 for (let r = 1; r < ${len}; r++) {
   const v = a[base + r * ${lit(inner)}];
-  if (v > best) {
+  if (v ${min ? '<' : '>'} best) {
     best = v;
     at = r;
   }
@@ -232,6 +285,14 @@ return 0.0;
 }`;
   },
 };
+
+/** The flat index expression of an operand of `len` elements broadcast to `shape` (n elements). */
+function bindex(len: number, strides: readonly number[], shape: readonly number[], n: number): string {
+  if (len === n) return 't';
+  if (len === 1) return '0.0';
+  if (isSuffixRepeat(strides, shape, len)) return `t - Math.floor((t + 0.5) / ${lit(len)}) * ${lit(len)}`;
+  return offset(strides);
+}
 
 /** True when the operand's strides are those of a row-major block repeated along the leading axes. */
 function isSuffixRepeat(strides: readonly number[], shape: readonly number[], len: number): boolean {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BackendError, BackendMismatchError, ValueError } from '@neurone/core';
 import { cpu } from '@neurone/backend-cpu';
-import { GpuBackend, KERNEL_CACHE_SIZE, availableModes, gpu, modeAvailability } from '../src/index';
+import { GpuBackend, GpuKernels, KERNEL_CACHE_SIZE, availableModes, gpu, modeAvailability } from '../src/index';
 import { requireMode } from './helpers';
 
 requireMode('webgpu');
@@ -34,7 +34,8 @@ describe('gpu(): choosing a mode', () => {
     expect(() => t.dataSync()).toThrow(BackendError);
     expect(() => t.dataSync()).toThrow(/dataSync.*await t\.data\(\)/);
     expect(Array.from(await t.data())).toEqual([1, 2, 3]);
-    const W = gpu({ mode: 'webasm' });
+    const k = new GpuKernels('webasm');
+    const W = new GpuBackend(k);
     expect(W.canReadSync).toBe(true);
     expect(Array.from(W.tensor([4, 5], [2]).dataSync())).toEqual([4, 5]);
   });
@@ -54,7 +55,8 @@ describe('gpu(): choosing a mode', () => {
 
   it('refuses tensors of another backend with BackendMismatchError (cpu and gpu, two gpu modes)', () => {
     const G = gpu({ mode: 'webgpu' });
-    const W = gpu({ mode: 'webasm' });
+    const k = new GpuKernels('webasm');
+    const W = new GpuBackend(k);
     const c = cpu().tensor([1, 2], [2]);
     expect(() => G.binary('add', G.tensor([1, 2], [2]), c)).toThrow(BackendMismatchError);
     expect(() => G.matmul(G.zeros([2, 2]), W.zeros([2, 2]))).toThrow(/matmul.*different backends.*gpu\(webgpu\).*gpu\(webasm\)/);
@@ -70,9 +72,10 @@ describe('gpu(): choosing a mode', () => {
   });
 
   it('keeps at most KERNEL_CACHE_SIZE compiled kernels, destroying the least recently used', async () => {
-    const W = gpu({ mode: 'webasm' });
+    const k = new GpuKernels('webasm');
+    const W = new GpuBackend(k);
     for (let n = 1; n <= KERNEL_CACHE_SIZE + 40; n++) W.unary('relu', W.zeros([n])).dispose();
-    expect(W.kernels.cachedKernels).toBeLessThanOrEqual(KERNEL_CACHE_SIZE);
+    expect(k.cachedKernels).toBeLessThanOrEqual(KERNEL_CACHE_SIZE);
     // evicted shapes compile again and still compute
     expect(Array.from(await W.unary('relu', W.tensor([-1, 2], [2])).data())).toEqual([0, 2]);
   });

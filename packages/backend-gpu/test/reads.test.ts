@@ -19,13 +19,10 @@ requireMode('webgpu');
 /** Counts every device read of a backend (sync and async). */
 function countReads(B: Backend): { reads: number } {
   const c = { reads: 0 };
-  const k = B.kernels as { read: (x: unknown) => Promise<unknown>; readSync?: (x: unknown) => unknown };
-  const read = k.read.bind(k);
-  k.read = (x) => (c.reads++, read(x));
-  if (k.readSync) {
-    const readSync = k.readSync.bind(k);
-    k.readSync = (x) => (c.reads++, readSync(x));
-  }
+  // every device read goes through the op layer's read and readSync
+  const [read, readSync] = [B.read.bind(B), B.readSync.bind(B)];
+  B.read = (x) => (c.reads++, read(x));
+  B.readSync = (x) => (c.reads++, readSync(x));
   return c;
 }
 

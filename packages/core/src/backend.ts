@@ -3,7 +3,7 @@ import type { Kernels, KernelTensor, ActivationGrad, BinaryOp, UnaryOp } from '.
 import { ACTIVATION_GRADS, BINARY_OPS, UNARY_OPS } from './kernels';
 import type { Shape } from './shape';
 import { broadcastShapes, checkShape, matmulShape, normAxes, reducedShape, shapesEqual, sizeOf, splitAxis } from './shape';
-import { Tensor, storageOf } from './tensor';
+import { Tensor, isTensor, storageOf } from './tensor';
 import type { DType, Storage, TypedArray } from './tensor';
 
 /** What a backend holds now (`backend.memory()`). */
@@ -16,6 +16,15 @@ export interface MemoryInfo {
   bytes: number;
 }
 
+/** The op layer's one entry (set in Backend's static block): see `Backend.#op`. */
+type RunOp = <K extends Kernels>(b: Backend<K>, op: string, inputs: readonly Tensor[], shape: Shape, kernel: (kernels: K, inputs: KernelTensor[]) => unknown) => Tensor;
+/**
+ * @internal The op layer for ops defined as functions (windows.ts, ops.ts): checks the inputs
+ * (alive, this backend) and the output's size, runs `kernel` and wraps its result. Not exported
+ * from the package: every op goes through it, and only core defines ops.
+ */
+export let runOp: RunOp;
+
 /**
  * The op layer: what every backend shares. Each op checks its inputs once, here (alive, same
  * backend, shapes, arguments), infers the output shape, calls the backend's kernel with valid
@@ -26,36 +35,52 @@ export interface MemoryInfo {
  * asynchronous: `await t.data()` works everywhere, `t.dataSync()` where `canReadSync`.
  */
 export class Backend<K extends Kernels = Kernels> {
-  readonly kernels: K;
+  readonly #kernels: K;
   #tensors = 0;
   #buffers = 0;
   #bytes = 0;
   readonly #bytesPer: number;
+  /**
+   * The memory safety net: a tensor that becomes unreachable without `dispose()` (or `tidy`)
+   * gives its handle back here when the garbage collector reclaims it, so `memory()` stays true
+   * and the storage is freed. `tidy` stays the fast path: it frees at once.
+   */
+  readonly #finalizer = new FinalizationRegistry<Storage>((s) => this.#release(s));
+  /**
+   * Debugging leaks: when set, `checkLeaks(backend)` (called once per step by `Optim.step` and
+   * `fit`) warns when the live tensors grew on several steps in a row, naming the growth
+   * (`true`: console.warn; a function: called with the message).
+   */
+  debugLeaks: boolean | ((message: string) => void) = false;
+
+  static {
+    runOp = (b, op, inputs, shape, kernel) => b.#op(op, inputs, shape, kernel);
+  }
 
   constructor(kernels: K) {
-    this.kernels = kernels;
+    this.#kernels = kernels;
     this.#bytesPer = kernels.dtype === 'float64' ? 8 : 4;
   }
 
   /** e.g. 'cpu(float32)', 'gpu(webgl2)'. */
   get name(): string {
-    return this.kernels.name;
+    return this.#kernels.name;
   }
   get dtype(): DType {
-    return this.kernels.dtype;
+    return this.#kernels.dtype;
   }
   /** Whether `dataSync()` works on this backend. */
   get canReadSync(): boolean {
-    return this.kernels.canReadSync;
+    return this.#kernels.canReadSync;
   }
   /** The most elements one tensor may hold here. */
   get maxElements(): number {
-    return this.kernels.maxElements;
+    return this.#kernels.maxElements;
   }
 
   /** Resolves with this backend once its device answers (immediately on the CPU); rejects with a BackendError. */
   async ready(): Promise<this> {
-    await this.kernels.ready();
+    await this.#kernels.ready();
     return this;
   }
 
@@ -65,7 +90,7 @@ export class Backend<K extends Kernels = Kernels> {
   #check(op: string, ...xs: (Tensor | undefined)[]): void {
     for (const t of xs) {
       if (t === undefined) continue;
-      if (!(t instanceof Tensor)) throw new ValueError(`${op}: expected a Tensor, got ${describe(t)}`);
+      if (!isTensor(t)) throw new ValueError(`${op}: expected a Tensor, got ${describe(t)}`);
       t.assertAlive(op);
       if (t.backend !== (this as Backend)) throw new BackendMismatchError(op, this.name, t.backend.name);
     }
@@ -74,8 +99,8 @@ export class Backend<K extends Kernels = Kernels> {
   #size(op: string, shape: Shape): number {
     checkShape(op, shape);
     const n = sizeOf(shape);
-    if (n > this.kernels.maxElements) {
-      throw new ShapeError(op, `${n} elements exceed what ${this.name} holds in one tensor (${this.kernels.maxElements})`, { shape });
+    if (n > this.#kernels.maxElements) {
+      throw new ShapeError(op, `${n} elements exceed what ${this.name} holds in one tensor (${this.#kernels.maxElements})`, { shape });
     }
     return n;
   }
@@ -90,17 +115,31 @@ export class Backend<K extends Kernels = Kernels> {
     }
   }
 
+  /** A new handle on storage `s` (registered with the safety net, counted by memory()). */
+  #handle(s: Storage, shape: Shape): Tensor {
+    const t = new Tensor(this as Backend, s, shape, this.dtype);
+    this.#tensors++;
+    this.#finalizer.register(t, s, t);
+    return t;
+  }
+
+  /** Wraps a kernel's result as the single handle on a new storage. */
   #wrap(data: unknown, shape: Shape): Tensor {
     const bytes = sizeOf(shape) * this.#bytesPer;
     this.#buffers++;
     this.#bytes += bytes;
-    this.#tensors++;
-    return new Tensor(this as Backend, { data, refs: 1, bytes }, shape, this.dtype);
+    return this.#handle({ data, refs: 1, bytes }, shape);
   }
 
-  /** Runs kernel `f` for `op` and wraps its result as a new tensor of `shape`. */
-  #op(op: string, shape: Shape, f: () => unknown): Tensor {
-    return this.#wrap(this.#run(op, f), shape);
+  /**
+   * Every op ends here: checks its inputs (alive, this backend) and the size of its output
+   * `shape`, runs `kernel` on the kernels (an untyped failure becomes a BackendError naming the
+   * op) and wraps the result as a new tensor.
+   */
+  #op(op: string, inputs: readonly (Tensor | undefined)[], shape: Shape, kernel: (kernels: K, inputs: KernelTensor[]) => unknown): Tensor {
+    this.#check(op, ...inputs);
+    this.#size(op, shape);
+    return this.#wrap(this.#run(op, () => kernel(this.#kernels, inputs.map((t) => (t ? input(t) : (undefined as never))))), shape);
   }
 
   // ---- creation and reading ---------------------------------------------------------------
@@ -109,30 +148,30 @@ export class Backend<K extends Kernels = Kernels> {
     const n = this.#size('tensor', shape);
     if (values == null || typeof values.length !== 'number') throw new ValueError(`tensor: values must be array-like, got ${describe(values)}`);
     if (values.length !== n) throw new ShapeError('tensor', `${values.length} values do not fill the shape (${n} needed)`, { shape });
-    return this.#op('tensor', shape, () => this.kernels.upload(values, n));
+    return this.#op('tensor', [], shape, (k) => k.upload(values, n));
   }
 
   zeros(shape: Shape): Tensor {
-    const n = this.#size('zeros', shape);
-    return this.#op('zeros', shape, () => this.kernels.fill(n, 0));
+    checkShape('zeros', shape);
+    return this.#op('zeros', [], shape, (k) => k.fill(sizeOf(shape), 0));
   }
 
   full(shape: Shape, value: number): Tensor {
-    const n = this.#size('full', shape);
+    checkShape('full', shape);
     if (typeof value !== 'number') throw new ValueError(`full: value must be a number, got ${describe(value)}`);
-    return this.#op('full', shape, () => this.kernels.fill(n, value));
+    return this.#op('full', [], shape, (k) => k.fill(sizeOf(shape), value));
   }
 
   readSync(t: Tensor): TypedArray {
     this.#check('dataSync', t);
     if (!this.canReadSync) throw new BackendError(`dataSync: ${this.name} reads only asynchronously; use await t.data()`);
-    return this.#run('dataSync', () => this.kernels.readSync!(input(t)));
+    return this.#run('dataSync', () => this.#kernels.readSync!(input(t)));
   }
 
   read(t: Tensor): Promise<TypedArray> {
     try {
       this.#check('data', t);
-      return this.kernels.read(input(t)).catch((e: unknown) => {
+      return this.#kernels.read(input(t)).catch((e: unknown) => {
         throw e instanceof NeuroneError ? e : new BackendError(`data: ${this.name} failed: ${e instanceof Error ? e.message : String(e)}`);
       });
     } catch (e) {
@@ -142,21 +181,27 @@ export class Backend<K extends Kernels = Kernels> {
 
   /** @internal called by Tensor.dispose(): frees the storage when its last handle goes. */
   disposeData(t: Tensor): void {
-    const s = storageOf(t);
+    this.#finalizer.unregister(t);
+    this.#release(storageOf(t));
+  }
+
+  /** One handle on `s` goes (disposed, or reclaimed by the garbage collector). */
+  #release(s: Storage): void {
     this.#tensors--;
     if (--s.refs > 0) return;
     this.#buffers--;
     this.#bytes -= s.bytes;
-    this.kernels.free(s.data);
+    this.#kernels.free(s.data);
   }
 
+  /** What is live now: handles and storages not yet disposed nor reclaimed by the garbage collector. */
   memory(): MemoryInfo {
     return { tensors: this.#tensors, buffers: this.#buffers, bytes: this.#bytes };
   }
 
   /** Frees every resource the backend holds (GPU contexts, workers). */
   destroy(): void {
-    this.kernels.destroy?.();
+    this.#kernels.destroy?.();
   }
 
   // ---- layout -----------------------------------------------------------------------------
@@ -168,8 +213,7 @@ export class Backend<K extends Kernels = Kernels> {
     if (sizeOf(shape) !== x.size) throw new ShapeError('reshape', `cannot reshape ${x.size} elements`, { x: x.shape, shape });
     const s = storageOf(x);
     s.refs++;
-    this.#tensors++;
-    return new Tensor(this as Backend, s, shape, this.dtype);
+    return this.#handle(s, shape);
   }
 
   // ---- arithmetic -------------------------------------------------------------------------
@@ -189,16 +233,13 @@ export class Backend<K extends Kernels = Kernels> {
       z.dispose();
       return out;
     }
-    return this.#op('matmul', [m, n], () =>
-      this.kernels.matmul(input(a), input(b), { m, k, n, transposeA, transposeB }, bias ? input(bias) : undefined),
-    );
+    return this.#op('matmul', [a, b, bias], [m, n], (kn, [ai, bi, ci]) => kn.matmul(ai!, bi!, { m, k, n, transposeA, transposeB }, ci));
   }
 
   /** Element-wise map (Linear's activations, losses' logs and squares). */
   unary(op: UnaryOp, x: Tensor): Tensor {
     if (!UNARY_OPS.includes(op)) throw new ValueError(`unary: unknown op '${String(op)}' (one of ${UNARY_OPS.join(', ')})`);
-    this.#check(op, x);
-    return this.#op(op, x.shape, () => this.kernels.unary(op, input(x)));
+    return this.#op(op, [x], x?.shape, (k, [xi]) => k.unary(op, xi!));
   }
 
   /** Element-wise binary op with NumPy broadcasting. */
@@ -206,14 +247,14 @@ export class Backend<K extends Kernels = Kernels> {
     if (!BINARY_OPS.includes(op)) throw new ValueError(`binary: unknown op '${String(op)}' (one of ${BINARY_OPS.join(', ')})`);
     this.#check(op, a, b);
     const shape = broadcastShapes(op, a.shape, b.shape);
-    return this.#op(op, shape, () => this.kernels.binary(op, input(a), input(b), shape));
+    return this.#op(op, [a, b], shape, (k, [ai, bi]) => k.binary(op, ai!, bi!, shape));
   }
 
   /** x ⊙ scale + shift (loss scaling, copies, means). */
   affine(x: Tensor, scale: number, shift: number): Tensor {
     this.#check('affine', x);
     checkNumbers('affine', { scale, shift });
-    return this.#op('affine', x.shape, () => this.kernels.affine(input(x), scale, shift));
+    return this.#op('affine', [x], x.shape, (k, [xi]) => k.affine(xi!, scale, shift));
   }
 
   /** α·x + β·y, same shapes (gradient accumulation, SGD, momentum, Adam moments). */
@@ -221,14 +262,14 @@ export class Backend<K extends Kernels = Kernels> {
     this.#check('axpby', x, y);
     checkNumbers('axpby', { alpha, beta });
     if (!shapesEqual(x.shape, y.shape)) throw new ShapeError('axpby', 'x and y must have the same shape', { x: x.shape, y: y.shape });
-    return this.#op('axpby', x.shape, () => this.kernels.axpby(alpha, input(x), beta, input(y)));
+    return this.#op('axpby', [x, y], x.shape, (k, [xi, yi]) => k.axpby(alpha, xi!, beta, yi!));
   }
 
   /** min(max(x, lo), hi); either bound may be ±Infinity (BCE's clamped logs, Adam's floors). */
   clamp(x: Tensor, lo: number, hi: number): Tensor {
     this.#check('clamp', x);
     if (!(lo <= hi)) throw new ValueError(`clamp: lo (${lo}) must be ≤ hi (${hi})`);
-    return this.#op('clamp', x.shape, () => this.kernels.clamp(input(x), lo, hi));
+    return this.#op('clamp', [x], x.shape, (k, [xi]) => k.clamp(xi!, lo, hi));
   }
 
   /** Fused activation backward (TanH, Sigmoid, ReLU); see ActivationGrad. */
@@ -238,7 +279,7 @@ export class Backend<K extends Kernels = Kernels> {
     if (!shapesEqual(saved.shape, delta.shape)) {
       throw new ShapeError('activationGrad', `${op}: saved tensor and delta must have the same shape`, { saved: saved.shape, delta: delta.shape });
     }
-    return this.#op('activationGrad', saved.shape, () => this.kernels.activationGrad(op, input(saved), input(delta)));
+    return this.#op('activationGrad', [saved, delta], saved.shape, (k, [si, di]) => k.activationGrad(op, si!, di!));
   }
 
   // ---- reductions -------------------------------------------------------------------------
@@ -249,14 +290,14 @@ export class Backend<K extends Kernels = Kernels> {
     const ax = normAxes('sum', axes, x.shape);
     const shape = reducedShape(x.shape, ax, keepDims);
     if (ax.length === 0) return this.affine(x, 1, 0);
-    return this.#op('sum', shape, () => this.kernels.sum(input(x), ax, shape));
+    return this.#op('sum', [x], shape, (k, [xi]) => k.sum(xi!, ax, shape));
   }
 
   /** Index of the maximum along `axis` (first one on ties), as numbers: accuracy, predictions. */
   argmax(x: Tensor, axis: number): Tensor {
     this.#check('argmax', x);
     const split = splitAxis('argmax', x.shape, axis);
-    return this.#op('argmax', reducedShape(x.shape, [split.axis], false), () => this.kernels.argmax(input(x), split));
+    return this.#op('argmax', [x], reducedShape(x.shape, [split.axis], false), (k, [xi]) => k.argmax(xi!, split));
   }
 
   // ---- rows -------------------------------------------------------------------------------
@@ -275,8 +316,8 @@ export class Backend<K extends Kernels = Kernels> {
     this.#check(op, x);
     if (x.rank < 1) throw new ShapeError(op, 'needs at least one axis (it works over the last)', { x: x.shape });
     if (x.size === 0) return this.zeros(x.shape);
-    const k = x.shape[x.rank - 1]!;
-    return this.#op(op, x.shape, () => this.kernels.rowwise(op, input(x), x.size / k, k));
+    const n = x.shape[x.rank - 1]!;
+    return this.#op(op, [x], x.shape, (k, [xi]) => k.rowwise(op, xi!, x.size / n, n));
   }
 
   /**
@@ -288,22 +329,7 @@ export class Backend<K extends Kernels = Kernels> {
     this.#check('oneHot', indices);
     if (indices.rank !== 1) throw new ShapeError('oneHot', 'indices must be 1-D', { indices: indices.shape });
     if (!Number.isInteger(depth) || depth < 1) throw new ValueError(`oneHot: depth must be a positive integer, got ${String(depth)}`);
-    const n = indices.size;
-    this.#size('oneHot', [n, depth]);
-    return this.#op('oneHot', [n, depth], () => this.kernels.oneHot(input(indices), depth));
-  }
-
-  // ---- ops defined outside this class -------------------------------------------------------
-
-  /**
-   * @internal The op layer for ops written as functions elsewhere in core (the window ops in
-   * windows.ts, kept out of this class so that a bundle without convolutions carries none of
-   * them): checks the inputs, the output size, runs `kernel` and wraps its result.
-   */
-  run(op: string, inputs: readonly Tensor[], shape: Shape, kernel: (kernels: K, inputs: KernelTensor[]) => unknown): Tensor {
-    this.#check(op, ...inputs);
-    this.#size(op, shape);
-    return this.#op(op, shape, () => kernel(this.kernels, inputs.map(input)));
+    return this.#op('oneHot', [indices], [indices.size, depth], (k, [ii]) => k.oneHot(ii!, depth));
   }
 }
 

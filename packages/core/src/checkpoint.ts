@@ -4,6 +4,7 @@ import type { RNGState } from './random';
 import { encodeSafetensors, parseSafetensors } from './serialize';
 import type { RawTensor } from './serialize';
 import type { Tensor } from './tensor';
+import { isTensor } from './tensor';
 
 /**
  * Checkpoints: one safetensors file. The model's weights are tensors under their dotted names
@@ -57,7 +58,6 @@ export interface Checkpoint {
   metadata: Record<string, string>;
 }
 
-const isTensor = (v: unknown): v is Tensor => v !== null && typeof v === 'object' && 'dataId' in v && typeof (v as Tensor).data === 'function';
 const isRawLike = (v: unknown): v is { shape: number[]; data: ArrayLike<number> } =>
   v !== null && typeof v === 'object' && Array.isArray((v as { shape?: unknown }).shape) && (v as { data?: unknown }).data != null &&
   typeof (v as { data: { length?: unknown } }).data.length === 'number' && typeof (v as { data: unknown }).data === 'object';

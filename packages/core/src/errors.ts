@@ -47,5 +47,11 @@ export class ValueError extends NeuroneError {}
 /** Input data that cannot be read (a truncated or corrupt file...). */
 export class DataError extends NeuroneError {}
 
+/**
+ * A backward that needs what its module's forward saved (a dropout mask, batch statistics) was
+ * called for an input that forward did not see, or after that state was freed.
+ */
+export class StateError extends NeuroneError {}
+
 /** A backend that cannot do what was asked (sync read on an async device, lost context...). */
 export class BackendError extends NeuroneError {}

@@ -4,7 +4,8 @@ export { UNARY_OPS, BINARY_OPS, ACTIVATION_GRADS, POOL_KINDS } from './kernels';
 export type { Kernels, KernelTensor, MatmulDims, AxisSplit, UnaryOp, BinaryOp, ActivationGrad, PoolKind, Window2D, ConvGeometry } from './kernels';
 export { convOutputLength, pair, checkWindow, windowGeometry } from './conv';
 export { im2col, col2im, pool, poolGrad } from './windows';
-export { Tensor } from './tensor';
+export { where, concat, stack } from './ops';
+export { Tensor, isTensor } from './tensor';
 export type { DType, TypedArray } from './tensor';
 export { checkClassIndices } from './labels';
 export { Module, Parameter } from './module';
@@ -17,6 +18,7 @@ export {
   ValueError,
   DataError,
   BackendError,
+  StateError,
 } from './errors';
 export type { Shape } from './shape';
 export {
@@ -33,8 +35,9 @@ export {
   reducedShape,
   matmulShape,
 } from './shape';
-export { tidy, keep, dispose } from './scope';
-export { checkOptions } from './options';
+export { tidy, keep, dispose, checkLeaks, LEAK_STEPS } from './scope';
+export { checkOptions, checkTensorArg } from './options';
+export type { OptionType } from './options';
 export { RNG, manualSeed, defaultRng } from './random';
 export type { RNGState } from './random';
 export { init, fans, gain, fanInUniform } from './init';

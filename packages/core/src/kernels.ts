@@ -4,16 +4,20 @@ import type { DType, TypedArray } from './tensor';
 /**
  * Element-wise maps, each kept for the module that needs it: tanh, sigmoid, relu (the
  * activations), log (BCELoss), softplus (BCEWithLogitsLoss), square (MSELoss, Adam), sqrt (Adam),
- * abs (fit's mean-absolute-error metric).
+ * abs (fit's mean-absolute-error metric), exp (`Tensor.exp`, logsumexp).
  */
-export type UnaryOp = 'abs' | 'log' | 'sqrt' | 'square' | 'tanh' | 'sigmoid' | 'relu' | 'softplus';
+export type UnaryOp = 'abs' | 'exp' | 'log' | 'sqrt' | 'square' | 'tanh' | 'sigmoid' | 'relu' | 'softplus';
 /** Every unary op, for validation and iteration. */
-export const UNARY_OPS: readonly UnaryOp[] = ['abs', 'log', 'sqrt', 'square', 'tanh', 'sigmoid', 'relu', 'softplus'];
+export const UNARY_OPS: readonly UnaryOp[] = ['abs', 'exp', 'log', 'sqrt', 'square', 'tanh', 'sigmoid', 'relu', 'softplus'];
 
-/** Element-wise binary ops with NumPy broadcasting (losses, Softmax's backward, Adam). */
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+/**
+ * Element-wise binary ops with NumPy broadcasting: add, sub, mul, div (losses, Softmax's
+ * backward, Adam); maximum, minimum, pow (`Tensor.maximum`, `minimum`, `pow`: PyTorch's, NaN
+ * propagates; pow of a negative base is real for an integer exponent, NaN otherwise).
+ */
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'pow';
 /** Every binary op, for validation and iteration. */
-export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div'];
+export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow'];
 
 /**
  * Fused backward forms of the activations: given the saved tensor s and the incoming delta δ,
@@ -134,6 +138,24 @@ export interface Kernels<D = unknown> {
   rowwise(op: 'softmax' | 'logSoftmax', x: KernelTensor<D>, rows: number, k: number): D;
   /** One-hot rows; an index outside [0, depth) or not an integer gives a row of zeros. */
   oneHot(indices: KernelTensor<D>, depth: number): D;
+
+  // layout and selection (the tensor methods of core/src/ops.ts)
+  /** max (or min) along split.axis (len > 0): `Tensor.max`/`min`, logsumexp; NaN propagates. */
+  extremum(op: 'max' | 'min', x: KernelTensor<D>, split: AxisSplit): D;
+  /** cond ≠ 0 ? a : b, the three broadcast to `out` (`where`). */
+  where(cond: KernelTensor<D>, a: KernelTensor<D>, b: KernelTensor<D>, out: Shape): D;
+  /**
+   * A strided read of x into a new tensor of shape `out`: element (i₀…) = x[offset + Σ i_d·strides[d]]
+   * (transpose/permute, narrow, expand: every index stays inside x).
+   */
+  strided(x: KernelTensor<D>, out: Shape, strides: readonly number[], offset: number): D;
+  /** The inputs, each seen as (outer, lens[j], inner), joined along the middle axis (`concat`, `stack`). */
+  concat(xs: readonly KernelTensor<D>[], outer: number, lens: readonly number[], inner: number): D;
+  /**
+   * Gather along `axis`: out (index's shape) at i = x at i with its `axis` coordinate replaced by
+   * index[i]; an index that is not an integer in [0, x.shape[axis]) gives 0 (no device read to check).
+   */
+  gather(x: KernelTensor<D>, index: KernelTensor<D>, axis: number): D;
 
   // windows (Conv1D, Conv2D, the pools)
   /**

@@ -1,5 +1,7 @@
 import { ValueError } from './errors';
+import type { Backend } from './backend';
 import type { Tensor } from './tensor';
+import { isTensor } from './tensor';
 
 /**
  * Scopes free a step's temporaries: every tensor created inside `tidy(fn)` is disposed when
@@ -24,7 +26,7 @@ export function keep<T extends Tensor>(t: T): T {
 function collect(r: unknown, out: Set<Tensor>): void {
   if (r == null || typeof r !== 'object') return;
   if (Array.isArray(r)) r.forEach((x) => collect(x, out));
-  else if ('dataId' in r && 'backend' in r) out.add(r as Tensor);
+  else if (isTensor(r)) out.add(r);
   else Object.values(r).forEach((x) => collect(x, out));
 }
 
@@ -65,4 +67,29 @@ export function dispose(x: unknown): void {
   const s = new Set<Tensor>();
   collect(x, s);
   for (const t of s) t.dispose();
+}
+
+/** Steps of growth in a row after which `checkLeaks` warns. */
+export const LEAK_STEPS = 5;
+const streaks = new WeakMap<Backend, number[]>();
+
+/**
+ * The leak detector behind `backend.debugLeaks`: call it once per training step (`Optim.step`
+ * does). When `debugLeaks` is set and the backend's live tensors grew on LEAK_STEPS steps in a
+ * row, it warns, naming the backend and the counts; otherwise it does nothing.
+ */
+export function checkLeaks(backend: Backend): void {
+  const sink = backend.debugLeaks;
+  if (!sink) return;
+  const n = backend.memory().tensors;
+  const s = streaks.get(backend) ?? [];
+  if (s.length && n <= s[s.length - 1]!) s.length = 0;
+  s.push(n);
+  streaks.set(backend, s);
+  if (s.length <= LEAK_STEPS) return;
+  const msg =
+    `neurone: live tensors on ${backend.name} grew on ${LEAK_STEPS} steps in a row: ${s.join(' → ')} ` +
+    `(+${(n - s[0]!) / LEAK_STEPS} per step); a tensor made outside tidy() and never disposed leaks on every step: run the step in tidy(), or dispose what you keep`;
+  (sink === true ? console.warn : sink)(msg);
+  s.splice(0, LEAK_STEPS);
 }

@@ -3,6 +3,7 @@ import { DataError, ValueError } from './errors';
 import { getBackend } from './registry';
 import type { Shape } from './shape';
 import type { Tensor } from './tensor';
+import { isTensor } from './tensor';
 
 /**
  * The safetensors format (read by PyTorch, JAX, TF.js and Hugging Face tools): an 8-byte
@@ -76,7 +77,7 @@ export async function toSafetensors(dict: Record<string, Tensor> | Map<string, T
   if (dict == null || typeof dict !== 'object') throw new ValueError(`toSafetensors: expected a { name: Tensor } record, got ${String(dict)}`);
   const raw = new Map<string, RawTensor>();
   for (const [k, t] of entriesOf(dict)) {
-    if (t == null || typeof t !== 'object' || !('dataId' in t) || typeof (t as Tensor).data !== 'function') {
+    if (!isTensor(t)) {
       throw new ValueError(`toSafetensors: '${k}' is not a Tensor (got ${t === null ? 'null' : typeof t}); write plain values with encodeSafetensors`);
     }
     raw.set(k, { shape: t.shape, data: await t.data() });

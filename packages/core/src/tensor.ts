@@ -1,6 +1,7 @@
 import { DisposedError, ShapeError } from './errors';
 import type { Shape } from './shape';
-import { sizeOf } from './shape';
+import { normAxis, sizeOf } from './shape';
+import { extremum, expand, gather, indexSelect, logsumexp, narrow, permute, softmaxAlong, transpose, where } from './ops';
 import { track } from './scope';
 import type { Backend } from './backend';
 
@@ -94,21 +95,79 @@ export class Tensor {
     this.backend.disposeData(this);
   }
 
-  // Fluent sugar over the backend's primitives.
+  // The tensor API (PyTorch's names and broadcasting): sugar over the op layer's ops.
   reshape(shape: Shape): Tensor {
     return this.backend.reshape(this, shape);
   }
-  add(b: Tensor): Tensor {
-    return this.backend.binary('add', this, b);
+  /** this + b (a tensor, broadcast, or a number). */
+  add(b: Tensor | number): Tensor {
+    return typeof b === 'number' ? this.backend.affine(this, 1, b) : this.backend.binary('add', this, b);
   }
-  sub(b: Tensor): Tensor {
-    return this.backend.binary('sub', this, b);
+  sub(b: Tensor | number): Tensor {
+    return typeof b === 'number' ? this.backend.affine(this, 1, -b) : this.backend.binary('sub', this, b);
   }
-  mul(b: Tensor): Tensor {
-    return this.backend.binary('mul', this, b);
+  mul(b: Tensor | number): Tensor {
+    return typeof b === 'number' ? this.backend.affine(this, b, 0) : this.backend.binary('mul', this, b);
   }
-  div(b: Tensor): Tensor {
-    return this.backend.binary('div', this, b);
+  div(b: Tensor | number): Tensor {
+    return typeof b === 'number' ? this.backend.affine(this, 1 / b, 0) : this.backend.binary('div', this, b);
+  }
+  /** this ** e, element-wise (an integer exponent keeps a negative base real). */
+  pow(e: Tensor | number): Tensor {
+    if (e === 2) return this.square();
+    return this.#scalarOp('pow', e);
+  }
+  /** Element-wise maximum with b (torch.maximum; NaN propagates). */
+  maximum(b: Tensor | number): Tensor {
+    return this.#scalarOp('maximum', b);
+  }
+  minimum(b: Tensor | number): Tensor {
+    return this.#scalarOp('minimum', b);
+  }
+  #scalarOp(op: 'pow' | 'maximum' | 'minimum', b: Tensor | number): Tensor {
+    if (typeof b !== 'number') return this.backend.binary(op, this, b);
+    const s = this.backend.full([], b);
+    const out = this.backend.binary(op, this, s);
+    s.dispose();
+    return out;
+  }
+  neg(): Tensor {
+    return this.backend.affine(this, -1, 0);
+  }
+  abs(): Tensor {
+    return this.backend.unary('abs', this);
+  }
+  exp(): Tensor {
+    return this.backend.unary('exp', this);
+  }
+  log(): Tensor {
+    return this.backend.unary('log', this);
+  }
+  sqrt(): Tensor {
+    return this.backend.unary('sqrt', this);
+  }
+  square(): Tensor {
+    return this.backend.unary('square', this);
+  }
+  tanh(): Tensor {
+    return this.backend.unary('tanh', this);
+  }
+  sigmoid(): Tensor {
+    return this.backend.unary('sigmoid', this);
+  }
+  relu(): Tensor {
+    return this.backend.unary('relu', this);
+  }
+  softplus(): Tensor {
+    return this.backend.unary('softplus', this);
+  }
+  /** min(max(x, lo), hi) (torch.clamp; either bound may be omitted). */
+  clamp(lo = -Infinity, hi = Infinity): Tensor {
+    return this.backend.clamp(this, lo, hi);
+  }
+  /** this where cond ≠ 0, else b (torch.Tensor.where). */
+  where(cond: Tensor, b: Tensor): Tensor {
+    return where(cond, this, b);
   }
   matmul(b: Tensor, opts: { transposeA?: boolean; transposeB?: boolean; bias?: Tensor } = {}): Tensor {
     return this.backend.matmul(this, b, opts.transposeA ?? false, opts.transposeB ?? false, opts.bias);
@@ -123,8 +182,60 @@ export class Tensor {
     s.dispose();
     return m;
   }
+  /** Maximum over axes (all when omitted; torch.amax). */
+  max(axes?: number | readonly number[], keepDims = false): Tensor {
+    return extremum('max', this, axes, keepDims);
+  }
+  min(axes?: number | readonly number[], keepDims = false): Tensor {
+    return extremum('min', this, axes, keepDims);
+  }
+  /** log Σ exp over axes, stable (torch.logsumexp). */
+  logsumexp(axes?: number | readonly number[], keepDims = false): Tensor {
+    return logsumexp(this, axes, keepDims);
+  }
   argmax(axis = -1): Tensor {
     return this.backend.argmax(this, axis);
+  }
+  softmax(dim = -1): Tensor {
+    return softmaxAlong('softmax', this, dim);
+  }
+  logSoftmax(dim = -1): Tensor {
+    return softmaxAlong('logSoftmax', this, dim);
+  }
+  /** Swaps two axes (default: the last two), as a copy. */
+  transpose(dim0 = -2, dim1 = -1): Tensor {
+    return transpose(this, dim0, dim1);
+  }
+  permute(...dims: number[]): Tensor {
+    return permute(this, dims);
+  }
+  /** `length` entries of axis `dim` from `start` (torch.narrow). */
+  narrow(dim: number, start: number, length: number): Tensor {
+    return narrow(this, dim, start, length);
+  }
+  /** Read as broadcast to `shape` (torch.expand; −1 keeps a dimension). */
+  expand(shape: Shape): Tensor {
+    return expand(this, shape);
+  }
+  /** A view with a new axis of size 1 at `dim`. */
+  unsqueeze(dim: number): Tensor {
+    const d = dim < 0 ? dim + this.rank + 1 : dim;
+    if (!Number.isInteger(d) || d < 0 || d > this.rank) throw new ShapeError('unsqueeze', `dim ${dim} is out of range for rank ${this.rank}`, { x: this.shape });
+    return this.reshape([...this.shape.slice(0, d), 1, ...this.shape.slice(d)]);
+  }
+  /** A view without the size-1 axes (or only `dim`, when it has size 1). */
+  squeeze(dim?: number): Tensor {
+    if (dim === undefined) return this.reshape(this.shape.filter((d) => d !== 1));
+    const d = normAxis('squeeze', dim, this.rank, this.shape);
+    return this.reshape(this.shape[d] === 1 ? this.shape.filter((_, i) => i !== d) : this.shape);
+  }
+  /** out[i] = this[i with axis `dim` replaced by index[i]] (torch.gather). */
+  gather(dim: number, index: Tensor): Tensor {
+    return gather(this, dim, index);
+  }
+  /** The entries `index` (1-D) along `dim` (torch.index_select). */
+  indexSelect(dim: number, index: Tensor): Tensor {
+    return indexSelect(this, dim, index);
   }
   clone(): Tensor {
     return this.backend.affine(this, 1, 0);
@@ -135,6 +246,14 @@ export class Tensor {
       this.#disposed ? ', disposed' : ''
     })`;
   }
+}
+
+/**
+ * Whether `v` is a Tensor: an instance of this class, or of another loaded copy of
+ * `@neurone/core` (its ES-module and CommonJS builds side by side), recognised by its handle's fields.
+ */
+export function isTensor(v: unknown): v is Tensor {
+  return v instanceof Tensor || (typeof v === 'object' && v !== null && 'dataId' in v && 'backend' in v && typeof (v as Tensor).data === 'function');
 }
 
 /** @internal The storage behind a tensor (the op layer's business). */

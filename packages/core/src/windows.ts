@@ -4,15 +4,17 @@ import { POOL_KINDS } from './kernels';
 import { windowGeometry } from './conv';
 import type { Shape } from './shape';
 import { checkShape, shapesEqual } from './shape';
-import { Tensor } from './tensor';
+import type { Tensor } from './tensor';
+import { isTensor } from './tensor';
+import { runOp } from './backend';
 
 /**
  * The window ops (Conv1D, Conv2D, the pools), as functions rather than Backend methods so that a
  * bundle without convolutions carries none of them. Each checks its arguments here and runs
- * through the op layer (`Backend.run`): liveness, same backend and size limits as every op.
+ * through the op layer (`runOp`): liveness, same backend and size limits as every op.
  */
 function tensorArg(op: string, x: unknown): Tensor {
-  if (!(x instanceof Tensor)) throw new ValueError(`${op}: expected a Tensor, got ${x === null ? 'null' : typeof x}`);
+  if (!isTensor(x)) throw new ValueError(`${op}: expected a Tensor, got ${x === null ? 'null' : typeof x}`);
   return x;
 }
 
@@ -28,7 +30,7 @@ function poolKind(op: string, kind: PoolKind): PoolKind {
  */
 export function im2col(x: Tensor, window: Window2D): Tensor {
   const g = windowGeometry('im2col', tensorArg('im2col', x).shape, window);
-  return x.backend.run('im2col', [x], [g.batch * g.outH * g.outW, g.kh * g.kw * g.chan], (k, [xi]) => k.im2col(xi!, g));
+  return runOp(x.backend, 'im2col', [x], [g.batch * g.outH * g.outW, g.kh * g.kw * g.chan], (k, [xi]) => k.im2col(xi!, g));
 }
 
 /**
@@ -44,7 +46,7 @@ export function col2im(cols: Tensor, window: Window2D, inputShape: Shape): Tenso
   if (cols.rank !== 2 || cols.shape[0] !== rows || cols.shape[1] !== k) {
     throw new ShapeError('col2im', `expects patches of shape [${rows}, ${k}] for this window on the input`, { cols: cols.shape, input: inputShape });
   }
-  return cols.backend.run('col2im', [cols], inputShape, (kn, [c]) => kn.col2im(c!, g));
+  return runOp(cols.backend, 'col2im', [cols], inputShape, (kn, [c]) => kn.col2im(c!, g));
 }
 
 /**
@@ -55,7 +57,7 @@ export function col2im(cols: Tensor, window: Window2D, inputShape: Shape): Tenso
 export function pool(kind: PoolKind, x: Tensor, window: Window2D): Tensor {
   poolKind('pool', kind);
   const g = windowGeometry(`pool(${kind})`, tensorArg('pool', x).shape, window, true);
-  return x.backend.run('pool', [x], [g.batch, g.outH, g.outW, g.chan], (k, [xi]) => k.pool(kind, xi!, g));
+  return runOp(x.backend, 'pool', [x], [g.batch, g.outH, g.outW, g.chan], (k, [xi]) => k.pool(kind, xi!, g));
 }
 
 /**
@@ -71,5 +73,5 @@ export function poolGrad(kind: PoolKind, x: Tensor, delta: Tensor, window: Windo
   if (!shapesEqual(delta.shape, out)) {
     throw new ShapeError(`poolGrad(${kind})`, `delta must have the pool's output shape [${out.join(', ')}]`, { x: x.shape, delta: delta.shape });
   }
-  return x.backend.run('poolGrad', [x, delta], x.shape, (k, [xi, di]) => k.poolGrad(kind, xi!, di!, g));
+  return runOp(x.backend, 'poolGrad', [x, delta], x.shape, (k, [xi, di]) => k.poolGrad(kind, xi!, di!, g));
 }

@@ -1,48 +1,41 @@
-import { Module, ShapeError, shapesEqual, sizeOf, tidy } from '@neurone/core';
-import type { Backend, Tensor } from '@neurone/core';
+import { Module, ShapeError, ValueError, checkOptions, checkTensorArg, shapesEqual, sizeOf, tidy } from '@neurone/core';
+import type { Tensor } from '@neurone/core';
 
 function checkDelta(name: string, op: string, input: Tensor, delta: Tensor): void {
+  checkTensorArg(`${name}.${op}`, 'input', input);
+  checkTensorArg(`${name}.${op}`, 'delta', delta);
   if (!shapesEqual(input.shape, delta.shape)) {
     throw new ShapeError(`${name}.${op}`, 'delta must have the shape of the input', { input: input.shape, delta: delta.shape });
   }
 }
 
 /**
- * An activation whose backward needs its own output s = f(input). The output of the last
- * forward is reused when backward gets that same input tensor and neither tensor was disposed
- * since; otherwise s is recomputed from the input, so a stale cache is never read.
+ * An activation whose backward needs its own output s = f(input): forward saves s, backward
+ * reads it back for that input (a function of the input alone: recomputed for any other input).
  */
-abstract class CachedActivation extends Module {
-  #input: Tensor | null = null;
-  #output: Tensor | null = null;
-
+abstract class OutputActivation extends Module {
   protected abstract apply(x: Tensor): Tensor;
 
   forward(x: Tensor): Tensor {
-    const out = this.apply(x);
-    this.#input = x;
-    this.#output = out;
-    return out;
+    checkTensorArg(`${this.constructor.name}.forward`, 'x', x);
+    const y = this.apply(x);
+    this.saveForBackward(x, { y });
+    return y;
   }
 
-  /** Runs fn inside `tidy` with s = f(input), from the cache when valid, else recomputed (and freed with the scope). */
+  /** Runs fn inside `tidy` with s = f(input), as saved by forward, else recomputed (and freed with the scope). */
   protected withOutput(input: Tensor, fn: (s: Tensor) => Tensor): Tensor {
-    return tidy(() => {
-      const cached = this.#output;
-      const valid = this.#input === input && cached && !cached.isDisposed && !input.isDisposed;
-      return fn(valid ? cached : this.apply(input));
-    });
-  }
-
-  protected override onMove(backend: Backend): void {
-    this.#input = null;
-    this.#output = null;
-    super.onMove(backend);
+    return tidy(() => fn(this.saved<{ y: Tensor }>(input)?.y ?? this.apply(input)));
   }
 }
 
 /** Hyperbolic tangent, element-wise. */
-export class TanH extends CachedActivation {
+export class TanH extends OutputActivation {
+  constructor(...args: never[]) {
+    super();
+    noArgs('TanH', args);
+  }
+
   protected apply(x: Tensor): Tensor {
     return x.backend.unary('tanh', x); // seed: tanh(a) = (eᵃ − e⁻ᵃ)/(eᵃ + e⁻ᵃ)
   }
@@ -54,7 +47,12 @@ export class TanH extends CachedActivation {
 }
 
 /** Logistic sigmoid, element-wise. */
-export class Sigmoid extends CachedActivation {
+export class Sigmoid extends OutputActivation {
+  constructor(...args: never[]) {
+    super();
+    noArgs('Sigmoid', args);
+  }
+
   protected apply(x: Tensor): Tensor {
     return x.backend.unary('sigmoid', x); // seed: σ(a) = 1/(1 + e⁻ᵃ)
   }
@@ -65,9 +63,22 @@ export class Sigmoid extends CachedActivation {
   }
 }
 
+/** Refuses constructor arguments of a module that takes none (PyTorch's `inplace` included: storages are immutable). */
+function noArgs(name: string, args: unknown[]): void {
+  if (args.length && !(args.length === 1 && args[0] === undefined)) {
+    throw new ValueError(`${name}: takes no arguments, got ${args.map((a) => (a !== null && typeof a === 'object' ? JSON.stringify(a) : String(a))).join(', ')}${name === 'ReLU' ? " (no 'inplace': tensors are immutable)" : ''}`);
+  }
+}
+
 /** max(a, 0), element-wise. */
 export class ReLU extends Module {
+  constructor(...args: never[]) {
+    super();
+    noArgs('ReLU', args);
+  }
+
   forward(x: Tensor): Tensor {
+    checkTensorArg('ReLU.forward', 'x', x);
     return x.backend.unary('relu', x); // max(a, 0)
   }
 
@@ -77,14 +88,32 @@ export class ReLU extends Module {
   }
 }
 
-function checkRows(name: string, x: Tensor): void {
-  if (x.rank < 1) throw new ShapeError(`${name}.forward`, 'needs at least one axis (it works over the last)', { input: x.shape });
+/** `dim` of Softmax / LogSoftmax: a number or `{ dim }` (PyTorch's), the last axis only. */
+function softmaxDim(name: string, arg: number | { dim?: number } | undefined): number {
+  const dim = typeof arg === 'object' && arg !== null ? checkOptions(name, arg, { dim: 'integer' }).dim : arg;
+  if (dim !== undefined && (!Number.isInteger(dim))) throw new ValueError(`${name}: dim must be an integer, got ${String(dim)}`);
+  return dim ?? -1;
 }
 
-/** Row-wise softmax over the last axis. */
-export class Softmax extends CachedActivation {
+/** Throws unless `dim` is the last axis of x (the only axis these kernels normalise over). */
+function checkRows(name: string, dim: number, x: Tensor): void {
+  checkTensorArg(`${name}.forward`, 'x', x);
+  if (x.rank < 1) throw new ShapeError(`${name}.forward`, 'needs at least one axis (it works over the last)', { input: x.shape });
+  if (dim !== -1 && dim !== x.rank - 1) {
+    throw new ShapeError(`${name}(dim=${dim}).forward`, `normalises over the last axis only (dim -1 or ${x.rank - 1} here); move the axis last first`, { input: x.shape });
+  }
+}
+
+/** Softmax over the last axis (`dim`: -1, PyTorch's Softmax(dim) with the last axis). */
+export class Softmax extends OutputActivation {
+  readonly dim: number;
+  constructor(dim?: number | { dim?: number }) {
+    super();
+    this.dim = softmaxDim('Softmax', dim);
+  }
+
   protected apply(x: Tensor): Tensor {
-    checkRows('Softmax', x);
+    checkRows('Softmax', this.dim, x);
     return x.backend.softmax(x); // seed: Softmax(x)_j = e^{x_j} / Σ_i e^{x_i}
   }
 
@@ -94,12 +123,22 @@ export class Softmax extends CachedActivation {
     // seed: ∂L/∂x = s ⊙ (δ − Σ_j δ_j s_j)
     return this.withOutput(input, (s) => be.binary('mul', s, be.binary('sub', delta, be.sum(be.binary('mul', delta, s), -1, true))));
   }
+
+  protected override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
 }
 
-/** Row-wise log-softmax over the last axis (max-shifted, stable); pair with NLLLoss. */
+/** Log-softmax over the last axis (max-shifted, stable); pair with NLLLoss. */
 export class LogSoftmax extends Module {
+  readonly dim: number;
+  constructor(dim?: number | { dim?: number }) {
+    super();
+    this.dim = softmaxDim('LogSoftmax', dim);
+  }
+
   forward(x: Tensor): Tensor {
-    checkRows('LogSoftmax', x);
+    checkRows('LogSoftmax', this.dim, x);
     return x.backend.logSoftmax(x); // log Softmax(x)_j = x_j − log Σ_i e^{x_i}
   }
 
@@ -109,19 +148,50 @@ export class LogSoftmax extends Module {
     // ∂L/∂x = δ − softmax(x)·Σ_j δ_j
     return tidy(() => be.binary('sub', delta, be.binary('mul', be.softmax(input), be.sum(delta, -1, true))));
   }
+
+  protected override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
 }
 
-/** [batch, d1, d2, …] → [batch, d1·d2·…] (a view: no copy). */
+/** Options of `Flatten`: the axes merged into one, as PyTorch's (default 1 and -1: all but the batch). */
+export interface FlattenOptions {
+  startDim?: number;
+  endDim?: number;
+}
+
+/** Merges axes startDim..endDim into one: [batch, d1, d2, …] → [batch, d1·d2·…] by default (a view: no copy). */
 export class Flatten extends Module {
+  readonly startDim: number;
+  readonly endDim: number;
+  constructor(options: FlattenOptions = {}) {
+    super();
+    const { startDim = 1, endDim = -1 } = checkOptions('Flatten', options ?? undefined, { startDim: 'integer', endDim: 'integer' }) ?? {};
+    this.startDim = startDim;
+    this.endDim = endDim;
+  }
+
   forward(x: Tensor): Tensor {
-    if (x.rank < 1) throw new ShapeError('Flatten.forward', 'needs a batch axis', { input: x.shape });
-    return x.reshape([x.shape[0]!, sizeOf(x.shape.slice(1))]);
+    checkTensorArg('Flatten.forward', 'x', x);
+    const r = x.rank;
+    if (r === 1 && this.startDim === 1 && this.endDim === -1) return x.reshape([x.shape[0]!, 1]); // [batch] → [batch, 1]
+    const [s, e] = [this.startDim < 0 ? this.startDim + r : this.startDim, this.endDim < 0 ? this.endDim + r : this.endDim];
+    if (!(s >= 0 && e < r && s <= e)) {
+      throw new ShapeError(`Flatten(startDim=${this.startDim}, endDim=${this.endDim}).forward`, `the axes do not fit an input of rank ${r}`, { input: x.shape });
+    }
+    return x.reshape([...x.shape.slice(0, s), sizeOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
   }
 
   backwardDelta(input: Tensor, delta: Tensor): Tensor {
+    checkTensorArg('Flatten.backwardDelta', 'input', input);
+    checkTensorArg('Flatten.backwardDelta', 'delta', delta);
     if (delta.size !== input.size || delta.shape[0] !== input.shape[0]) {
       throw new ShapeError('Flatten.backwardDelta', 'delta must hold one row per input sample', { input: input.shape, delta: delta.shape });
     }
     return delta.reshape(input.shape);
+  }
+
+  protected override extraRepr(): string {
+    return `start_dim=${this.startDim}, end_dim=${this.endDim}`;
   }
 }

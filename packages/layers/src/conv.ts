@@ -1,4 +1,4 @@
-import { Module, Parameter, ShapeError, ValueError, col2im, convOutputLength, defaultRng, fanInUniform, im2col, keep, pair, resolveBackend, tidy } from '@neurone/core';
+import { Module, Parameter, ShapeError, ValueError, checkOptions, checkTensorArg, col2im, convOutputLength, defaultRng, fanInUniform, im2col, pair, resolveBackend, tidy } from '@neurone/core';
 import type { Backend, Initializer, RNG, Shape, Tensor, Window2D } from '@neurone/core';
 
 /** Options of `Conv1D` and `Conv2D`: bias, backend and initialisation, as `Linear`'s. */
@@ -22,6 +22,9 @@ export interface Conv2DOptions extends ConvOptions {
   /** Zeros added on both sides, a number or [rows, columns] (default 0). */
   padding?: number | readonly [number, number];
 }
+
+/** The types of the options every layer with parameters takes (`checkOptions`). */
+export const PARAM_OPTIONS = { bias: 'boolean', backend: 'any', init: 'function', biasInit: 'function', rng: 'object' } as const;
 
 /** Checks a layer's integer arguments; a ValueError naming the layer otherwise. */
 export function checkInts(layer: string, args: Record<string, number | readonly number[]>, min: number): void {
@@ -48,15 +51,10 @@ abstract class Conv extends Module {
   readonly #init: Initializer;
   readonly #biasInit: Initializer;
   readonly #rng: RNG | undefined;
-  /**
-   * Training mode: the patches of the last forward's input, which backwardUpdateGradient reuses
-   * when given that same (live) input; replaced at the next forward, dropped by eval(), to() and
-   * dispose(). Storages are immutable, so the same input tensor means the same patches.
-   */
-  #cache: { input: Tensor; cols: Tensor } | null = null;
-
   protected constructor(weightShape: Shape, chanIn: number, chanOut: number, window: Required<Window2D>, options: ConvOptions) {
     super();
+    checkOptions(new.target.name, options ?? undefined, { ...PARAM_OPTIONS, ...(new.target.name === 'Conv2D' ? { stride: 'any', padding: 'any' } : {}) });
+    options ??= {};
     this.chanIn = chanIn;
     this.chanOut = chanOut;
     this.window = window;
@@ -97,6 +95,7 @@ abstract class Conv extends Module {
   protected abstract outShape(x: Tensor): number[];
 
   #checkDelta(op: string, x: Tensor, delta: Tensor): void {
+    checkTensorArg(`${this.layerName()}.${op}`, 'delta', delta);
     const out = this.outShape(x);
     if (delta.rank !== out.length || !delta.shape.every((d, i) => d === out[i])) {
       throw new ShapeError(`${this.layerName()}.${op}`, `expects a delta of the output's shape [${out.join(', ')}]`, { input: x.shape, delta: delta.shape });
@@ -108,44 +107,22 @@ abstract class Conv extends Module {
     return this.weight.value.reshape([kh * kw * this.chanIn, this.chanOut]);
   }
 
-  #dropCache(): void {
-    this.#cache?.cols.dispose();
-    this.#cache = null;
-  }
-
-  /** The patches of `input`: from the last forward when it saw this input, else computed (and freed by the caller's tidy). */
+  /** The patches of `input`: saved by the forward that saw it (training mode), else computed (and freed by the caller's tidy). */
   #patches(input: Tensor): Tensor {
-    const c = this.#cache;
-    if (c && c.input === input && !input.isDisposed && !c.cols.isDisposed) return c.cols;
-    return im2col(input.reshape(this.shape4d(input)), this.window);
+    return this.saved<{ cols: Tensor }>(input)?.cols ?? im2col(input.reshape(this.shape4d(input)), this.window);
   }
 
   forward(x: Tensor): Tensor {
     this.checkInput('forward', x);
     const out = this.outShape(x);
-    this.#dropCache();
-    return tidy(() => {
-      const be = x.backend;
+    const { y, cols } = tidy(() => {
       const cols = im2col(x.reshape(this.shape4d(x)), this.window);
-      if (this.training) this.#cache = { input: x, cols: keep(cols) };
       // seed: z[b, o, :] = Σ_k x[b, o·s + k, :]·W[k] + b: each patch (a row of im2col) times W, bias fused
-      return be.matmul(cols, this.#kernelMatrix(), false, false, this.bias?.value).reshape(out);
+      return { cols, y: x.backend.matmul(cols, this.#kernelMatrix(), false, false, this.bias?.value).reshape(out) };
     });
-  }
-
-  override train(mode = true): this {
-    if (!mode) this.#dropCache();
-    return super.train(mode);
-  }
-
-  protected override onMove(backend: Backend): void {
-    this.#dropCache();
-    super.onMove(backend);
-  }
-
-  override dispose(): void {
-    this.#dropCache();
-    super.dispose();
+    if (this.training) this.saveForBackward(x, { cols }, [cols]); // backwardUpdateGradient reuses the patches
+    else cols.dispose();
+    return y;
   }
 
   override backwardUpdateGradient(input: Tensor, delta: Tensor): void {
@@ -196,6 +173,7 @@ export class Conv1D extends Conv {
 
   protected checkInput(op: string, x: Tensor): void {
     const name = `${this.layerName()}.${op}`;
+    checkTensorArg(name, 'input', x);
     if (x.rank !== 3 || x.shape[2] !== this.chanIn) {
       throw new ShapeError(name, `expects an input of shape [batch, length, ${this.chanIn}]`, { input: x.shape, weight: this.weight.shape });
     }
@@ -229,7 +207,7 @@ export class Conv2D extends Conv {
   readonly padding: [number, number];
 
   constructor(kernel: number | readonly [number, number], chanIn: number, chanOut: number, options: Conv2DOptions = {}) {
-    const { stride = 1, padding = 0 } = options;
+    const { stride = 1, padding = 0 } = options ?? {};
     checkInts('Conv2D', { kernel, chanIn, chanOut, stride }, 1);
     checkInts('Conv2D', { padding }, 0);
     const k = pair(kernel);
@@ -245,6 +223,7 @@ export class Conv2D extends Conv {
 
   protected checkInput(op: string, x: Tensor): void {
     const name = `${this.layerName()}.${op}`;
+    checkTensorArg(name, 'input', x);
     if (x.rank !== 4 || x.shape[3] !== this.chanIn) {
       throw new ShapeError(name, `expects an input of shape [batch, height, width, ${this.chanIn}]`, { input: x.shape, weight: this.weight.shape });
     }

@@ -1,5 +1,6 @@
-import { Module, Parameter, ShapeError, checkOptions, defaultRng, fanInUniform, resolveBackend, tidy } from '@neurone/core';
+import { Module, Parameter, ShapeError, checkOptions, checkTensorArg, defaultRng, fanInUniform, resolveBackend, tidy } from '@neurone/core';
 import type { Backend, Initializer, RNG, Tensor } from '@neurone/core';
+import { PARAM_OPTIONS } from './conv';
 
 /** Options of `Linear`: bias, backend and initialisation. */
 export interface LinearOptions {
@@ -39,7 +40,7 @@ export class Linear extends Module {
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
-    checkOptions('Linear', options ?? undefined, ['bias', 'backend', 'init', 'biasInit', 'rng', 'tiedTo']);
+    checkOptions(new.target.name, options ?? undefined, { ...PARAM_OPTIONS, tiedTo: 'object' });
     options ??= {};
     for (const [n, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
       if (!Number.isInteger(v) || v < 1) {
@@ -86,6 +87,7 @@ export class Linear extends Module {
   }
 
   #checkInput(op: string, x: Tensor): void {
+    checkTensorArg(`${this.#name()}.${op}`, 'input', x);
     if (x.rank !== 2 || x.shape[1] !== this.inFeatures) {
       throw new ShapeError(`${this.#name()}.${op}`, `expects an input of shape [batch, ${this.inFeatures}]`, {
         input: x.shape,
@@ -96,6 +98,7 @@ export class Linear extends Module {
 
   #checkDelta(op: string, x: Tensor, delta: Tensor): void {
     this.#checkInput(op, x);
+    checkTensorArg(`${this.#name()}.${op}`, 'delta', delta);
     if (delta.rank !== 2 || delta.shape[0] !== x.shape[0] || delta.shape[1] !== this.outFeatures) {
       throw new ShapeError(`${this.#name()}.${op}`, `expects a delta of shape [${x.shape[0]}, ${this.outFeatures}]`, {
         input: x.shape,

@@ -1,4 +1,4 @@
-import { Module, ShapeError, ValueError, convOutputLength, pair, pool, poolGrad, tidy } from '@neurone/core';
+import { Module, ShapeError, ValueError, checkTensorArg, convOutputLength, pair, pool, poolGrad, tidy } from '@neurone/core';
 import type { PoolKind, Tensor, Window2D } from '@neurone/core';
 import { checkInts } from './conv';
 
@@ -34,6 +34,7 @@ abstract class Pool extends Module {
   backwardDelta(input: Tensor, delta: Tensor): Tensor {
     this.checkInput('backwardDelta', input);
     const out = this.outShape(input);
+    checkTensorArg(`${this.layerName()}.backwardDelta`, 'delta', delta);
     if (delta.rank !== out.length || !delta.shape.every((d, i) => d === out[i])) {
       throw new ShapeError(`${this.layerName()}.backwardDelta`, `expects a delta of the output's shape [${out.join(', ')}]`, { input: input.shape, delta: delta.shape });
     }
@@ -64,6 +65,7 @@ abstract class Pool1D extends Pool {
 
   protected checkInput(op: string, x: Tensor): void {
     const name = `${this.layerName()}.${op}`;
+    checkTensorArg(name, 'input', x);
     if (x.rank !== 3) throw new ShapeError(name, 'expects an input of shape [batch, length, channels]', { input: x.shape });
     if (x.shape[1]! < this.kSize) throw new ShapeError(name, `the kernel (${this.kSize}) is longer than the input (${x.shape[1]})`, { input: x.shape });
     if (x.shape[0]! < 1 || x.shape[2]! < 1) throw new ShapeError(name, 'the batch and the channels must not be empty', { input: x.shape });
@@ -108,6 +110,7 @@ abstract class Pool2D extends Pool {
 
   protected checkInput(op: string, x: Tensor): void {
     const name = `${this.layerName()}.${op}`;
+    checkTensorArg(name, 'input', x);
     if (x.rank !== 4) throw new ShapeError(name, 'expects an input of shape [batch, height, width, channels]', { input: x.shape });
     const [kh, kw] = this.kernel;
     const [ph, pw] = this.padding;

@@ -1,5 +1,5 @@
-import { Module, ValueError, keep, tidy } from '@neurone/core';
-import type { Backend, Tensor } from '@neurone/core';
+import { Module, ValueError, checkTensorArg, tidy } from '@neurone/core';
+import type { Tensor } from '@neurone/core';
 
 /** Options of `Sequential.backward`. */
 export interface SequentialBackwardOptions {
@@ -25,25 +25,21 @@ function isNamedModules(v: unknown): v is NamedModules {
  * object's keys instead (in their order, which JavaScript gives integer-like keys first):
  * stateDict keys then read "encoder.0.weight".
  *
- * In training mode, forward keeps the inputs of modules 1..n-1 (the Sequential owns them and
- * frees them at the next forward, on `to()`, `clearCache()` or `dispose()`); backward reuses them
- * when it is given the input of the last forward, and recomputes them otherwise. In eval mode
- * nothing is kept: each intermediate is freed as soon as the next module has used it.
+ * In training mode, forward saves the input of every module (`saveForBackward`): backward given
+ * the input of that forward goes back through them, each child reading what its own forward
+ * saved. The intermediates belong to the scope that ran the forward (`Optim.step`, `fit`, the
+ * caller's `tidy`). For another input, backward recomputes them, unless a child's forward was
+ * stateful (Dropout, BatchNorm in training mode): then it is a StateError, never a second forward.
+ * In eval mode nothing is saved: each intermediate is freed as soon as the next module has used it.
  * The caller's input and the returned output are never disposed by the Sequential.
- * A child Sequential goes back in one sweep of its own (from its cache when valid).
+ * A child Sequential goes back in one sweep of its own.
  *
  * Subclasses may check inputs in `checkInput` and what passes between children in `forwardChild`.
  */
 export class Sequential extends Module implements Iterable<Module> {
   readonly #modules: Module[] = [];
-  /** Input of the last forward (the caller's tensor, not owned). */
+  /** Input of the last forward (the caller's tensor, not owned): what `backward(delta)` goes back from. */
   #lastInput: Tensor | null = null;
-  /** Inputs of every module for the last forward in training mode: [x, z¹, …, z^{n-1}]. */
-  #inputs: Tensor[] | null = null;
-  /** The intermediates among #inputs that this Sequential owns and must free. */
-  #owned: Tensor[] = [];
-  /** The parameter tensors the cached intermediates were computed with. */
-  #paramValues: Tensor[] = [];
 
   constructor(children: NamedModules);
   constructor(...modules: (Module | readonly Module[])[]);
@@ -63,7 +59,7 @@ export class Sequential extends Module implements Iterable<Module> {
     }
     if (name === '' || name.includes('.')) throw new ValueError(`${op}: a child name must be non-empty and contain no '.', got '${name}'`);
     if (this.namedChildren().some(([n]) => n === name)) throw new ValueError(`${op}: a child named '${name}' already exists`);
-    this.clearCache();
+    this.clearSaved();
     this.registerModule(name, m);
     this.#modules.push(m);
   }
@@ -91,12 +87,9 @@ export class Sequential extends Module implements Iterable<Module> {
     return this.#modules[Symbol.iterator]();
   }
 
-  /** Frees the intermediates kept from the last forward. */
+  /** Forgets what the last forward saved (`clearSaved`, kept under its former name). */
   clearCache(): void {
-    for (const t of this.#owned) t.dispose();
-    this.#owned = [];
-    this.#inputs = null;
-    this.#paramValues = [];
+    this.clearSaved();
     this.#lastInput = null;
   }
 
@@ -112,13 +105,12 @@ export class Sequential extends Module implements Iterable<Module> {
   }
 
   forward(x: Tensor): Tensor {
-    this.clearCache();
+    checkTensorArg(`${this.constructor.name}.forward`, 'x', x);
+    this.clearSaved();
     this.checkInput('forward', x);
+    this.#lastInput = x;
     const n = this.#modules.length;
-    if (n === 0) {
-      this.#lastInput = x;
-      return x.clone();
-    }
+    if (n === 0) return x.clone();
     const train = this.training;
     const inputs: Tensor[] = [x];
     let h = x;
@@ -137,32 +129,21 @@ export class Sequential extends Module implements Iterable<Module> {
       }
       h = out;
     }
-    this.#lastInput = x;
-    if (train) {
-      this.#inputs = inputs;
-      this.#owned = [...new Set(inputs)].filter((t) => t !== x && t !== h).map((t) => keep(t));
-      this.#paramValues = this.parameters().map((p) => p.value);
-    }
+    if (train) this.saveForBackward(x, { inputs }, inputs.filter((t) => t !== x && t !== h));
     return h;
   }
 
   /**
-   * The inputs of every module for `input`: the cached ones when `input` is the tensor of the
-   * last forward, they are alive and no parameter changed since (a new value is a new tensor),
-   * else recomputed (inside the caller's tidy scope, which frees them).
+   * The inputs of every module for `input`: those the forward on `input` saved, else recomputed
+   * (inside the caller's tidy scope, which frees them) — unless a child's forward was stateful.
    */
   #stageInputs(input: Tensor, op: string): Tensor[] {
-    if (this.#cacheValid(input)) return this.#inputs!;
+    const saved = this.saved<{ inputs: Tensor[] }>(input);
+    if (saved) return saved.inputs;
+    if (this.statefulForward) this.savedOrThrow(input, op);
     const inputs: Tensor[] = [input];
     for (let i = 0; i < this.#modules.length - 1; i++) inputs.push(this.forwardChild(i, inputs[i]!, op));
     return inputs;
-  }
-
-  #cacheValid(input: Tensor): boolean {
-    const cached = this.#inputs;
-    if (!cached || cached[0] !== input || cached.some((t) => t.isDisposed)) return false;
-    const params = this.parameters();
-    return params.length === this.#paramValues.length && params.every((p, i) => p.value === this.#paramValues[i]);
   }
 
   /**
@@ -195,12 +176,16 @@ export class Sequential extends Module implements Iterable<Module> {
 
   /** Accumulates every module's parameter gradients for (input, delta). */
   override backwardUpdateGradient(input: Tensor, delta: Tensor): void {
+    checkTensorArg(`${this.constructor.name}.backwardUpdateGradient`, 'input', input);
+    checkTensorArg(`${this.constructor.name}.backwardUpdateGradient`, 'delta', delta);
     this.checkInput('backwardUpdateGradient', input);
     this.#sweep(input, delta, true, false, 'backwardUpdateGradient');
   }
 
   /** dL/dinput, through every module. */
   backwardDelta(input: Tensor, delta: Tensor): Tensor {
+    checkTensorArg(`${this.constructor.name}.backwardDelta`, 'input', input);
+    checkTensorArg(`${this.constructor.name}.backwardDelta`, 'delta', delta);
     this.checkInput('backwardDelta', input);
     return this.#sweep(input, delta, false, true, 'backwardDelta')!;
   }
@@ -216,6 +201,7 @@ export class Sequential extends Module implements Iterable<Module> {
   backward(delta: Tensor, { inputGrad = true }: SequentialBackwardOptions = {}): Tensor | null {
     const x = this.#lastInput;
     const op = `${this.constructor.name}.backward`;
+    checkTensorArg(op, 'delta', delta);
     if (!x) throw new ValueError(`${op}: no forward to go back through (call forward(x) first)`);
     if (x.isDisposed) {
       throw new ValueError(`${op}: the input of the last forward was disposed; call backwardUpdateGradient(input, delta) with a live input`);
@@ -223,17 +209,6 @@ export class Sequential extends Module implements Iterable<Module> {
     return this.#sweep(x, delta, true, inputGrad, 'backward');
   }
 
-  protected override onMove(backend: Backend): void {
-    this.clearCache();
-    super.onMove(backend);
-  }
-
-  /** Frees the kept intermediates, every child (their caches too) and the parameters. */
-  override dispose(): void {
-    this.clearCache();
-    for (const m of this.#modules) m.dispose();
-    super.dispose();
-  }
 }
 
 /**

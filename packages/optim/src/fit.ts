@@ -1,4 +1,4 @@
-import { RNG, ShapeError, ValueError, checkOptions, getBackend, keep, shapesEqual, sizeOf, tidy } from '@neurone/core';
+import { RNG, ShapeError, ValueError, checkOptions, getBackend, isTensor, keep, shapesEqual, sizeOf, tidy } from '@neurone/core';
 import type { Backend, Dataset, HostTensor, Loss, Module, Optimizer, Tensor } from '@neurone/core';
 import { accuracy as metricsAccuracy, resolveMetrics } from './metrics';
 import type { Metric, MetricSpec } from './metrics';
@@ -146,10 +146,6 @@ export interface EvaluateResult {
 }
 
 // ---- host data -------------------------------------------------------------------------------
-
-function isTensor(v: unknown): v is Tensor {
-  return typeof v === 'object' && v !== null && 'dataId' in v && 'backend' in v;
-}
 
 async function hostOf(t: Tensor | HostTensor): Promise<HostTensor> {
   return isTensor(t) ? { data: await t.data(), shape: t.shape } : t;
@@ -394,26 +390,25 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
   const wasTraining = net.training;
   type Pending = { batch: number; size: number; tensors: Tensor[] };
   let pending: Pending[] = [];
-  // the parameters before the first batch whose loss is not yet read: restored on a non-finite loss
-  const params = net.parameters();
-  let snapshot: { batch: number; values: Tensor[] } | null = null;
+  // the parameters and buffers before the first batch whose loss is not yet read: restored on a non-finite loss
+  let snapshot: { batch: number; values: Record<string, Tensor> } | null = null;
   const dropSnapshot = (): void => {
-    snapshot?.values.forEach((t) => t.dispose());
+    Object.values(snapshot?.values ?? {}).forEach((t) => t.dispose());
     snapshot = null;
   };
   const takeSnapshot = (batch: number): void => {
     dropSnapshot();
     // views, not copies: storages are immutable (an update makes a new value), so a view of each
     // value keeps the old numbers alive at the cost of one handle
-    snapshot = { batch, values: params.map((p) => keep(p.backend.reshape(p.value, p.value.shape))) };
+    const values = Object.fromEntries(Object.entries(net.stateDict()).map(([k, t]) => [k, keep(t.backend.reshape(t, t.shape))]));
+    snapshot = { batch, values };
   };
   const restoreSnapshot = (): number => {
     const s = snapshot!;
     snapshot = null;
-    params.forEach((p, i) => {
-      p.value = s.values[i]!;
-      p.zeroGrad();
-    });
+    net.loadStateDict(s.values);
+    Object.values(s.values).forEach((t) => t.dispose());
+    net.zeroGrad();
     return s.batch;
   };
   let lastYield = now();

@@ -1,4 +1,4 @@
-import { ShapeError, tidy } from '@neurone/core';
+import { ShapeError, checkLeaks, tidy } from '@neurone/core';
 import type { Loss, Module, Optimizer, Tensor } from '@neurone/core';
 
 /** A net with a whole-network backward (Sequential): it can skip the first layer's input gradient. */
@@ -62,8 +62,13 @@ export class Optim {
     this.optimizer = optimizer;
   }
 
-  /** One step; returns the batch loss, still on the device (the caller reads and disposes it). */
+  /**
+   * One step; returns the batch loss, still on the device (the caller reads and disposes it).
+   * With `backend.debugLeaks` set, warns when live tensors grow step after step (`checkLeaks`).
+   */
   step(x: Tensor, y: Tensor): Tensor {
-    return trainStep(this.net, this.loss, this.optimizer, x, y)[0]!;
+    const l = trainStep(this.net, this.loss, this.optimizer, x, y)[0]!;
+    checkLeaks(l.backend);
+    return l;
   }
 }

@@ -1,4 +1,4 @@
-import { ShapeError, ValueError, keep, shapesEqual } from '@neurone/core';
+import { ShapeError, ValueError, isTensor, keep, shapesEqual } from '@neurone/core';
 import type { Optimizer, Parameter, Shape, StateValue, Tensor } from '@neurone/core';
 
 /** Something that holds parameters: a list, or a Module (anything with `parameters()`). */
@@ -193,13 +193,12 @@ export abstract class BaseOptimizer implements Optimizer {
         if (!this.stateKeys().includes(k)) fail(`unknown state '${k}' for parameter ${i} (expected ${this.stateKeys().join(', ')})`);
         if (v0 === null || typeof v0 !== 'object') fail(`state ${i}.${k} must be a tensor or { shape, data }, got ${v0 === null ? 'null' : typeof v0}`);
         const v = v0 as StateValue;
-        const isTensor = 'dataId' in v;
         if (!Array.isArray(v.shape)) fail(`state ${i}.${k} has no shape`);
         if (!shapesEqual(v.shape, p.shape)) {
           const e = new ShapeError(`${name}.loadStateDict`, `state ${i}.${k} does not match its parameter`, { state: v.shape, parameter: p.shape });
           fail(e.message);
         }
-        if (isTensor) {
+        if (isTensor(v)) {
           if ((v as Tensor).isDisposed) fail(`state ${i}.${k}: the tensor was disposed`);
           if (!(v as Tensor).backend.canReadSync && (v as Tensor).backend !== p.backend) {
             fail(`state ${i}.${k} lives on ${(v as Tensor).backend.name}, which reads only asynchronously; pass await t.data() instead`);
@@ -221,7 +220,7 @@ export abstract class BaseOptimizer implements Optimizer {
     try {
       for (const [i, k, v] of loads) {
         const p = this.params[i]!;
-        const t = 'dataId' in v ? (v.backend === p.backend ? v.clone() : p.backend.tensor(v.dataSync(), p.shape)) : p.backend.tensor(v.data, p.shape);
+        const t = isTensor(v) ? (v.backend === p.backend ? v.clone() : p.backend.tensor(v.dataSync(), p.shape)) : p.backend.tensor(v.data, p.shape);
         built.push([i, k, keep(t)]);
       }
     } catch (e) {

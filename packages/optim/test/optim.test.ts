@@ -103,10 +103,9 @@ describe('Optim.step', () => {
     const b1 = cpu({ dtype: 'float64' });
     const b2 = cpu({ dtype: 'float64' });
     let reads = 0;
-    const k = b2.kernels;
-    const [rs, r] = [k.readSync.bind(k), k.read.bind(k)];
-    k.readSync = (t) => (reads++, rs(t));
-    k.read = (t) => (reads++, r(t));
+    const [rs, r] = [b2.readSync.bind(b2), b2.read.bind(b2)];
+    b2.readSync = (t) => (reads++, rs(t));
+    b2.read = (t) => (reads++, r(t));
     const n1 = mlp(b1);
     const n2 = mlp(b2);
     const d1 = data(b1);
@@ -127,11 +126,26 @@ describe('Optim.step', () => {
     const backend = cpu();
     const net = mlp(backend);
     const { x, y } = data(backend);
-    Object.defineProperty(backend.kernels, 'canReadSync', { value: false });
+    Object.defineProperty(backend, 'canReadSync', { value: false });
     const optim = new Optim(net, new TMSE(), new SGD(net, { lr: 0.1 }));
     const l = optim.step(x, y);
     expect(() => l.item()).toThrow(BackendError);
     expect(Number.isFinite((await l.data())[0])).toBe(true);
+  });
+
+  it('with backend.debugLeaks, step warns when live tensors grow step after step (losses kept undisposed), not otherwise', () => {
+    const backend = cpu();
+    const net = mlp(backend);
+    const { x, y } = data(backend);
+    const msgs: string[] = [];
+    backend.debugLeaks = (m) => msgs.push(m);
+    const optim = new Optim(net, new TMSE(), new SGD(net, { lr: 0.01 }));
+    for (let i = 0; i < 10; i++) optim.step(x, y).dispose();
+    expect(msgs).toEqual([]);
+    const kept = Array.from({ length: 6 }, () => optim.step(x, y));
+    expect(msgs).toHaveLength(1);
+    expect(msgs[0]).toMatch(/^neurone: live tensors on cpu\(float32\) grew on 5 steps in a row: (\d+ → ){5}\d+ \(\+1 per step\)/);
+    kept.forEach((t) => t.dispose());
   });
 
   it('a loss that does not reduce to one value is a ShapeError naming the shapes', () => {

@@ -152,7 +152,7 @@ describe('stateDict on a backend that reads only asynchronously', () => {
     p.grad = base.tensor([1, 1], [2]);
     opt.step();
     // this CPU backend now claims async-only reads, as a GPU backend on WebGPU does
-    Object.defineProperty(base.kernels, 'canReadSync', { value: false });
+    Object.defineProperty(base, 'canReadSync', { value: false });
     const d = opt.stateDict();
     expect(d.step).toBe(1);
     const buf = d.state['0']!.momentumBuffer!;

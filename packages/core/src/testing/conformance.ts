@@ -3,6 +3,7 @@ import type { BinaryOp, PoolKind, UnaryOp, Window2D } from '../kernels';
 import { BackendMismatchError, DisposedError, NeuroneError, ShapeError, ValueError } from '../errors';
 import { RNG } from '../random';
 import { col2im, im2col, pool, poolGrad } from '../windows';
+import { concat, stack, where } from '../ops';
 import { referenceMatmul } from './reference';
 import type { Shape } from '../shape';
 import type { Tensor } from '../tensor';
@@ -76,6 +77,7 @@ function refMatmul(a: ArrayLike<number>, as: Shape, b: ArrayLike<number>, bs: Sh
 
 const unaryRef: Record<UnaryOp, (x: number) => number> = {
   abs: Math.abs,
+  exp: (x) => Math.E ** x,
   log: Math.log,
   sqrt: Math.sqrt,
   square: (x) => x * x,
@@ -90,6 +92,9 @@ const binaryRef: Record<BinaryOp, (a: number, b: number) => number> = {
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
+  maximum: (a, b) => (a > b ? a : b),
+  minimum: (a, b) => (a < b ? a : b),
+  pow: (a, b) => Math.exp(b * Math.log(a)), // the cases' bases are positive
 };
 
 /** Reference broadcasting: index arithmetic written out per element. */
@@ -150,6 +155,32 @@ function refSum(x: ArrayLike<number>, shape: Shape, axes: number[], keepDims: bo
     out[o]! += x[flat]!;
   }
   return { out, shape: keepDims ? outShapeKeep : shape.filter((_, i) => !axes.includes(i)) };
+}
+
+/** Row-major coordinates of flat index i in shape, and back: the tensor API's references. */
+function unflat(i: number, shape: Shape): number[] {
+  const c = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    c[d] = i % shape[d]!;
+    i = Math.floor(i / shape[d]!);
+  }
+  return c;
+}
+const flat = (c: readonly number[], shape: Shape): number => c.reduce((acc, v, d) => acc * shape[d]! + v, 0);
+/** out (shape) element c = f(c): every tensor-API reference is written this way, gather-style. */
+const build = (shape: Shape, f: (c: number[]) => number): Float64Array => Float64Array.from({ length: prod(shape) }, (_, i) => f(unflat(i, shape)));
+/** A reduction over `axes` with f folding the values of each output position. */
+function refReduce(x: ArrayLike<number>, shape: Shape, axes: number[], keepDims: boolean, f: (vals: number[]) => number): { out: Float64Array; shape: number[] } {
+  const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const out = build(kept, (c) => {
+    const vals: number[] = [];
+    for (let i = 0; i < prod(shape); i++) {
+      const xc = unflat(i, shape);
+      if (xc.every((v, d) => axes.includes(d) || v === c[d])) vals.push(x[i]!);
+    }
+    return f(vals);
+  });
+  return { out, shape: keepDims ? kept : shape.filter((_, i) => !axes.includes(i)) };
 }
 
 /**
@@ -505,6 +536,119 @@ export const conformanceCases: ConformanceCase[] = [
     expectThrow(() => pool('min' as never, x, { kernel: [2, 2] }), ValueError, /pool: unknown kind 'min'/, 'pool kind');
     expectThrow(() => poolGrad('avg', x, B.zeros([1, 2, 2, 2]), { kernel: [2, 2] }), ShapeError, /poolGrad\(avg\): delta must have the pool's output shape \[1, 3, 3, 2\].*delta: \[1, 2, 2, 2\]/, 'poolGrad delta');
   }),
+  c('tensor API: number operands, neg, exp, pow (negative base, integer exponent), maximum, minimum', async (B, { rtol, atol }) => {
+    const v = [-2, -0.5, 0, 1.5, 3, -3.25, 7];
+    const x = B.tensor(v, [7]);
+    await expectClose(x.add(2.5), [7], v.map((a) => a + 2.5), rtol, atol, 'add number');
+    await expectClose(x.sub(1), [7], v.map((a) => a - 1), rtol, atol, 'sub number');
+    await expectClose(x.mul(-3), [7], v.map((a) => a * -3), rtol, atol, 'mul number');
+    await expectClose(x.div(4), [7], v.map((a) => a / 4), rtol, atol, 'div number');
+    await expectClose(x.neg(), [7], v.map((a) => -a), 0, 0, 'neg');
+    await expectClose(x.exp(), [7], v.map((a) => Math.E ** a), rtol, atol, 'exp');
+    await expectClose(x.pow(2), [7], v.map((a) => a * a), rtol, atol, 'pow 2');
+    await expectClose(x.pow(3), [7], [-8, -0.125, 0, 3.375, 27, -34.328125, 343], rtol * 4, atol * 4, 'pow 3 (negative bases stay real)');
+    await expectClose(B.tensor([4, 0.25, 9, 2], [4]).pow(-0.5), [4], [0.5, 2, 1 / 3, Math.SQRT1_2], rtol * 4, atol * 4, 'pow −0.5');
+    await expectClose(B.tensor([2, 3], [2, 1]).pow(B.tensor([0, 1, 2], [3])), [2, 3], [1, 2, 4, 1, 3, 9], rtol * 4, atol * 4, 'pow broadcast');
+    await expectClose(x.maximum(0.5), [7], v.map((a) => (a > 0.5 ? a : 0.5)), 0, 0, 'maximum number');
+    await expectClose(x.minimum(B.tensor([0], [1])), [7], v.map((a) => (a < 0 ? a : 0)), 0, 0, 'minimum tensor');
+    await expectClose(x.clamp(-1), [7], v.map((a) => (a < -1 ? -1 : a)), 0, 0, 'clamp low only');
+    await expectClose(B.tensor([1, 2], [2, 1]).maximum(B.tensor([0, 1.5, 3], [3])), [2, 3], [1, 1.5, 3, 2, 2, 3], 0, 0, 'maximum broadcast');
+  }),
+  c('tensor API: max, min, logsumexp over axes (keepDims, negative axes, several axes), sizes of no common factor', async (B, { rtol, atol }) => {
+    for (const shape of [[3, 7, 5], [1, 13], [11]] as Shape[]) {
+      const x = rand(prod(shape), prod(shape), -4, 4).map(Math.fround);
+      const X = B.tensor(x, shape);
+      const axesList: (number[] | undefined)[] = shape.length === 3 ? [[0], [1], [2], [0, 2], [0, 1], [-1], undefined] : [[0], [-1], undefined];
+      for (const axes of axesList)
+        for (const keep of [false, true]) {
+          const ax = axes === undefined ? shape.map((_, i) => i) : axes.map((a) => (a < 0 ? a + shape.length : a));
+          const what = `[${shape}] axes ${String(axes)} keepDims ${keep}`;
+          const mx = refReduce(x, shape, ax, keep, (vs) => vs.reduce((p, q) => (q > p ? q : p)));
+          const mn = refReduce(x, shape, ax, keep, (vs) => vs.reduce((p, q) => (q < p ? q : p)));
+          const lse = refReduce(x, shape, ax, keep, (vs) => Math.log(vs.reduce((p, q) => p + Math.E ** q, 0)));
+          await expectClose(X.max(axes, keep), mx.shape, mx.out, 0, 0, `max ${what}`);
+          await expectClose(X.min(axes, keep), mn.shape, mn.out, 0, 0, `min ${what}`);
+          await expectClose(X.logsumexp(axes, keep), lse.shape, lse.out, rtol * 8, atol * 8, `logsumexp ${what}`);
+        }
+    }
+    // stable for large values, −∞ rows give −∞
+    await expectClose(B.tensor([1000, 1000, -Infinity, -Infinity], [2, 2]).logsumexp(1), [2], [1000 + Math.LN2, -Infinity], rtol, atol, 'logsumexp large and −∞');
+    expectThrow(() => B.zeros([2, 0]).max(1), ShapeError, /max: axis 1 is empty/, 'max of an empty axis');
+  }),
+  c('tensor API: where with broadcasting', async (B) => {
+    const cond = B.tensor([1, 0, 0, 1, 1, 0], [2, 3]);
+    await expectClose(where(cond, B.tensor([1, 2, 3, 4, 5, 6], [2, 3]), B.tensor([-1, -2, -3], [3])), [2, 3], [1, -2, -3, 4, 5, -3], 0, 0, 'where');
+    await expectClose(where(B.tensor([0, 1], [2, 1]), B.tensor([7], []), B.tensor([1, 2, 3], [3])), [2, 3], [1, 2, 3, 7, 7, 7], 0, 0, 'where broadcast all three');
+    await expectClose(B.tensor([5, 6], [2]).where(B.tensor([0, 2], [2]), B.zeros([2])), [2], [0, 6], 0, 0, 'Tensor.where');
+    expectThrow(() => where(B.zeros([2]), B.zeros([3]), B.zeros([3])), ShapeError, /where: shapes do not broadcast/, 'where shapes');
+  }),
+  c('tensor API: transpose, permute, narrow, expand, squeeze/unsqueeze against index references', async (B) => {
+    const shape = [2, 3, 5];
+    const x = rand(30, 31).map(Math.fround);
+    const X = B.tensor(x, shape);
+    for (const perm of [[0, 2, 1], [2, 0, 1], [1, 2, 0], [2, 1, 0], [0, 1, 2]]) {
+      const out = perm.map((p) => shape[p]!);
+      await expectClose(X.permute(...perm), out, build(out, (c) => x[flat(perm.map((_, i) => c[perm.indexOf(i)]!), shape)]!), 0, 0, `permute ${perm}`);
+    }
+    await expectClose(X.transpose(), [2, 5, 3], build([2, 5, 3], ([a, b, c]) => x[flat([a!, c!, b!], shape)]!), 0, 0, 'transpose last two');
+    await expectClose(X.transpose(0, -1), [5, 3, 2], build([5, 3, 2], ([a, b, c]) => x[flat([c!, b!, a!], shape)]!), 0, 0, 'transpose 0, −1');
+    await expectClose(X.narrow(2, 1, 3), [2, 3, 3], build([2, 3, 3], ([a, b, c]) => x[flat([a!, b!, c! + 1], shape)]!), 0, 0, 'narrow');
+    await expectClose(X.narrow(1, -2, 2), [2, 2, 5], build([2, 2, 5], ([a, b, c]) => x[flat([a!, b! + 1, c!], shape)]!), 0, 0, 'narrow negative start');
+    await expectClose(X.narrow(0, 1, 0), [0, 3, 5], [], 0, 0, 'narrow to nothing');
+    await expectClose(B.tensor([1, 2, 3], [3, 1]).expand([2, 3, 4]), [2, 3, 4], build([2, 3, 4], ([, b]) => b! + 1), 0, 0, 'expand');
+    await expectClose(B.tensor([1, 2, 3], [3, 1]).expand([-1, 2]), [3, 2], [1, 1, 2, 2, 3, 3], 0, 0, 'expand −1');
+    await expectClose(X.unsqueeze(1), [2, 1, 3, 5], x, 0, 0, 'unsqueeze');
+    await expectClose(X.unsqueeze(-1).squeeze(), shape, x, 0, 0, 'squeeze');
+    expectThrow(() => X.permute(0, 0, 1), ShapeError, /permute: dims \[0,0,1\] are not a permutation of the 3 axes/, 'permute repeat');
+    expectThrow(() => X.narrow(2, 3, 3), ShapeError, /narrow: start 3 and length 3 do not fit axis 2 of size 5/, 'narrow past the end');
+    expectThrow(() => X.expand([2, 4, 5]), ShapeError, /expand: cannot expand to \[2,4,5\].*x: \[2, 3, 5\]/, 'expand a dimension that is not 1');
+  }),
+  c('tensor API: concat and stack along each axis, sizes of no common factor', async (B) => {
+    const a = rand(2 * 3 * 5, 41).map(Math.fround);
+    const b = rand(2 * 4 * 5, 42).map(Math.fround);
+    const c = rand(2 * 1 * 5, 43).map(Math.fround);
+    const [A, Bt, C] = [B.tensor(a, [2, 3, 5]), B.tensor(b, [2, 4, 5]), B.tensor(c, [2, 1, 5])];
+    await expectClose(concat([A, Bt, C], 1), [2, 8, 5], build([2, 8, 5], ([i, j, k]) => (j! < 3 ? a[flat([i!, j!, k!], [2, 3, 5])]! : j! < 7 ? b[flat([i!, j! - 3, k!], [2, 4, 5])]! : c[flat([i!, 0, k!], [2, 1, 5])]!)), 0, 0, 'concat axis 1');
+    await expectClose(concat([A, A], 0), [4, 3, 5], [...a, ...a], 0, 0, 'concat axis 0');
+    await expectClose(concat([A, A], -1), [2, 3, 10], build([2, 3, 10], ([i, j, k]) => a[flat([i!, j!, k! % 5], [2, 3, 5])]!), 0, 0, 'concat last axis');
+    await expectClose(concat([A]), [2, 3, 5], a, 0, 0, 'concat of one');
+    for (const dim of [0, 1, 3, -1]) {
+      const ax = dim < 0 ? dim + 4 : dim;
+      const out = [2, 3, 5];
+      out.splice(ax, 0, 2);
+      await expectClose(stack([A, A.neg()], dim), out, build(out, (co) => {
+        const s = co[ax]!;
+        const rest = co.filter((_, i) => i !== ax);
+        return (s === 0 ? 1 : -1) * a[flat(rest, [2, 3, 5])]!;
+      }), 0, 0, `stack dim ${dim}`);
+    }
+    expectThrow(() => concat([A, B.zeros([3, 3, 5])], 1), ShapeError, /concat: every tensor must have the same shape except along axis 1 \(x0: \[2, 3, 5\], x1: \[3, 3, 5\]\)/, 'concat shapes');
+    expectThrow(() => stack([A, Bt]), ShapeError, /stack: every tensor must have the same shape/, 'stack shapes');
+    expectThrow(() => concat([]), ValueError, /concat: expects a non-empty array/, 'concat of nothing');
+  }),
+  c('tensor API: gather and indexSelect (an index outside the axis gives 0), softmax and logSoftmax over any axis', async (B, { rtol, atol }) => {
+    const x = rand(3 * 4, 51).map(Math.fround);
+    const X = B.tensor(x, [3, 4]);
+    const idx = [[3, 0], [1, 1], [0, 2]];
+    await expectClose(X.gather(1, B.tensor(idx.flat(), [3, 2])), [3, 2], idx.flatMap((r, i) => r.map((j) => x[i * 4 + j]!)), 0, 0, 'gather dim 1');
+    await expectClose(X.gather(0, B.tensor([2, 0, 1, 5], [1, 4])), [1, 4], [x[8]!, x[1]!, x[6]!, 0], 0, 0, 'gather dim 0, one index out of range');
+    await expectClose(X.indexSelect(1, B.tensor([3, 3, 0], [3])), [3, 3], build([3, 3], ([i, j]) => x[i! * 4 + [3, 3, 0][j!]!]!), 0, 0, 'indexSelect');
+    await expectClose(X.indexSelect(0, B.tensor([2, -1], [2])), [2, 4], [...x.slice(8, 12), 0, 0, 0, 0], 0, 0, 'indexSelect out of range');
+    const v = rand(2 * 3 * 5, 52, -3, 3).map(Math.fround);
+    const V = B.tensor(v, [2, 3, 5]);
+    for (const dim of [0, 1, 2, -1])
+      for (const op of ['softmax', 'logSoftmax'] as const) {
+        const ax = dim < 0 ? dim + 3 : dim;
+        const ref = build([2, 3, 5], (co) => {
+          const vals = Array.from({ length: [2, 3, 5][ax]! }, (_, r) => v[flat(co.map((q, d) => (d === ax ? r : q)), [2, 3, 5])]!);
+          const lse = Math.log(vals.reduce((p, q) => p + Math.E ** q, 0));
+          const own = v[flat(co, [2, 3, 5])]!;
+          return op === 'softmax' ? Math.E ** (own - lse) : own - lse;
+        });
+        await expectClose(V[op](dim), [2, 3, 5], ref, rtol * 4, atol * 4, `${op} dim ${dim}`);
+      }
+    expectThrow(() => X.gather(1, B.zeros([4, 1])), ShapeError, /gather: index must have x's rank and no larger dimensions except along axis 1/, 'gather index too large');
+  }),
   c('errors: shapes, data length, bad dimensions, mixed backends, use after dispose', async (B, _t, make) => {
     expectThrow(() => B.matmul(B.tensor([1, 2, 3, 4, 5, 6], [2, 3]), B.tensor([1, 2, 3, 4], [2, 2])), ShapeError, /matmul.*\[2, 3\].*\[2, 2\]/, 'matmul inner mismatch');
     expectThrow(() => B.binary('add', B.tensor([1, 2, 3], [3]), B.tensor([1, 2], [2])), ShapeError, /add.*\[3\].*\[2\]/, 'add mismatch');
@@ -518,7 +662,7 @@ export const conformanceCases: ConformanceCase[] = [
     expectThrow(() => B.softmax(B.zeros([])), ShapeError, /softmax/, 'softmax of a scalar');
     expectThrow(() => B.argmax(B.zeros([2, 0]), 1), ShapeError, /argmax.*axis 1 is empty/, 'argmax of an empty axis');
     expectThrow(() => B.unary('cosh' as never, B.zeros([2])), ValueError, /unary: unknown op 'cosh'/, 'unknown unary op');
-    expectThrow(() => B.binary('pow' as never, B.zeros([2]), B.zeros([2])), ValueError, /binary: unknown op 'pow'/, 'unknown binary op');
+    expectThrow(() => B.binary('atan2' as never, B.zeros([2]), B.zeros([2])), ValueError, /binary: unknown op 'atan2'/, 'unknown binary op');
     expectThrow(() => B.zeros([2 ** 26, 2 ** 26]), ShapeError, /zeros: \d+ elements (exceed|are more than)/, 'a tensor too large for the backend');
     expectThrow(() => B.clamp(B.zeros([2]), 1, 0), ValueError, /clamp: lo \(1\) must be ≤ hi \(0\)/, 'clamp bounds');
     expectThrow(() => B.unary('tanh', [1, 2] as never), ValueError, /tanh: expected a Tensor, got Array/, 'a non-tensor input');
@@ -551,16 +695,21 @@ export const conformanceCases: ConformanceCase[] = [
     x.dispose();
     await expectClose(r, [100], values, B.dtype === 'float32' ? 1e-7 : 0, 0, 'view alive after source disposed');
     r.dispose();
+    const held: Tensor[] = [];
     for (let i = 0; i < 50; i++) {
       const a = B.tensor(rand(64, i), [8, 8]);
       const b = B.matmul(a, a, false, true);
-      const s = B.sum(B.unary('tanh', b));
+      const h = B.unary('tanh', b);
+      const s = B.sum(h);
       await s.data();
       for (const t of [a, b, s]) t.dispose();
+      held.push(h);
     }
     const after = B.memory();
-    // unary('tanh', b) above is undisposed on purpose: one leaked tensor per iteration must show
+    // each unary('tanh', b) above is live and undisposed: one more tensor per iteration must show
     assert(after.tensors === before.tensors + 50, `memory() counts live tensors: ${JSON.stringify(after)} vs ${JSON.stringify(before)}`);
+    for (const h of held) h.dispose();
+    assert(B.memory().tensors === before.tensors, 'dispose gives each back');
   }),
 ];
 

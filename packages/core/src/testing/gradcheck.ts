@@ -1,6 +1,9 @@
 import type { Backend } from '../backend';
-import type { Loss, Module, Parameter } from '../module';
+import type { Loss, Module } from '../module';
+import { Parameter } from '../module';
+import { ValueError } from '../errors';
 import type { Tensor } from '../tensor';
+import { isTensor } from '../tensor';
 import { RNG } from '../random';
 
 /**
@@ -62,12 +65,39 @@ export function numericGradient(f: (x: Float64Array) => number, x: ArrayLike<num
   return g;
 }
 
+/** Parameters held in a module's fields (objects, arrays, maps, nested) that its registry does not list. */
+function unlistedParameters(module: Module): string[] {
+  const listed = new Set(module.parameters());
+  const found: string[] = [];
+  const seen = new Set<unknown>();
+  const walk = (v: unknown, path: string): void => {
+    if (v === null || typeof v !== 'object' || seen.has(v) || ArrayBuffer.isView(v)) return;
+    seen.add(v);
+    if (v instanceof Parameter) {
+      if (!listed.has(v)) found.push(path);
+      return;
+    }
+    if (isTensor(v)) return;
+    const entries: [string, unknown][] = v instanceof Map ? [...v].map(([k, x]) => [String(k), x]) : Object.entries(v);
+    for (const [k, x] of entries) walk(x, path ? `${path}.${k}` : k);
+  };
+  walk(module, '');
+  return found;
+}
+
 /**
  * Checks a module's backwardDelta and backwardUpdateGradient: with L = Σ R ⊙ forward(x) for a
- * fixed random R, dL/dx must equal backwardDelta(x, R) and dL/dθ the accumulated gradients.
+ * fixed random R, dL/dx must equal backwardDelta(x, R) and dL/dθ the gradient accumulated in each
+ * parameter the module lists. Throws a ValueError when the module holds parameters (in fields,
+ * arrays, maps or plain objects) that `parameters()` does not list: they would never be trained.
+ * Both backward halves run after one forward on `input` (a stateful forward's record is used).
  */
 export function gradcheckModule(module: Module, input: Tensor, opts: GradcheckOptions = {}): GradcheckReport {
   const { eps = 1e-6, floor = 1e-3, seed = 1 } = opts;
+  const unlisted = unlistedParameters(module);
+  if (unlisted.length) {
+    throw new ValueError(`gradcheckModule: ${module.constructor.name} holds parameters that parameters() does not list (${unlisted.join(', ')}); assign them as fields of a Module or register them`);
+  }
   const backend: Backend = input.backend;
   const out = module.forward(input);
   const rng = new RNG(seed);
@@ -80,29 +110,30 @@ export function gradcheckModule(module: Module, input: Tensor, opts: GradcheckOp
     y.dispose();
     return s;
   };
-  out.dispose();
   const errors: Record<string, number> = {};
 
-  // input
+  // analytic: both halves from the forward above
+  module.zeroGrad();
   const delta = module.backwardDelta(input, R);
+  const analyticIn = delta.dataSync();
+  module.backwardUpdateGradient(input, R);
+  const params = module.namedParameters().filter(([, p]) => p.requiresGrad);
+  const analytic = params.map(([, p]) => (p.grad ? p.grad.dataSync() : new Float64Array(p.value.size)));
+  module.zeroGrad();
+  delta.dispose();
+  out.dispose();
+
   const numIn = numericGradient((v) => {
     const x = backend.tensor(v, input.shape);
     const r = loss(module.forward(x));
     x.dispose();
     return r;
   }, input.dataSync(), eps);
-  errors.input = compareGradients(delta.dataSync(), numIn, floor);
-  delta.dispose();
-
-  // parameters
-  module.zeroGrad();
-  module.backwardUpdateGradient(input, R);
-  for (const [name, p] of module.namedParameters()) {
-    const analytic = p.grad ? p.grad.dataSync() : new Float64Array(p.value.size);
+  errors.input = compareGradients(analyticIn, numIn, floor);
+  params.forEach(([name, p], i) => {
     const numeric = numericGradient((v) => withValue(p, v, () => loss(module.forward(input))), p.value.dataSync(), eps);
-    errors[`param:${name}`] = compareGradients(analytic, numeric, floor);
-  }
-  module.zeroGrad();
+    errors[`param:${name}`] = compareGradients(analytic[i]!, numeric, floor);
+  });
   R.dispose();
   return { maxRelError: Math.max(0, ...Object.values(errors)), errors };
 }

@@ -1,8 +1,10 @@
 import type { Backend } from '../backend';
 import { runCases } from './conformance';
 import type { CaseOutcome } from './conformance';
-import type { Loss, Module, Optimizer } from '../module';
-import { Parameter } from '../module';
+import type { Loss, Optimizer } from '../module';
+import { Module as ModuleBase, Parameter } from '../module';
+import type { Module } from '../module';
+import { tidy } from '../scope';
 import { RNG } from '../random';
 import type { Shape } from '../shape';
 import { sizeOf } from '../shape';
@@ -73,7 +75,7 @@ function pair(test: Backend, ref: Backend, shape: Shape, seed: number, lo = -1, 
 function twins(test: Backend, ref: Backend, build: (b: Backend, rng: RNG) => Module): [Module, Module] {
   const r = build(ref, new RNG(7));
   const t = build(test, new RNG(7));
-  t.loadStateDict(Object.fromEntries(r.namedParameters().map(([n, p]) => [n, { shape: p.shape, data: p.value.dataSync() }])));
+  t.loadStateDict(Object.fromEntries(Object.entries(r.stateDict()).map(([n, v]) => [n, { shape: v.shape, data: v.dataSync() }])));
   return [t, r];
 }
 
@@ -86,6 +88,8 @@ function moduleCase(name: string, input: Shape, build: (lib: ModuleLibrary, b: B
       const [xt, xr] = pair(test, ref, input, 11, ...range);
       const yr = mr.forward(xr);
       await close(mt.forward(xt), yr, rtol, atol, `${name}.forward`);
+      const tb = new Map(mt.namedBuffers());
+      for (const [n, b] of mr.namedBuffers()) await close(tb.get(n)!, b, rtol, atol, `${name} buffer ${n} after forward`);
       const [dt, dr] = pair(test, ref, yr.shape, 12);
       mt.backwardUpdateGradient(xt, dt);
       mr.backwardUpdateGradient(xr, dr);
@@ -141,6 +145,70 @@ function optimizerCase(name: 'SGD' | 'Adam', options: Record<string, unknown>): 
   };
 }
 
+/**
+ * A module written as a user would: children as fields (no registration), a buffer, and a forward
+ * that saves what backward needs. y = x + fc2(tanh(fc1(x − μ))), with μ the batch mean in training
+ * (and the running mean updated: a stateful forward) and the running mean in eval.
+ */
+function centeredResidual(lib: ModuleLibrary, backend: Backend, rng: RNG): Module {
+  const Lin = lib.Linear as unknown as new (i: number, o: number, opt: object) => Module;
+  class CenteredResidual extends ModuleBase {
+    fc1 = new Lin(4, 6, { backend, rng });
+    act = new lib.TanH();
+    fc2 = new Lin(6, 4, { backend, rng });
+    constructor() {
+      super();
+      this.registerBuffer('running_mean', backend.zeros([4]));
+    }
+    override get statefulForward(): boolean {
+      return this.training;
+    }
+    forward(x: Tensor): Tensor {
+      const be = x.backend;
+      const { y, c, h, a } = tidy(() => {
+        let mean = this.buffer('running_mean');
+        if (this.training) {
+          mean = be.affine(be.sum(x, 0), 1 / x.shape[0]!, 0); // μ = Σ_b x / B
+          this.setBuffer('running_mean', be.axpby(0.9, this.buffer('running_mean'), 0.1, mean));
+        }
+        const c = be.binary('sub', x, mean);
+        const h = this.fc1.forward(c);
+        const a = this.act.forward(h);
+        return { y: be.binary('add', x, this.fc2.forward(a)), c, h, a };
+      });
+      this.saveForBackward(x, { c, h, a }, [c, h, a]);
+      return y;
+    }
+    #back(x: Tensor, delta: Tensor, grads: boolean): Tensor {
+      const { c, h, a } = this.training ? this.savedOrThrow<{ c: Tensor; h: Tensor; a: Tensor }>(x, 'backward') : this.#evalState(x);
+      const be = x.backend;
+      return tidy(() => {
+        if (grads) this.fc2.backwardUpdateGradient(a, delta);
+        const dh = this.act.backwardDelta(h, this.fc2.backwardDelta(a, delta));
+        if (grads) this.fc1.backwardUpdateGradient(c, dh);
+        const dc = this.fc1.backwardDelta(c, dh);
+        // ∂L/∂x = δ + ∂L/∂c − (training: the batch mean of ∂L/∂c, through μ)
+        const dx = this.training ? be.binary('sub', dc, be.affine(be.sum(dc, 0, true), 1 / x.shape[0]!, 0)) : dc;
+        return be.binary('add', delta, dx);
+      });
+    }
+    #evalState(x: Tensor): { c: Tensor; h: Tensor; a: Tensor } {
+      const s = this.saved<{ c: Tensor; h: Tensor; a: Tensor }>(x);
+      if (s) return s;
+      const c = x.backend.binary('sub', x, this.buffer('running_mean'));
+      const h = this.fc1.forward(c);
+      return { c, h, a: this.act.forward(h) };
+    }
+    override backwardUpdateGradient(x: Tensor, delta: Tensor): void {
+      tidy(() => this.#back(x, delta, true));
+    }
+    backwardDelta(x: Tensor, delta: Tensor): Tensor {
+      return tidy(() => this.#back(x, delta, false));
+    }
+  }
+  return new CenteredResidual();
+}
+
 /** The catalogue: every layer, every loss (each target form and reduction), each optimizer's options. */
 export const moduleCases: ModuleCase[] = [
   moduleCase('Linear(5, 3)', [4, 5], (l, b, rng) => new (l.Linear as unknown as new (i: number, o: number, opt: object) => Module)(5, 3, { backend: b, rng })),
@@ -171,11 +239,29 @@ export const moduleCases: ModuleCase[] = [
     return new Seq([new Conv(3, 1, 3, { padding: 1, backend: b, rng }), new l.ReLU(), new Pool(2), new l.Flatten(), new Lin(27, 4, { backend: b, rng })]);
   }),
   {
-    name: 'module Autoencoder.dense([8, 4, 2]) (tied weights), when the library passes it',
+    name: 'module Autoencoder.dense([8, 4, 2]) (tied weights)',
     async run(test, ref, lib, tol) {
-      if (!lib.Autoencoder) return;
+      if (!lib.Autoencoder) throw new Mismatch('the library passed no Autoencoder (pass @neurone/autoencoder with the layers)');
       const ae = lib.Autoencoder;
       await moduleCase('Autoencoder', [3, 8], (_l, b, rng) => ae.dense([8, 4, 2], { backend: b, rng, tied: true }), [0, 1]).run(test, ref, lib, tol);
+    },
+  },
+  moduleCase('custom module: fields, a buffer, a stateful forward (training mode)', [5, 4], (l, b, rng) => centeredResidual(l, b, rng)),
+  {
+    name: 'custom module: eval() uses the running buffer, not the batch (train ≠ eval), on every backend',
+    async run(test, ref, lib, { rtol, atol }) {
+      const [mt, mr] = twins(test, ref, (b, rng) => centeredResidual(lib, b, rng));
+      const [xt, xr] = pair(test, ref, [5, 4], 21, -2, 2);
+      for (const m of [mt, mr]) m.forward(m === mt ? xt : xr); // one training step of the running mean
+      const trained = mr.forward(xr);
+      mt.forward(xt);
+      [mt, mr].forEach((m) => m.eval());
+      const yr = mr.forward(xr);
+      await close(mt.forward(xt), yr, rtol, atol, 'eval forward');
+      const [a, b] = [await trained.data(), await yr.data()];
+      if (a.every((v, i) => Math.abs(v - b[i]!) < 1e-6)) throw new Mismatch('eval() output equals the training output: the running buffer is not used');
+      const [dt, dr] = pair(test, ref, yr.shape, 22);
+      await close(mt.backwardDelta(xt, dt), mr.backwardDelta(xr, dr), rtol, atol, 'eval backwardDelta');
     },
   },
   lossCase('MSELoss', 'unit', [-1, 1]),

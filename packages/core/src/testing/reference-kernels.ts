@@ -20,6 +20,7 @@ const map = (x: T, f: (v: number, i: number) => number): Float64Array => Float64
 
 const UNARY = {
   abs: Math.abs,
+  exp: Math.exp,
   log: Math.log,
   sqrt: Math.sqrt,
   square: (v: number) => v * v,
@@ -28,7 +29,15 @@ const UNARY = {
   relu: (v: number) => (v < 0 ? 0 : v),
   softplus: (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))),
 };
-const BINARY = { add: (a: number, b: number) => a + b, sub: (a: number, b: number) => a - b, mul: (a: number, b: number) => a * b, div: (a: number, b: number) => a / b };
+const BINARY = {
+  add: (a: number, b: number) => a + b,
+  sub: (a: number, b: number) => a - b,
+  mul: (a: number, b: number) => a * b,
+  div: (a: number, b: number) => a / b,
+  maximum: Math.max,
+  minimum: Math.min,
+  pow: Math.pow,
+};
 /**
  * Every (window, cell) pair of geometry g, row-major: f(row of the output position, cell index
  * within the kernel, input offset of the cell's channel 0, or −1 in the padding).
@@ -145,6 +154,35 @@ export function referenceKernels(): Kernels<Float64Array> {
       });
       if (kind === 'max') at0.forEach((i, o) => (out[i]! += d.data[o]!));
       return out;
+    },
+    extremum(op, x, { outer, len, inner }: AxisSplit) {
+      const f = op === 'max' ? Math.max : Math.min;
+      return Float64Array.from({ length: outer * inner }, (_, j) => {
+        const [o, i] = [Math.floor(j / inner), j % inner];
+        return f(...Array.from({ length: len }, (_, r) => x.data[(o * len + r) * inner + i]!));
+      });
+    },
+    where(c, a, b, out) {
+      const [sc, sa, sb] = [c, a, b].map((t) => broadcastStrides(t.shape, out));
+      return Float64Array.from({ length: sizeOf(out) }, (_, i) => {
+        const at = coords(i, out);
+        return c.data[dot(at, sc!)] !== 0 ? a.data[dot(at, sa!)]! : b.data[dot(at, sb!)]!;
+      });
+    },
+    strided: (x, out, strides, offset) => Float64Array.from({ length: sizeOf(out) }, (_, i) => x.data[offset + dot(coords(i, out), [...strides])]!),
+    concat(xs, outer, lens, inner) {
+      const out: number[] = [];
+      for (let o = 0; o < outer; o++) xs.forEach((x, j) => out.push(...x.data.subarray(o * lens[j]! * inner, (o + 1) * lens[j]! * inner)));
+      return Float64Array.from(out);
+    },
+    gather(x, index, axis) {
+      const xs = stridesOf(x.shape);
+      return Float64Array.from(index.data, (v, i) => {
+        const at = coords(i, index.shape);
+        if (!Number.isInteger(v) || v < 0 || v >= x.shape[axis]!) return 0;
+        at[axis] = v;
+        return x.data[dot(at, xs)]!;
+      });
     },
     oneHot(ix, depth) {
       const out = new Float64Array(ix.size * depth);
