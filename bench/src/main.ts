@@ -102,7 +102,7 @@ function runLib(workload: string, lib: Lib): Result {
 
 const f0 = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(0));
 const TITLES: Record<string, string> = {
-  w1: 'W1 — float32 GEMM GFLOP/s, median of 5 after warm-up, readback included',
+  w1: 'W1 — float32 GEMM GFLOP/s, median of 11 (TF.js: 5) after warm-up, readback included',
   w2: `W2 — MNIST MLP 784→256→TanH→10, SGD lr 0.1, batch 64, ${epochs} epoch(s) (TF.js cpu: 1)`,
   w3: 'W3 — MNIST autoencoder 784→128→32→128→784, TanH, Sigmoid output, BCE, Adam lr 1e-3, batch 128, 1 epoch',
   w4: `W4 — MNIST CNN Conv(1→8, 3×3) → ReLU → MaxPool 2×2 → Linear(1352, 10), SGD lr 0.05, batch 64, ${epochs} epoch(s) (TF.js: 30 batches)`,

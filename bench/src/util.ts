@@ -4,9 +4,14 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Times fn `reps` times after `warm` warm-up calls; returns the median in ms. */
-export async function time(fn: () => unknown, reps = 5, warm = 2): Promise<number> {
-  for (let i = 0; i < warm; i++) await fn();
+/**
+ * Times fn `reps` times after at least `warm` warm-up calls lasting at least `warmMs` in all (a
+ * WebAssembly kernel starts on V8's baseline compiler and is optimised once hot); returns the
+ * median in ms.
+ */
+export async function time(fn: () => unknown, reps = 5, warm = 2, warmMs = 0): Promise<number> {
+  const w0 = performance.now();
+  for (let i = 0; i < warm || performance.now() - w0 < warmMs; i++) await fn();
   const t: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
