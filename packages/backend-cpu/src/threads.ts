@@ -34,7 +34,8 @@ export function setFloors(next: Partial<typeof floors>): typeof floors {
 /**
  * Control block (Int32): the job's sequence number, parts still running, workers started, the
  * job's kind (0: gemm, 1: unary, 2: window op), a window op's geometry (GEOMETRY, 12 fields),
- * whether a worker failed its part; then 16 arguments per thread. Workers are unref'd: they end with the process.
+ * whether a worker failed its part; then 16 arguments per thread. Workers are unref'd: they end
+ * with the process.
  */
 const SEQ = 0;
 const PENDING = 1;
@@ -83,9 +84,9 @@ function workerMain(init: WorkerInit, k: Kernels): void {
       } else if (ctl[3] === 2) {
         // window op on images [b0, b1): [op, max?, x, x per image, delta, delta per image, out, out per image, b0, b1]
         const [op, max, x, xs, d, ds, out, os, b0, b1] = ctl.subarray(o, o + 10);
-        const g = { batch: b1! - b0! } as Record<string, number>;
+        const g: Record<string, number> = {};
         init.geometry.forEach((f, i) => (g[f] = ctl[4 + i]!));
-        g.batch = b1! - b0!;
+        g.batch = b1! - b0!; // this part's images
         const geo = g as unknown as ConvGeometry;
         const at = (off: number, per: number): Float32Array => heap.subarray(off + b0! * per, off + b1! * per);
         const kind = max ? 'max' : 'avg';
@@ -105,7 +106,7 @@ function workerMain(init: WorkerInit, k: Kernels): void {
 }
 
 interface NodeWorkerThreads {
-  Worker: new (src: string, opts: { eval: true; workerData: unknown }) => { unref(): void };
+  Worker: new (src: string, opts: { eval: true; workerData: unknown; execArgv: string[] }) => { unref(): void };
 }
 
 /** Starts one worker running workerMain(init); false where this environment cannot. */
@@ -117,7 +118,8 @@ function spawn(init: WorkerInit): boolean {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   const wt = proc?.getBuiltinModule?.('node:worker_threads') as NodeWorkerThreads | undefined;
   if (wt) {
-    new wt.Worker(`${main}(require('node:worker_threads').workerData)`, { eval: true, workerData: init }).unref();
+    // execArgv: [] — the worker runs only this source, without the parent's loaders (tsx, …)
+    new wt.Worker(`${main}(require('node:worker_threads').workerData)`, { eval: true, workerData: init, execArgv: [] }).unref();
     return true;
   }
   const W = (globalThis as { Worker?: new (url: string) => { postMessage(m: unknown): void } }).Worker;
