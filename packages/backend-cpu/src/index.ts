@@ -1,7 +1,7 @@
 import { Backend } from '@neurone/core';
 import type { ConvGeometry, DType, PoolKind, TypedArray, UnaryOp } from '@neurone/core';
 import { CpuKernels, unaryRange } from './kernels';
-import { col2im, im2col, pool, poolGrad } from './conv';
+import { pool, poolGrad } from './conv';
 import { gemm, wasmGemmEnabled } from './gemm';
 import { cpuOptions } from './options';
 import type { CpuBackend, CpuOptions } from './options';
@@ -10,7 +10,7 @@ import { ThreadPool, availableCores, canBlock, floors } from './threads';
 export { CpuKernels };
 export type { CpuBackend, CpuOptions };
 
-/** The kernels of `cpu({ threads })` with threads > 1: large products, costly maps and window ops go to the pool (threads.ts). */
+/** The kernels of `cpu({ threads })` with threads > 1: large products, costly maps and the pools go to the thread pool (threads.ts). */
 class ThreadedKernels extends CpuKernels {
   override readonly threads: number;
   #pool: ThreadPool | null | undefined;
@@ -25,7 +25,7 @@ class ThreadedKernels extends CpuKernels {
     return work < floor ? null : (this.#pool ??= ThreadPool.get(this.threads));
   }
 
-  #window(op: 0 | 1 | 2 | 3, kind: PoolKind, x: TypedArray, delta: TypedArray | null, out: TypedArray, g: ConvGeometry): boolean {
+  #window(op: 0 | 1, kind: PoolKind, x: TypedArray, delta: TypedArray | null, out: TypedArray, g: ConvGeometry): boolean {
     return this.#get(Math.max(x.length, out.length), floors.window)?.window(op, kind, x, delta, out, g) ?? false;
   }
 
@@ -37,11 +37,9 @@ class ThreadedKernels extends CpuKernels {
     unaryRange: (op: UnaryOp, a: TypedArray, out: TypedArray, lo: number, hi: number): void => {
       if (!(lo === 0 && hi === a.length && this.#get(a.length, floors.unary)?.unary(op, a, out))) unaryRange(op, a, out, lo, hi);
     },
-    im2col: (x: TypedArray, out: TypedArray, g: ConvGeometry): void => void (this.#window(0, 'max', x, null, out, g) || im2col(x, out, g)),
-    col2im: (x: TypedArray, out: TypedArray, g: ConvGeometry): void => void (this.#window(1, 'max', x, null, out, g) || col2im(x, out, g)),
-    pool: (kind: PoolKind, x: TypedArray, out: TypedArray, g: ConvGeometry): void => void (this.#window(2, kind, x, null, out, g) || pool(kind, x, out, g)),
+    pool: (kind: PoolKind, x: TypedArray, out: TypedArray, g: ConvGeometry): void => void (this.#window(0, kind, x, null, out, g) || pool(kind, x, out, g)),
     poolGrad: (kind: PoolKind, x: TypedArray, d: TypedArray, out: TypedArray, g: ConvGeometry): void =>
-      void (this.#window(3, kind, x, d, out, g) || poolGrad(kind, x, d, out, g)),
+      void (this.#window(1, kind, x, d, out, g) || poolGrad(kind, x, d, out, g)),
   };
 }
 

@@ -26,8 +26,8 @@ export class CpuKernels implements Kernels<TypedArray> {
   /** Threads that large kernels run on: 1 (`cpu({ threads })` in Node makes a subclass that splits them across more). */
   readonly threads: number = 1;
 
-  /** The loops behind the large kernels (gemm.ts, unaryRange, conv.ts): the threaded subclass of index.ts splits them across threads. */
-  protected readonly k = { gemm, unaryRange, im2col, col2im, pool, poolGrad };
+  /** The loops behind the large kernels (gemm.ts, unaryRange, conv.ts's pools): the threaded subclass of index.ts splits them across threads. */
+  protected readonly k = { gemm, unaryRange, pool, poolGrad };
 
   ready(): Promise<void> {
     return Promise.resolve();
@@ -368,13 +368,13 @@ export class CpuKernels implements Kernels<TypedArray> {
 
   im2col(x: T, g: ConvGeometry): TypedArray {
     const out = this.#alloc(g.batch * g.outH * g.outW * g.kh * g.kw * g.chan);
-    this.k.im2col(x.data, out, g);
+    im2col(x.data, out, g);
     return out;
   }
 
   col2im(cols: T, g: ConvGeometry): TypedArray {
     const out = this.#alloc(g.batch * g.inH * g.inW * g.chan);
-    this.k.col2im(cols.data, out, g);
+    col2im(cols.data, out, g);
     return out;
   }
 

@@ -11,13 +11,14 @@ import { GEMM_WASM_SHARED_BASE64 } from './wasm/gemm-shared.wasm';
 import { KC, MC, align4, compileGemm, ensureMemory, packA, packB } from './wasm-gemm';
 import type { GemmExports } from './wasm-gemm';
 import { unaryRange } from './kernels';
-import { col2im, im2col, pool, poolGrad, windowTable } from './conv';
+import { pool, poolGrad, windowTable } from './conv';
 import type { ConvGeometry, PoolKind, TypedArray } from '@neurone/core';
 
 /**
  * Work floors: products below `gemm` flops (2·m·n·k), the unary ops of THREADED_UNARY below
- * `unary` elements and window ops (im2col, col2im, pool, poolGrad) over fewer than `window`
- * elements stay on the calling thread (waking a worker costs more).
+ * `unary` elements and the pools (pool, poolGrad) over fewer than `window` elements stay on the
+ * calling thread (waking a worker costs more). im2col and col2im are copies: moving half of
+ * their operands through the shared memory costs what a thread would save, so they never split.
  */
 export const floors = { gemm: 2 ** 22, unary: 2 ** 14, window: 2 ** 16 };
 
@@ -33,7 +34,7 @@ export function setFloors(next: Partial<typeof floors>): typeof floors {
 
 /**
  * Control block (Int32): the job's sequence number, parts still running, workers started, the
- * job's kind (0: gemm, 1: unary, 2: window op), a window op's geometry (GEOMETRY, 12 fields),
+ * job's kind (0: gemm, 1: unary, 2: pool), a pool's geometry (GEOMETRY, 12 fields),
  * whether a worker failed its part; then 16 arguments per thread. Workers are unref'd: they end
  * with the process.
  */
@@ -47,7 +48,7 @@ const ARGS = 20;
 const GEOMETRY = ['batch', 'inH', 'inW', 'chan', 'outH', 'outW', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw'] as const;
 
 /** What the workers run besides the wasm GEMM: kernels.ts's and conv.ts's own functions, sent as source text. */
-const KERNELS = { unaryRange, im2col, col2im, pool, poolGrad };
+const KERNELS = { unaryRange, pool, poolGrad };
 type Kernels = typeof KERNELS;
 
 interface WorkerInit {
@@ -82,7 +83,7 @@ function workerMain(init: WorkerInit, k: Kernels): void {
         const n = ctl[o + 4]!;
         k.unaryRange(init.unaryOps[ctl[o]!] as Parameters<Kernels['unaryRange']>[0], heap.subarray(ctl[o + 1]!, ctl[o + 1]! + n), heap.subarray(ctl[o + 2]!, ctl[o + 2]! + n), ctl[o + 3]!, n);
       } else if (ctl[3] === 2) {
-        // window op on images [b0, b1): [op, max?, x, x per image, delta, delta per image, out, out per image, b0, b1]
+        // pool (op 0) or poolGrad (1) on images [b0, b1): [op, max?, x, x per image, delta, delta per image, out, out per image, b0, b1]
         const [op, max, x, xs, d, ds, out, os, b0, b1] = ctl.subarray(o, o + 10);
         const g: Record<string, number> = {};
         init.geometry.forEach((f, i) => (g[f] = ctl[4 + i]!));
@@ -90,9 +91,7 @@ function workerMain(init: WorkerInit, k: Kernels): void {
         const geo = g as unknown as ConvGeometry;
         const at = (off: number, per: number): Float32Array => heap.subarray(off + b0! * per, off + b1! * per);
         const kind = max ? 'max' : 'avg';
-        if (op === 0) k.im2col(at(x!, xs!), at(out!, os!), geo);
-        else if (op === 1) k.col2im(at(x!, xs!), at(out!, os!), geo);
-        else if (op === 2) k.pool(kind, at(x!, xs!), at(out!, os!), geo);
+        if (op === 0) k.pool(kind, at(x!, xs!), at(out!, os!), geo);
         else k.poolGrad(kind, at(x!, xs!), at(d!, ds!), at(out!, os!), geo);
       } else if (ctl[o + 3]! > 0 && ctl[o + 4]! > 0)
         ex.gemm(ctl[o]!, ctl[o + 1]!, ctl[o + 2]!, ctl[o + 3]!, ctl[o + 4]!, ctl[o + 5]!, ctl[o + 6]!, ctl[o + 7]!,
@@ -269,10 +268,10 @@ export class ThreadPool {
   }
 
   /**
-   * A window op (conv.ts: 0 im2col, 1 col2im, 2 pool, 3 poolGrad) split over the threads by
-   * images (each image's outputs depend on that image alone); false when it does not take the job.
+   * A pool (conv.ts: 0 pool, 1 poolGrad) split over the threads by images (each image's outputs
+   * depend on that image alone); false when it does not take the job.
    */
-  window(op: 0 | 1 | 2 | 3, kind: PoolKind, x: TypedArray, delta: TypedArray | null, out: TypedArray, g: ConvGeometry): boolean {
+  window(op: 0 | 1, kind: PoolKind, x: TypedArray, delta: TypedArray | null, out: TypedArray, g: ConvGeometry): boolean {
     if (!(x instanceof Float32Array) || !(out instanceof Float32Array) || g.batch < 2 || this.ready !== this.threads - 1) return false;
     const parts = this.threads;
     const xs = x.length / g.batch;
@@ -294,9 +293,7 @@ export class ThreadPool {
     const ok = this.#run(2, args, () => {
       const xo = x.subarray(0, chunk * xs);
       const oo = out.subarray(0, chunk * os);
-      if (op === 0) im2col(xo, oo, own);
-      else if (op === 1) col2im(xo, oo, own);
-      else if (op === 2) pool(kind, xo, oo, own);
+      if (op === 0) pool(kind, xo, oo, own);
       else poolGrad(kind, xo, delta!.subarray(0, chunk * ds), oo, own);
     });
     if (!ok) return false;

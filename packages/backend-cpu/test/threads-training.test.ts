@@ -30,14 +30,14 @@ function mlp(B: B, steps: number): number[] {
   return [...out, ...W1.dataSync(), ...b1.dataSync(), ...W2.dataSync()];
 }
 
-/** W4's convolution (28×28×1 → 3×3×8, ReLU, 2×2 max pool) forward and backward with the primitives, batch 64. */
+/** W4's convolution (28×28×1 → 3×3×8, ReLU, 2×2 max pool above the window floor) forward and backward with the primitives, batch 64. */
 function conv(B: B): number[] {
   const rng = new RNG(4);
   const x = B.tensor(rng.uniformArray(64 * 28 * 28, 0, 1), [64, 28, 28, 1]);
   const W = B.tensor(rng.uniformArray(9 * 8, -1 / 3, 1 / 3), [9, 8]);
   const win = { kernel: [3, 3], stride: [1, 1], padding: [1, 1] } as const;
   return tidy(() => {
-    const cols = im2col(x, win); // 64·28·28 × 9: above the window floor
+    const cols = im2col(x, win);
     const h = B.unary('relu', B.matmul(cols, W)).reshape([64, 28, 28, 8]);
     const p = pool('max', h, { kernel: [2, 2], stride: [2, 2] });
     const dh = poolGrad('max', h, B.affine(p, 0.5, -0.25), { kernel: [2, 2], stride: [2, 2] });
@@ -55,7 +55,7 @@ describe('training steps give bit-identical results on 1, 2 and 3 threads (the d
     for (const r of rest) expect(r.every((v, i) => Object.is(v, one![i]))).toBe(true);
   });
 
-  it('a convolution of W4 shapes (im2col, col2im, max pool and its gradient): every output', () => {
+  it('a convolution of W4 shapes (products, max pool and its gradient; im2col, col2im): every output', () => {
     const [one, ...rest] = [1, 2, 3].map((threads) => conv(cpu({ threads })));
     for (const r of rest) expect(r.every((v, i) => Object.is(v, one![i]))).toBe(true);
   });

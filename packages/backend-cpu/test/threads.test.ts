@@ -79,7 +79,7 @@ describe('cpu({ threads })', () => {
     }
   });
 
-  it('im2col, col2im, pool and poolGrad are bit-identical on 1, 2 and 3 threads (batches off the thread count, padding, strides)', () => {
+  it('pool and poolGrad (and im2col, col2im beside them) are bit-identical on 1, 2 and 3 threads (batches off the thread count, padding, strides)', () => {
     const backends = [1, 2, 3].map((threads) => cpu({ threads }));
     for (const [batch, h, w, c, k, stride, pad] of [[1, 6, 5, 2, 3, 1, 1], [5, 9, 7, 3, 3, 2, 1], [7, 28, 28, 1, 3, 1, 0], [4, 8, 8, 8, 2, 2, 0]] as const) {
       const x = rnd(batch * h * w * c, batch + h).map((v) => Math.round(v * 4) / 4); // ties, so max picks a first arg-max
@@ -122,7 +122,7 @@ describe('cpu({ threads })', () => {
     const img = rnd(5 * 32, 4);
     const o = new Float32Array(5 * 8);
     const o1 = new Float32Array(5 * 8);
-    expect(p3.window(2, 'max', img, null, o, g)).toBe(true);
+    expect(p3.window(0, 'max', img, null, o, g)).toBe(true);
     poolLoop('max', img, o1, g);
     expect(Array.from(o)).toEqual(Array.from(o1));
   });
