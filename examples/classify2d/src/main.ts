@@ -12,7 +12,7 @@ import type { Backend } from '@neurone/core';
 import { Linear, Sequential, Sigmoid, TanH } from '@neurone/layers';
 import { BCELoss } from '@neurone/losses';
 import { Optim, SGD } from '@neurone/optim';
-import { Image, backendFromFlag, backendOption, lossValue, outDir, outOption, runApp, shownPath, writeFile } from '@example/common';
+import { Image, backendFromFlag, backendOption, lossValue, outDir, outOption, progressOption, runApp, shownPath, stepProgress, writeFile } from '@example/common';
 
 type Kind = 'gaussians' | 'xor' | 'checkerboard';
 type Data = { x: Float64Array; y: Float64Array; n: number };
@@ -72,13 +72,14 @@ points on top) and results.json to --out.`,
     options: {
       backend: backendOption('cpu'),
       dataset: { type: 'string', arg: 'NAME', choices: [...KINDS, 'all'], default: 'all', description: 'which problem to train' },
-      hidden: { type: 'int', min: 1, arg: 'N', defaultText: 'gaussians 4, xor 8, checkerboard 64', description: 'hidden units h' },
-      iterations: { type: 'int', min: 1, arg: 'N', defaultText: 'gaussians 600, xor 1500, checkerboard 6000', description: 'SGD steps' },
-      lr: { type: 'number', min: 0, exclusiveMin: true, defaultText: 'gaussians 0.3, xor 0.3, checkerboard 0.5', description: 'learning rate' },
-      samples: { type: 'int', min: BATCH, arg: 'N', default: 1000, description: 'training points, and as many test points' },
+      hidden: { type: 'int', min: 1, max: 4096, arg: 'N', defaultText: 'gaussians 4, xor 8, checkerboard 64', description: 'hidden units h' },
+      iterations: { type: 'int', min: 1, max: 1_000_000, arg: 'N', defaultText: 'gaussians 600, xor 1500, checkerboard 6000', description: 'SGD steps' },
+      lr: { type: 'number', min: 0, exclusiveMin: true, max: 100, defaultText: 'gaussians 0.3, xor 0.3, checkerboard 0.5', description: 'learning rate' },
+      samples: { type: 'int', min: BATCH, max: 1_000_000, arg: 'N', default: 1000, description: 'training points, and as many test points' },
       seed: { type: 'int', min: 0, default: 3, description: 'seed of the data' },
       'init-seed': { type: 'int', min: 0, arg: 'N', default: 11, description: 'seed of the initialisation' },
       out: outOption('out/classify2d'),
+      progress: progressOption('progress of the training steps'),
     },
     examples: ['pnpm classify2d', 'pnpm classify2d --dataset xor --hidden 2', 'pnpm classify2d --dataset checkerboard --iterations 20000'],
   },
@@ -99,13 +100,16 @@ points on top) and results.json to --out.`,
       const net = new Sequential([new Linear(2, hidden, { backend }), new TanH(), new Linear(hidden, 1, { backend }), new Sigmoid()]);
       const optim = new Optim(net, new BCELoss(), new SGD(net.parameters(), { lr, momentum: 0.9 }));
       let last = NaN;
+      const progress = stepProgress(args.progress, kind, iterations);
       for (let it = 0; it < iterations; it++) {
         // mini-batches cycling through the training set, in order
         const s = (it * BATCH) % (train.n - (train.n % BATCH));
         const loss = tidy(() => optim.step(backend.tensor(train.x.subarray(2 * s, 2 * (s + BATCH)), [BATCH, 2]), backend.tensor(train.y.subarray(s, s + BATCH), [BATCH, 1])));
         if (it === iterations - 1) last = await lossValue(loss);
         else loss.dispose();
+        progress(it + 1);
       }
+      if (!Number.isFinite(last)) throw new Error(`${kind}: the loss became ${last} (--lr ${lr} is too large for this problem?)`);
       const accuracy = async (d: Data) => {
         const p = await predict(net, backend, d.x, d.n);
         let ok = 0;

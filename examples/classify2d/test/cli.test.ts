@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,10 +18,18 @@ describe('pnpm classify2d, the command line', () => {
     await expectUsageError(app, ['--dataset', 'moons'], 'classify2d: --dataset moons: expected one of gaussians, xor, checkerboard, all (see --help)');
   });
 
+  it('--samples past its bound, and --out naming a file: one line in words, exit code 2, no work', async () => {
+    await expectUsageError(app, ['--samples', '1e9'], 'classify2d: --samples 1e9: must be ≤ 1000000 (see --help)');
+    const file = join(tmp.dir, 'a-file');
+    writeFileSync(file, 'x');
+    await expectUsageError(app, ['--out', file], `classify2d: --out ${file}: ${file} is a file, not a folder: --out names the folder the outputs are written to (see --help)`);
+  });
+
   it('a short run on XOR writes the frontier picture and results.json to --out', async () => {
     const out = join(tmp.dir, 'run');
-    const r = await runAppProcess(app, ['--dataset', 'xor', '--iterations', '400', '--out', out]);
+    const r = await runAppProcess(app, ['--dataset', 'xor', '--iterations', '400', '--out', out, '--progress']);
     expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('xor: step 40/400\nxor: step 80/400\n'); // --progress outside a terminal: a line every tenth
     expect(r.code).toBe(0);
     const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(res.results).toHaveLength(1);

@@ -8,7 +8,8 @@
  *     async (opts) => { … opts.epochs … });
  */
 import { parseArgs } from 'node:util';
-import { relative, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 
 export type OptionType = 'string' | 'number' | 'int' | 'boolean';
 
@@ -243,7 +244,7 @@ export function mnistTrainingOptions(): {
   limit: OptionDef & { type: 'int' };
 } {
   return {
-    'batch-size': { type: 'int', min: 1, arg: 'N', default: 64, description: 'mini-batch size' },
+    'batch-size': { type: 'int', min: 1, max: 65_536, arg: 'N', default: 64, description: 'mini-batch size' },
     seed: { type: 'int', min: 0, default: 1, description: 'seed of the initialisation and the shuffling' },
     limit: { type: 'int', min: 1, arg: 'N', defaultText: 'all', description: 'use only the first N training and the first N test images (a quick run)' },
   };
@@ -254,7 +255,36 @@ export function progressOption(what = 'progress bar'): OptionDef & { type: 'bool
   return { type: 'boolean', default: process.stdout.isTTY === true, defaultText: 'on in a terminal', description: `${what} (--no-progress: none)` };
 }
 
-/** The `--out DIR` option. */
+/** The `--out DIR` option: a folder, or a path where one can be created (not a file, nor under one). */
 export function outOption(defaultDir: string): OptionDef & { type: 'string'; default: string } {
-  return { type: 'string', arg: 'DIR', default: defaultDir, description: 'where to write the outputs (created if missing; relative to where you run the command)' };
+  const validate = (dir: string): string | undefined => {
+    for (let p = outDir(dir); ; p = dirname(p)) {
+      let st;
+      try {
+        st = statSync(p);
+      } catch {
+        // missing (created by the app), or under a file (ENOTDIR): look further up
+      }
+      if (st) return st.isDirectory() ? undefined : `${shownPath(p)} is a file, not a folder: --out names the folder the outputs are written to`;
+      if (dirname(p) === p) return undefined;
+    }
+  };
+  return { type: 'string', arg: 'DIR', default: defaultDir, description: 'where to write the outputs (created if missing; relative to where you run the command)', validate: validate as never };
+}
+
+/**
+ * Progress of a loop of `total` steps on stdout when `on`: one line redrawn in a terminal, a line
+ * at every tenth elsewhere (`--progress` in a log). Call it with the steps done.
+ */
+export function stepProgress(on: boolean, label: string, total: number): (done: number) => void {
+  const tty = process.stdout.isTTY === true;
+  let shown = tty ? -1 : 0;
+  return (done) => {
+    const at = Math.floor((done / total) * (tty ? 100 : 10));
+    if (!on || at === shown) return;
+    shown = at;
+    const line = `${label}: step ${done}/${total}`;
+    if (tty) process.stdout.write(`\r${line} (${at} %)${done === total ? '\n' : ''}`);
+    else console.log(line);
+  };
 }

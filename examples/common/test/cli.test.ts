@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { UsageError, errorLine, helpText, normalizeArgv, parseOptions } from '../src/cli';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { UsageError, errorLine, helpText, normalizeArgv, outOption, parseOptions, stepProgress } from '../src/cli';
 import type { AppSpec, OptionDef } from '../src/cli';
 import { backendOption } from '../src/backend';
 
@@ -82,5 +85,32 @@ describe('helpText and errorLine', () => {
     }
     expect(errorLine('demo', new DataError('readIdx: file.idx\n  is truncated'))).toBe('demo: DataError: readIdx: file.idx is truncated');
     expect(errorLine('demo', 'thrown string')).toBe('demo: thrown string');
+  });
+});
+
+describe('--out and progress', () => {
+  const outSpec: AppSpec<{ out: ReturnType<typeof outOption> }> = { name: 'app', command: 'pnpm app', summary: 'x', options: { out: outOption('out/app') } };
+  const dir = mkdtempSync(join(tmpdir(), 'cli-out-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('--out naming a file, or a path under a file, is a usage error in words; a folder or a new path is fine', async () => {
+    writeFileSync(join(dir, 'taken'), 'x');
+    await expect(parseOptions(outSpec, ['--out', join(dir, 'taken')])).rejects.toThrow(UsageError);
+    await expect(parseOptions(outSpec, ['--out', join(dir, 'taken')])).rejects.toThrow(`--out ${join(dir, 'taken')}: ${join(dir, 'taken')} is a file, not a folder: --out names the folder the outputs are written to`);
+    await expect(parseOptions(outSpec, ['--out', join(dir, 'taken', 'sub')])).rejects.toThrow(/taken is a file, not a folder/);
+    expect(await parseOptions(outSpec, ['--out', join(dir, 'new', 'deeper')])).toEqual({ out: join(dir, 'new', 'deeper') });
+    expect(await parseOptions(outSpec, ['--out', dir])).toEqual({ out: dir });
+  });
+
+  it('stepProgress prints a line at every tenth outside a terminal, nothing when off', () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const on = stepProgress(true, 'xor', 50);
+    for (let i = 1; i <= 50; i++) on(i);
+    expect(log.mock.calls.map((c) => c[0])).toEqual([5, 10, 15, 20, 25, 30, 35, 40, 45, 50].map((i) => `xor: step ${i}/50`));
+    log.mockClear();
+    const off = stepProgress(false, 'xor', 50);
+    for (let i = 1; i <= 50; i++) off(i);
+    expect(log).not.toHaveBeenCalled();
+    log.mockRestore();
   });
 });

@@ -14,9 +14,9 @@ import { manualSeed, toSafetensors } from '@neurone/core';
 import { loadMnist, take } from '@neurone/data';
 import type { Conv2D } from '@neurone/layers';
 import { CrossEntropyLoss } from '@neurone/losses';
-import { Adam, CosineAnnealingLR, fit } from '@neurone/optim';
+import { Adam, AdamW, CosineAnnealingLR, OneCycleLR, fit } from '@neurone/optim';
 import { backendFromFlag, backendOption, imageGrid, lineChart, mnistTrainingOptions, outDir, outOption, progressOption, runApp, shownPath, writeFile } from '@example/common';
-import { accuracy, buildConv1d, buildConv2d, filterImages, reshapeMnist } from './model';
+import { accuracy, buildBn, buildConv1d, buildConv2d, filterImages, reshapeMnist } from './model';
 
 await runApp(
   {
@@ -28,12 +28,14 @@ filters, conv2d), metrics.json and weights.safetensors to --out.
   conv2d: Conv2D(5, 1→16) → ReLU → MaxPool 2 → Conv2D(3, 16→32) → ReLU → MaxPool 2 → Flatten →
           Linear(800, 128) → ReLU → Linear(128, 10), on 28×28×1 images
   conv1d: the course's Conv1D(3, 1, 32) → MaxPool1D(2, 2) → Flatten → Linear(391·32, 100) → ReLU →
-          Linear(100, 10), on 784×1 sequences`,
+          Linear(100, 10), on 784×1 sequences
+  bn:     (Conv2D(3, pad 1) → BatchNorm2d → ReLU → MaxPool 2) × 2 (32, 64 channels) → Flatten →
+          Dropout(0.25) → Linear(3136, 10), trained with AdamW and OneCycleLR (max lr = --lr × 10)`,
     options: {
-      model: { type: 'string', arg: 'NAME', choices: ['conv2d', 'conv1d'], default: 'conv2d', description: 'which network' },
+      model: { type: 'string', arg: 'NAME', choices: ['conv2d', 'conv1d', 'bn'], default: 'conv2d', description: 'which network' },
       backend: backendOption('cpu'),
-      epochs: { type: 'int', min: 1, defaultText: '10 for conv2d, 2 for conv1d', description: 'passes over the training set' },
-      lr: { type: 'number', min: 0, exclusiveMin: true, default: 1e-3, description: "Adam's initial learning rate" },
+      epochs: { type: 'int', min: 1, max: 1000, defaultText: '10 for conv2d and bn, 2 for conv1d', description: 'passes over the training set' },
+      lr: { type: 'number', min: 0, exclusiveMin: true, max: 10, default: 1e-3, description: "Adam's initial learning rate" },
       ...mnistTrainingOptions(),
       out: outOption('out/conv'),
       progress: progressOption(),
@@ -41,8 +43,8 @@ filters, conv2d), metrics.json and weights.safetensors to --out.
     examples: ['pnpm conv', 'pnpm conv --model conv1d', 'pnpm conv --epochs 1 --limit 5000 --out /tmp/conv', 'pnpm conv --backend gpu:webgpu --epochs 1'],
   },
   async (args) => {
-    const model = args.model as 'conv2d' | 'conv1d';
-    const epochs = args.epochs ?? (model === 'conv2d' ? 10 : 2);
+    const model = args.model as 'conv2d' | 'conv1d' | 'bn';
+    const epochs = args.epochs ?? (model === 'conv1d' ? 2 : 10);
     const { lr, seed } = args;
     const batchSize = args['batch-size'];
     const out = outDir(args.out);
@@ -52,19 +54,23 @@ filters, conv2d), metrics.json and weights.safetensors to --out.
     manualSeed(seed);
     const t0 = performance.now();
     const mnist = loadMnist();
-    const as = model === 'conv2d' ? 'images' : 'sequences';
+    const as = model === 'conv1d' ? 'sequences' : 'images';
     const train = reshapeMnist(args.limit ? take(mnist.train, args.limit) : mnist.train, as);
     const test = reshapeMnist(args.limit ? take(mnist.test, args.limit) : mnist.test, as);
     console.log(`MNIST: ${train.y.shape[0]} training and ${test.y.shape[0]} test images as [n, ${train.x.shape.slice(1).join(', ')}]`);
-    const net = model === 'conv2d' ? buildConv2d(backend) : buildConv1d(backend);
-    console.log(`${net}\nbackend ${backend.name}; Adam lr ${lr} (cosine to 0), batch ${batchSize}, ${epochs} epochs, seed ${seed}`);
+    const net = model === 'conv2d' ? buildConv2d(backend) : model === 'bn' ? buildBn(backend) : buildConv1d(backend);
+    const bn = model === 'bn';
+    console.log(`${net}\nbackend ${backend.name}; ${bn ? `AdamW, OneCycleLR to ${lr * 10}` : `Adam lr ${lr} (cosine to 0)`}, batch ${batchSize}, ${epochs} epochs, seed ${seed}`);
 
-    const adam = new Adam(net.parameters(), { lr });
+    const adam = bn ? new AdamW(net.parameters(), { lr }) : new Adam(net.parameters(), { lr });
+    const scheduler = bn
+      ? new OneCycleLR(adam, { maxLr: lr * 10, epochs, stepsPerEpoch: Math.ceil(train.y.shape[0]! / batchSize), cycleMomentum: false })
+      : new CosineAnnealingLR(adam, { tMax: epochs });
     const history = await fit(net, new CrossEntropyLoss(), adam, train, {
       epochs,
       batchSize,
       seed,
-      scheduler: new CosineAnnealingLR(adam, { tMax: epochs }),
+      scheduler,
       validation: test,
       validationBatchSize: 500,
       progress: args.progress,

@@ -1,5 +1,5 @@
 import type { Backend, Dataset, Module } from '@neurone/core';
-import { Conv1D, Conv2D, Flatten, Linear, MaxPool1D, MaxPool2D, ReLU, Sequential } from '@neurone/layers';
+import { BatchNorm2d, Conv1D, Conv2D, Dropout, Flatten, Linear, MaxPool1D, MaxPool2D, ReLU, Sequential } from '@neurone/layers';
 
 /**
  * The Conv2D network: Conv2D(5, 1→16) → ReLU → MaxPool 2 → Conv2D(3, 16→32) → ReLU → MaxPool 2 →
@@ -18,6 +18,27 @@ export function buildConv2d(backend: Backend): Sequential {
     new Linear(5 * 5 * 32, 128, { backend }),
     new ReLU(),
     new Linear(128, 10, { backend }),
+  ]);
+}
+
+/**
+ * The batch-normalised network (issue 16): Conv2D(3, 1→32, pad 1) → BatchNorm2d → ReLU → MaxPool 2 →
+ * Conv2D(3, 32→64, pad 1) → BatchNorm2d → ReLU → MaxPool 2 → Flatten → Dropout(0.25) → Linear(7·7·64, 10),
+ * on [batch, 28, 28, 1] (28 → 14 → 7); the convolutions have no bias (BatchNorm's β replaces it).
+ */
+export function buildBn(backend: Backend): Sequential {
+  return new Sequential([
+    new Conv2D(3, 1, 32, { padding: 1, bias: false, backend }),
+    new BatchNorm2d(32, { backend }),
+    new ReLU(),
+    new MaxPool2D(2),
+    new Conv2D(3, 32, 64, { padding: 1, bias: false, backend }),
+    new BatchNorm2d(64, { backend }),
+    new ReLU(),
+    new MaxPool2D(2),
+    new Flatten(),
+    new Dropout(0.25),
+    new Linear(7 * 7 * 64, 10, { backend }),
   ]);
 }
 

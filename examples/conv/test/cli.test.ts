@@ -12,11 +12,11 @@ afterAll(tmp.remove);
 
 describe('pnpm conv, the command line', () => {
   it('--help prints the usage and every option with its default', async () => {
-    await expectHelp(app, ['--', '--help'], 'conv', ['--model NAME', '--backend KIND', '--epochs N', '--lr X', '--batch-size N', '--limit N', '--out DIR', '--progress'], /--model NAME +which network \(conv2d \| conv1d\) \[default: conv2d\]/);
+    await expectHelp(app, ['--', '--help'], 'conv', ['--model NAME', '--backend KIND', '--epochs N', '--lr X', '--batch-size N', '--limit N', '--out DIR', '--progress'], /--model NAME +which network \(conv2d \| conv1d \| bn\) \[default: conv2d\]/);
   });
 
   it('a bad option: exit code 2, one line on stderr, nothing done before', async () => {
-    await expectUsageError(app, ['--model', 'conv3d'], 'conv: --model conv3d: expected one of conv2d, conv1d (see --help)');
+    await expectUsageError(app, ['--model', 'conv3d'], 'conv: --model conv3d: expected one of conv2d, conv1d, bn (see --help)');
   });
 
   it('a short conv2d run writes curves.svg, filters.png, metrics.json and weights.safetensors', async () => {
@@ -45,5 +45,16 @@ describe('pnpm conv, the command line', () => {
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     expect(metrics).toMatchObject({ model: 'conv1d', samples: { train: 3000, test: 3000 } });
     expect(metrics.accuracy).toBeGreaterThan(0.4); // chance is 0.1
+  }, 120_000);
+
+  it('--model bn trains Conv → BatchNorm2d → ReLU → pool ×2, Dropout, AdamW + OneCycleLR', async () => {
+    const out = join(tmp.dir, 'bn');
+    const r = await runAppProcess(app, ['--model', 'bn', '--epochs', '1', '--limit', '2000', '--no-progress', '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('AdamW, OneCycleLR');
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(metrics).toMatchObject({ model: 'bn', samples: { train: 2000, test: 2000 } });
+    expect(metrics.accuracy).toBeGreaterThan(0.5); // chance is 0.1; 88.40 % measured
   }, 120_000);
 });

@@ -1,18 +1,21 @@
 /**
  * The main job: trains 784 → 256 → TanH → 10 on MNIST with CrossEntropyLoss (log-softmax fused
  * with cross-entropy) and SGD; prints test accuracy per epoch and a confusion matrix, writes a
- * loss/accuracy plot, the metrics as JSON and the trained weights as safetensors.
+ * loss/accuracy plot, the metrics as JSON and the trained weights as safetensors (and, with
+ * --onnx FILE, the model as ONNX for ONNX Runtime and friends).
  *
  *   pnpm mnist                                  # SGD momentum 0.9, lr 0.05, batch 64, 10 epochs
  *   pnpm mnist --preset w2 --epochs 5           # exactly bench/README.md's W2: plain SGD, lr 0.1
  *   pnpm mnist --backend gpu:webgpu             # the same model on another backend
+ *   pnpm mnist --onnx mnist.onnx                # also write the trained model as ONNX
  *   pnpm mnist --help                           # every option with its default
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { manualSeed, toSafetensors } from '@neurone/core';
 import { loadMnist, take } from '@neurone/data';
 import { CrossEntropyLoss } from '@neurone/losses';
 import { SGD, fit } from '@neurone/optim';
+import { toOnnx } from '@neurone/onnx';
 import { backendFromFlag, backendOption, lineChart, mnistTrainingOptions, outDir, outOption, progressOption, runApp, shownPath, writeFile } from '@example/common';
 import { buildNet, confusionMatrix, formatConfusion } from './model';
 
@@ -31,14 +34,15 @@ epoch), metrics.json and weights.safetensors to --out.`,
     options: {
       backend: backendOption('cpu'),
       preset: { type: 'string', arg: 'NAME', choices: Object.keys(presets), default: 'main', description: 'main: SGD momentum 0.9, lr 0.05, 10 epochs; w2: W2 of bench/README.md, plain SGD lr 0.1, 5 epochs' },
-      epochs: { type: 'int', min: 1, defaultText: 'from --preset', description: 'passes over the training set' },
-      lr: { type: 'number', min: 0, exclusiveMin: true, defaultText: 'from --preset', description: 'learning rate' },
+      epochs: { type: 'int', min: 1, max: 1000, defaultText: 'from --preset', description: 'passes over the training set' },
+      lr: { type: 'number', min: 0, exclusiveMin: true, max: 10, defaultText: 'from --preset', description: 'learning rate' },
       momentum: { type: 'number', min: 0, max: 0.999, defaultText: 'from --preset', description: 'SGD momentum' },
       ...mnistTrainingOptions(),
       out: outOption('out/mnist'),
+      onnx: { type: 'string', arg: 'FILE', description: 'also write the trained model as ONNX to FILE (input [batch, 784], output the 10 logits; see @neurone/onnx)' },
       progress: progressOption(),
     },
-    examples: ['pnpm mnist --epochs 3', 'pnpm mnist --preset w2', 'pnpm mnist --backend gpu:webgpu', 'pnpm mnist --epochs 1 --limit 5000 --out /tmp/mnist'],
+    examples: ['pnpm mnist --epochs 3', 'pnpm mnist --preset w2', 'pnpm mnist --backend gpu:webgpu', 'pnpm mnist --onnx mnist.onnx', 'pnpm mnist --epochs 1 --limit 5000 --out /tmp/mnist'],
   },
   async (args) => {
     const preset = presets[args.preset as keyof typeof presets];
@@ -89,6 +93,11 @@ epoch), metrics.json and weights.safetensors to --out.`,
     const sizes = { train: train.y.shape[0], test: test.y.shape[0] };
     writeFile(join(out, 'metrics.json'), JSON.stringify({ backend: backend.name, preset: args.preset, lr, momentum, batchSize, epochs, seed, samples: sizes, accuracy, history: logs, confusion: matrix }, null, 2));
     const o = shownPath(out);
+    if (args.onnx !== undefined) {
+      const file = resolve(process.env.INIT_CWD ?? process.cwd(), args.onnx);
+      writeFile(file, await toOnnx(net, { inputShape: [784] }));
+      console.log(`\nwrote the model as ONNX to ${shownPath(file)}`);
+    }
     console.log(`\nwrote ${o}/curves.svg, ${o}/weights.safetensors, ${o}/metrics.json (total ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   },
 );

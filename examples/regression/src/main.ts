@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { RNG, manualSeed, tidy } from '@neurone/core';
 import { Linear } from '@neurone/layers';
 import { MSELoss } from '@neurone/losses';
-import { backendFromFlag, backendOption, lineChart, outDir, outOption, runApp, shownPath, writeFile } from '@example/common';
+import { backendFromFlag, backendOption, lineChart, outDir, outOption, progressOption, runApp, shownPath, stepProgress, writeFile } from '@example/common';
 
 const wTrue = [
   [2, -1, 0.5],
@@ -27,13 +27,14 @@ batch, prints the learned W and b beside the true ones, and writes loss.svg and 
 --out. Exits with code 1 when a learned value is further than --tolerance from the true one.`,
     options: {
       backend: backendOption('cpu:float64'),
-      samples: { type: 'int', min: 2, arg: 'N', default: 500, description: 'training samples, x uniform in [-1, 1]³' },
-      noise: { type: 'number', min: 0, arg: 'X', default: 0.05, description: 'standard deviation of the Gaussian noise on y' },
-      iterations: { type: 'int', min: 1, arg: 'N', default: 300, description: 'gradient steps (full batch)' },
-      lr: { type: 'number', min: 0, exclusiveMin: true, default: 0.1, description: 'learning rate ε of W ← W − ε ∂L/∂W' },
+      samples: { type: 'int', min: 2, max: 10_000_000, arg: 'N', default: 500, description: 'training samples, x uniform in [-1, 1]³' },
+      noise: { type: 'number', min: 0, max: 1000, arg: 'X', default: 0.05, description: 'standard deviation of the Gaussian noise on y' },
+      iterations: { type: 'int', min: 1, max: 1_000_000, arg: 'N', default: 300, description: 'gradient steps (full batch)' },
+      lr: { type: 'number', min: 0, exclusiveMin: true, max: 10, default: 0.1, description: 'learning rate ε of W ← W − ε ∂L/∂W' },
       seed: { type: 'int', min: 0, default: 7, description: 'seed of the data and the initialisation' },
       tolerance: { type: 'number', min: 0, exclusiveMin: true, default: 0.05, description: 'largest accepted |learned − true| of a weight or bias' },
       out: outOption('out/regression'),
+      progress: progressOption('progress of the gradient steps'),
     },
     examples: ['pnpm regression', 'pnpm regression --noise 0.5 --samples 5000', 'pnpm regression --backend gpu:webasm'],
   },
@@ -58,6 +59,7 @@ batch, prints the learned W and b beside the true ones, and writes loss.svg and 
     const lin = new Linear(d, k, { backend });
     const mse = new MSELoss(); // the seed's per-sample ‖ŷ − y‖², averaged over the batch
     const losses: number[] = [];
+    const progress = stepProgress(args.progress, 'regression', args.iterations);
     for (let it = 0; it < args.iterations; it++) {
       const loss = tidy(() => {
         const yhat = lin.forward(x);
@@ -69,6 +71,8 @@ batch, prints the learned W and b beside the true ones, and writes loss.svg and 
       });
       losses.push((await loss.data())[0]!);
       loss.dispose();
+      if (!Number.isFinite(losses.at(-1))) throw new Error(`the loss became ${losses.at(-1)} at step ${it + 1}: --lr ${args.lr} is too large (the steps diverge; try 0.1)`);
+      progress(it + 1);
     }
     const wFlat = Array.from(await lin.weight.value.data());
     const W = wTrue.map((row, o) => row.map((_, j) => wFlat[o * d + j]!));
@@ -89,6 +93,6 @@ batch, prints the learned W and b beside the true ones, and writes loss.svg and 
     writeFile(join(out, 'result.json'), JSON.stringify({ backend: backend.name, samples: n, noise, iterations: args.iterations, lr: args.lr, seed: args.seed, trueW: wTrue, trueB: bTrue, learnedW: W, learnedB: b, maxError: maxErr, finalLoss: losses.at(-1), losses }, null, 2));
     console.log(`wrote ${shownPath(out)}/loss.svg, ${shownPath(out)}/result.json`);
     [x, y].forEach((t) => t.dispose());
-    if (maxErr > args.tolerance) throw new Error(`the learned weights are off by up to ${maxErr.toFixed(4)}, more than --tolerance ${args.tolerance} (more iterations or a larger --lr?)`);
+    if (!(maxErr <= args.tolerance)) throw new Error(`the learned weights are off by up to ${maxErr.toFixed(4)}, more than --tolerance ${args.tolerance} (more iterations or a larger --lr?)`);
   },
 );

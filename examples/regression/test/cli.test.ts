@@ -18,10 +18,19 @@ describe('pnpm regression, the command line', () => {
     await expectUsageError(app, ['--lr', '-1'], 'regression: --lr -1: must be > 0 (see --help)');
   });
 
+  it('sizes and rates past sane bounds are usage errors; a diverging --lr within them fails in words, never exit 0', async () => {
+    await expectUsageError(app, ['--lr', '1e9'], 'regression: --lr 1e9: must be ≤ 10 (see --help)');
+    await expectUsageError(app, ['--noise', '1e308'], 'regression: --noise 1e308: must be ≤ 1000 (see --help)');
+    const r = await runAppProcess(app, ['--lr', '5', '--out', join(tmp.dir, 'diverged')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^regression: the loss became (Infinity|NaN) at step \d+: --lr 5 is too large \(the steps diverge; try 0\.1\)\n$/);
+  });
+
   it('the full run recovers the true weights and writes loss.svg and result.json', async () => {
     const out = join(tmp.dir, 'run');
-    const r = await runAppProcess(app, ['--out', out]);
+    const r = await runAppProcess(app, ['--out', out, '--progress']);
     expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('regression: step 30/300\n'); // --progress outside a terminal: a line every tenth
     expect(r.code).toBe(0);
     const res = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
     expect(res.maxError).toBeLessThan(0.05);

@@ -14,5 +14,6 @@ export type { CpuBackend, CpuOptions };
 
 /** A CPU backend on the calling thread: `cpu()` for float32, `cpu({ dtype: 'float64' })` for exact gradient checks (`threads` is accepted and ignored here). */
 export function cpu(options: CpuOptions = {}): CpuBackend {
-  return new Backend(new CpuKernels(cpuOptions(options).dtype));
+  const { dtype, maxBytes } = cpuOptions(options);
+  return new Backend(new CpuKernels(dtype, maxBytes));
 }

@@ -15,8 +15,8 @@ class ThreadedKernels extends CpuKernels {
   override readonly threads: number;
   #pool: ThreadPool | null | undefined;
 
-  constructor(dtype: DType, threads: number) {
-    super(dtype);
+  constructor(dtype: DType, maxBytes: number, threads: number) {
+    super(dtype, maxBytes);
     this.threads = threads;
   }
 
@@ -34,8 +34,8 @@ class ThreadedKernels extends CpuKernels {
       const f32 = wasmGemmEnabled() && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array;
       if (!(f32 && m > 0 && n > 0 && k > 0 && this.#get(2 * m * n * k, floors.gemm)?.gemm(a, b, c, m, n, k, ta, tb))) gemm(a, b, c, m, n, k, ta, tb);
     },
-    unaryRange: (op: UnaryOp, a: TypedArray, out: TypedArray, lo: number, hi: number): void => {
-      if (!(lo === 0 && hi === a.length && this.#get(a.length, floors.unary)?.unary(op, a, out))) unaryRange(op, a, out, lo, hi);
+    unaryRange: (op: UnaryOp, a: TypedArray, out: TypedArray, lo: number, hi: number, p: number): void => {
+      if (!(lo === 0 && hi === a.length && this.#get(a.length, floors.unary)?.unary(op, a, out))) unaryRange(op, a, out, lo, hi, p);
     },
     pool: (kind: PoolKind, x: TypedArray, out: TypedArray, g: ConvGeometry): void => void (this.#window(0, kind, x, null, out, g) || pool(kind, x, out, g)),
     poolGrad: (kind: PoolKind, x: TypedArray, d: TypedArray, out: TypedArray, g: ConvGeometry): void =>
@@ -48,7 +48,7 @@ class ThreadedKernels extends CpuKernels {
  * `cpu({ threads: 1 })` to keep every kernel on the calling thread.
  */
 export function cpu(options: CpuOptions = {}): CpuBackend {
-  const { dtype, threads: asked } = cpuOptions(options);
+  const { dtype, maxBytes, threads: asked } = cpuOptions(options);
   const threads = canBlock() ? (asked ?? availableCores()) : 1;
-  return new Backend(threads > 1 ? new ThreadedKernels(dtype, threads) : new CpuKernels(dtype));
+  return new Backend(threads > 1 ? new ThreadedKernels(dtype, maxBytes, threads) : new CpuKernels(dtype, maxBytes));
 }

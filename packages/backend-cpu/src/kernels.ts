@@ -1,4 +1,4 @@
-import { ValueError, broadcastStrides, stridesOf } from '@neurone/core';
+import { GELU_TANH, ValueError, activationSlope, erf, broadcastStrides, stridesOf } from '@neurone/core';
 import type { ActivationGrad, AxisSplit, BinaryOp, ConvGeometry, DType, KernelTensor, Kernels, MatmulDims, PoolKind, Shape, TypedArray, UnaryOp } from '@neurone/core';
 import { gemm } from './gemm';
 import { col2im, im2col, pool, poolGrad } from './conv';
@@ -15,10 +15,13 @@ export class CpuKernels implements Kernels<TypedArray> {
   readonly canReadSync = true;
   /** V8's typed-array length limit. */
   readonly maxElements = 2 ** 32 - 1;
+  /** The most bytes of live tensors (cpu's `maxBytes` option). */
+  readonly maxBytes: number;
   readonly #Array: Float32ArrayConstructor | Float64ArrayConstructor;
 
-  constructor(dtype: DType) {
+  constructor(dtype: DType, maxBytes = Infinity) {
     this.dtype = dtype;
+    this.maxBytes = maxBytes;
     this.name = `cpu(${dtype})`;
     this.#Array = dtype === 'float64' ? Float64Array : Float32Array;
   }
@@ -104,9 +107,9 @@ export class CpuKernels implements Kernels<TypedArray> {
     return out;
   }
 
-  unary(op: UnaryOp, x: T): TypedArray {
+  unary(op: UnaryOp, x: T, p: number): TypedArray {
     const out = this.#alloc(x.data.length);
-    this.k.unaryRange(op, x.data, out, 0, out.length);
+    this.k.unaryRange(op, x.data, out, 0, out.length, p);
     return out;
   }
 
@@ -181,13 +184,14 @@ export class CpuKernels implements Kernels<TypedArray> {
     return out;
   }
 
-  activationGrad(op: ActivationGrad, saved: T, delta: T): TypedArray {
+  activationGrad(op: ActivationGrad, saved: T, delta: T, p: number): TypedArray {
     const s = saved.data;
     const d = delta.data;
     const out = this.#alloc(s.length);
     if (op === 'tanh') for (let i = 0; i < s.length; i++) out[i] = d[i]! * (1 - s[i]! * s[i]!);
     else if (op === 'sigmoid') for (let i = 0; i < s.length; i++) out[i] = d[i]! * s[i]! * (1 - s[i]!);
-    else for (let i = 0; i < s.length; i++) out[i] = s[i]! > 0 ? d[i]! : 0;
+    else if (op === 'relu') for (let i = 0; i < s.length; i++) out[i] = s[i]! > 0 ? d[i]! : 0;
+    else for (let i = 0; i < s.length; i++) out[i] = d[i]! * activationSlope(op, s[i]!, p);
     return out;
   }
 
@@ -392,10 +396,12 @@ export class CpuKernels implements Kernels<TypedArray> {
 }
 
 /**
- * y = op(x) on elements [lo, hi). Also run by the thread pool's workers, from its source text
- * (threads.ts): it uses nothing but Math (the unknown-op error is the caller's, never a worker's).
+ * y = op(x) on elements [lo, hi), p the op's parameter (leakyRelu's slope, elu's α). Also run by
+ * the thread pool's workers, from its source text (threads.ts), for the ops of THREADED_UNARY
+ * only: those use nothing but Math (erf, GELU_TANH and the unknown-op error are the caller's,
+ * never a worker's).
  */
-export function unaryRange(op: UnaryOp, a: TypedArray, out: TypedArray, lo: number, hi: number): void {
+export function unaryRange(op: UnaryOp, a: TypedArray, out: TypedArray, lo: number, hi: number, p: number): void {
   // one loop per op: a call through a function table would not inline, and costs several times the math
   switch (op) {
     case 'abs':
@@ -433,6 +439,20 @@ export function unaryRange(op: UnaryOp, a: TypedArray, out: TypedArray, lo: numb
       // log(1 + eˣ) = max(x, 0) + log1p(e^−|x|), stable for any x
       for (let i = lo; i < hi; i++) out[i] = Math.max(a[i]!, 0) + Math.log1p(Math.exp(-Math.abs(a[i]!)));
       break;
+    case 'leakyRelu':
+      for (let i = lo; i < hi; i++) out[i] = a[i]! > 0 ? a[i]! : p * a[i]!; // x > 0 ? x : p·x
+      break;
+    case 'elu':
+      for (let i = lo; i < hi; i++) out[i] = a[i]! > 0 ? a[i]! : p * Math.expm1(a[i]!); // x > 0 ? x : α(eˣ − 1)
+      break;
+    case 'gelu':
+      for (let i = lo; i < hi; i++) out[i] = 0.5 * a[i]! * (1 + erf(a[i]! * Math.SQRT1_2)); // x·Φ(x)
+      break;
+    case 'geluTanh': {
+      const { c, k } = GELU_TANH;
+      for (let i = lo; i < hi; i++) out[i] = 0.5 * a[i]! * (1 + Math.tanh(c * (a[i]! + k * a[i]! ** 3))); // ½x(1 + tanh(c(x + kx³)))
+      break;
+    }
     default:
       throw new ValueError(`unary: no CPU kernel for '${String(op)}'`);
   }

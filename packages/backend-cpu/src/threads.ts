@@ -81,7 +81,7 @@ function workerMain(init: WorkerInit, k: Kernels): void {
       if (ctl[3] === 1) {
         // unary: [op, in, out, lo, hi] in floats of the shared memory
         const n = ctl[o + 4]!;
-        k.unaryRange(init.unaryOps[ctl[o]!] as Parameters<Kernels['unaryRange']>[0], heap.subarray(ctl[o + 1]!, ctl[o + 1]! + n), heap.subarray(ctl[o + 2]!, ctl[o + 2]! + n), ctl[o + 3]!, n);
+        k.unaryRange(init.unaryOps[ctl[o]!] as Parameters<Kernels['unaryRange']>[0], heap.subarray(ctl[o + 1]!, ctl[o + 1]! + n), heap.subarray(ctl[o + 2]!, ctl[o + 2]! + n), ctl[o + 3]!, n, 0);
       } else if (ctl[3] === 2) {
         // pool (op 0) or poolGrad (1) on images [b0, b1): [op, max?, x, x per image, delta, delta per image, out, out per image, b0, b1]
         const [op, max, x, xs, d, ds, out, os, b0, b1] = ctl.subarray(o, o + 10);
@@ -262,7 +262,7 @@ export class ThreadPool {
     heap.set(a.subarray(chunk), chunk);
     const args: number[][] = [];
     for (let t = 0; t < parts; t++) args.push([code, 0, n, Math.min(n, t * chunk), Math.min(n, (t + 1) * chunk)]);
-    if (!this.#run(1, args, () => unaryRange(op as Parameters<typeof unaryRange>[0], a, out, 0, chunk))) return false;
+    if (!this.#run(1, args, () => unaryRange(op as Parameters<typeof unaryRange>[0], a, out, 0, chunk, 0))) return false;
     out.set(heap.subarray(n + chunk, 2 * n), chunk);
     return true;
   }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceMatmul, runConformance } from '@neurone/core/testing';
-import { UNARY_OPS, ValueError, col2im, im2col, pool, poolGrad } from '@neurone/core';
+import { GELU_TANH, UNARY_OPS, ValueError, col2im, erf, im2col, pool, poolGrad } from '@neurone/core';
 import { cpu } from '../src/index';
 import { ThreadPool, setFloors } from '../src/threads';
 import { pool as poolLoop } from '../src/conv';
@@ -66,13 +66,16 @@ describe('cpu({ threads })', () => {
       const x = rnd(n, n).map((v, i) => (i % 97 === 1 ? NaN : i % 89 === 2 ? Infinity : i % 83 === 3 ? -Infinity : v * 30));
       for (const op of UNARY_OPS) {
         const input = op === 'log' || op === 'sqrt' ? x.map(Math.abs) : x;
-        const [one, ...rest] = backends.map((B) => B.unary(op, B.tensor(input, [n])).dataSync());
+        const p = op === 'elu' ? 1.3 : 0.2; // the parametric ops' slope or α (others ignore it)
+        const [one, ...rest] = backends.map((B) => B.unary(op, B.tensor(input, [n]), p).dataSync());
         for (const [i, r] of rest.entries())
           for (let j = 0; j < n; j++) if (!Object.is(r[j], one![j])) expect.fail(`${op} n=${n}, ${i + 2} threads [${j}]: ${r[j]} ≠ ${one![j]}`);
         // one thread against the float32 rounding of Math's value
         for (let j = 0; j < n; j += 101) {
           const v = input[j]!;
-          const want = ({ abs: Math.abs(v), exp: Math.exp(v), log: Math.log(v), sqrt: Math.sqrt(v), square: v * v, tanh: Math.tanh(v), sigmoid: 1 / (1 + Math.exp(-v)), relu: v < 0 ? 0 : v, softplus: Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))) } as Record<string, number>)[op]!;
+          const want = ({
+            abs: Math.abs(v), exp: Math.exp(v), log: Math.log(v), sqrt: Math.sqrt(v), square: v * v, tanh: Math.tanh(v), sigmoid: 1 / (1 + Math.exp(-v)), relu: v < 0 ? 0 : v, softplus: Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))),
+            leakyRelu: v > 0 ? v : p * v, elu: v > 0 ? v : p * Math.expm1(v), gelu: 0.5 * v * (1 + erf(v * Math.SQRT1_2)), geluTanh: 0.5 * v * (1 + Math.tanh(GELU_TANH.c * (v + GELU_TANH.k * v ** 3))) } as Record<string, number>)[op]!;
           if (!Object.is(one![j], Math.fround(want)) && !(Math.abs(one![j]! - want) <= 1e-7 * Math.abs(want))) expect.fail(`${op}(${v}) = ${one![j]}, want ${want}`);
         }
       }
@@ -115,7 +118,7 @@ describe('cpu({ threads })', () => {
     const u1 = new Float32Array(1001);
     const x = rnd(1001, 3);
     expect(p3.unary('tanh', x, u)).toBe(true);
-    unaryRange('tanh', x, u1, 0, 1001);
+    unaryRange('tanh', x, u1, 0, 1001, 0);
     expect(Array.from(u)).toEqual(Array.from(u1));
     expect(p3.unary('relu', x, u)).toBe(false); // cheap ops stay on the caller
     const g = { batch: 5, inH: 4, inW: 4, chan: 2, outH: 2, outW: 2, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 };
@@ -140,13 +143,14 @@ describe('cpu({ threads })', () => {
   });
 });
 
-// the whole primitive suite with every product and costly unary op split across the threads
-for (const threads of [2, 3]) {
-  describe(`conformance with every product on ${threads} threads`, () => {
+// the whole primitive suite (extremum, where, strided, concat, gather, the tensor API's maps
+// included) with every product, costly unary op and pool split across the threads; 1: no pool
+for (const threads of [1, 2, 3]) {
+  describe(`conformance with every product on ${threads} thread(s)`, () => {
     let floors: ReturnType<typeof setFloors>;
     beforeAll(async () => {
       floors = setFloors({ gemm: 0, unary: 0, window: 0 });
-      await readyPool(threads);
+      if (threads > 1) await readyPool(threads);
     });
     afterAll(() => {
       setFloors(floors);

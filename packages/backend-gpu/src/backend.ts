@@ -1,7 +1,7 @@
 import * as gpujs from 'gpu.js';
 import { Backend, BackendError, NeuroneError, ValueError, broadcastStrides, checkOptions, sizeOf, stridesOf } from '@neurone/core';
 import type { ActivationGrad, AxisSplit, BinaryOp, ConvGeometry, KernelTensor, Kernels, MatmulDims, PoolKind, Shape, TypedArray, UnaryOp } from '@neurone/core';
-import { MAX_ELEMENTS, src } from './kernels';
+import { MAX_ELEMENTS, src, takesP } from './kernels';
 import { convSrc } from './conv-kernels';
 import { installNodeWebGPU } from './node-webgpu';
 import type { DawnOptions } from './node-webgpu';
@@ -489,8 +489,8 @@ export class GpuKernels implements Kernels<Store> {
     return this.#launch('matmul', src.matmul(m, k, n, transposeA, transposeB, !!bias), [n, m], args, m * n, k);
   }
 
-  unary(op: UnaryOp, x: KernelTensor<Store>): Store {
-    return this.#launch(op, src.unary(op), [Math.max(x.size, 1)], [x.data], x.size);
+  unary(op: UnaryOp, x: KernelTensor<Store>, p: number): Store {
+    return this.#launch(op, src.unary(op), [Math.max(x.size, 1)], takesP(op) ? [x.data, p] : [x.data], x.size);
   }
 
   binary(op: BinaryOp, a: KernelTensor<Store>, b: KernelTensor<Store>, shape: Shape): Store {
@@ -513,8 +513,8 @@ export class GpuKernels implements Kernels<Store> {
     return this.#launch('clamp', src.clamp(hasLo, hasHi), [Math.max(x.size, 1)], [x.data, hasLo ? lo : 0, hasHi ? hi : 0], x.size);
   }
 
-  activationGrad(op: ActivationGrad, saved: KernelTensor<Store>, delta: KernelTensor<Store>): Store {
-    return this.#launch('activationGrad', src.activationGrad(op), [Math.max(saved.size, 1)], [saved.data, delta.data], saved.size);
+  activationGrad(op: ActivationGrad, saved: KernelTensor<Store>, delta: KernelTensor<Store>, p: number): Store {
+    return this.#launch('activationGrad', src.activationGrad(op), [Math.max(saved.size, 1)], takesP(op) ? [saved.data, delta.data, p] : [saved.data, delta.data], saved.size);
   }
 
   // ---- reductions -------------------------------------------------------------------------

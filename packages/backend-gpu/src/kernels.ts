@@ -44,6 +44,18 @@ function offset(strides: readonly number[]): string {
   return terms.length ? terms.join(' + ') : '0.0';
 }
 
+/**
+ * Statements that set `erf_v` to erf(v) (shaders have no erf): Abramowitz & Stegun 7.1.26,
+ * |error| ≤ 1.5e-7, below float32's resolution of GELU's values.
+ */
+const ERF = (v: string): string =>
+  `const erf_z = Math.abs(${v});\nconst erf_t = 1.0 / (1.0 + 0.3275911 * erf_z);\n` +
+  `let erf_v = 1.0 - ((((1.061405429 * erf_t - 1.453152027) * erf_t + 1.421413741) * erf_t - 0.284496736) * erf_t + 0.254829592) * erf_t * Math.exp(-erf_z * erf_z);\n` +
+  `if (${v} < 0.0) { erf_v = -erf_v; }\n`;
+
+/** The unary and activation-gradient ops that take a parameter p (a kernel argument). */
+export const takesP = (op: string): boolean => op === 'leakyRelu' || op === 'elu';
+
 export const src = {
   /** Host → device: a copy of a flat Float32Array. */
   upload: (): string => `function (a) { return a[this.thread.x]; }`,
@@ -63,8 +75,12 @@ export const src = {
       relu: `if (x < 0.0) { return 0.0; }\nreturn x;`, // NaN passes through where the device keeps NaN
       // log(1 + eˣ) = max(x, 0) + log(1 + e^−|x|)
       softplus: `return Math.max(x, 0.0) + Math.log(1.0 + Math.exp(-Math.abs(x)));`,
+      leakyRelu: `if (x > 0.0) { return x; }\nreturn p * x;`,
+      elu: `if (x > 0.0) { return x; }\nreturn p * (Math.exp(x) - 1.0);`,
+      gelu: `${ERF('x * 0.7071067811865476')}return 0.5 * x * (1.0 + erf_v);`,
+      geluTanh: `const u = Math.min(Math.max(0.7978845608028654 * (x + 0.044715 * x * x * x), -15.0), 15.0);\nreturn 0.5 * x * (1.0 + Math.tanh(u));`,
     };
-    return `function (a) {\nconst x = a[this.thread.x];\n${body[op]}\n}`;
+    return `function (a${takesP(op) ? ', p' : ''}) {\nconst x = a[this.thread.x];\n${body[op]}\n}`;
   },
 
   /**
@@ -165,8 +181,13 @@ return x;
       tanh: 'return d * (1.0 - s * s);', // δ ⊙ (1 − tanh²)
       sigmoid: 'return d * s * (1.0 - s);', // δ ⊙ σ(1 − σ)
       relu: 'if (s > 0.0) { return d; }\nreturn 0.0;', // δ ⊙ [a > 0]
+      leakyRelu: 'if (s > 0.0) { return d; }\nreturn d * p;', // δ ⊙ (a > 0 ? 1 : p)
+      elu: 'if (s > 0.0) { return d; }\nreturn d * p * Math.exp(s);', // δ ⊙ (a > 0 ? 1 : α·eᵃ)
+      gelu: `${ERF('s * 0.7071067811865476')}return d * (0.5 * (1.0 + erf_v) + s * Math.exp(-0.5 * s * s) * 0.3989422804014327);`, // δ ⊙ (Φ(a) + a·φ(a))
+      // δ ⊙ (½(1 + t) + ½a(1 − t²)·c(1 + 3k·a²))
+      geluTanh: 'const t = Math.tanh(Math.min(Math.max(0.7978845608028654 * (s + 0.044715 * s * s * s), -15.0), 15.0));\nreturn d * (0.5 * (1.0 + t) + 0.5 * s * (1.0 - t * t) * 0.7978845608028654 * (1.0 + 0.134145 * s * s));',
     };
-    return `function (sv, dv) {\nconst s = sv[this.thread.x];\nconst d = dv[this.thread.x];\n${f[op]}\n}`;
+    return `function (sv, dv${takesP(op) ? ', p' : ''}) {\nconst s = sv[this.thread.x];\nconst d = dv[this.thread.x];\n${f[op]}\n}`;
   },
 
   /**

@@ -1,4 +1,5 @@
 import { BackendError, BackendMismatchError, NeuroneError, ShapeError, ValueError } from './errors';
+import { checkAllocation } from './alloc';
 import type { Kernels, KernelTensor, ActivationGrad, BinaryOp, UnaryOp } from './kernels';
 import { ACTIVATION_GRADS, BINARY_OPS, UNARY_OPS } from './kernels';
 import type { Shape } from './shape';
@@ -77,6 +78,10 @@ export class Backend<K extends Kernels = Kernels> {
   get maxElements(): number {
     return this.#kernels.maxElements;
   }
+  /** The most bytes its live tensors may hold together (the kernels' `maxBytes`, e.g. `cpu({ maxBytes })`; default Infinity). */
+  get maxBytes(): number {
+    return this.#kernels.maxBytes ?? Infinity;
+  }
 
   /** Resolves with this backend once its device answers (immediately on the CPU); rejects with a BackendError. */
   async ready(): Promise<this> {
@@ -97,12 +102,7 @@ export class Backend<K extends Kernels = Kernels> {
   }
 
   #size(op: string, shape: Shape): number {
-    checkShape(op, shape);
-    const n = sizeOf(shape);
-    if (n > this.#kernels.maxElements) {
-      throw new ShapeError(op, `${n} elements exceed what ${this.name} holds in one tensor (${this.#kernels.maxElements})`, { shape });
-    }
-    return n;
+    return checkAllocation(this as Backend, op, shape, this.#bytes);
   }
 
   /** Runs a kernel, turning anything it throws that is not already typed into a BackendError naming the op. */
@@ -236,10 +236,11 @@ export class Backend<K extends Kernels = Kernels> {
     return this.#op('matmul', [a, b, bias], [m, n], (kn, [ai, bi, ci]) => kn.matmul(ai!, bi!, { m, k, n, transposeA, transposeB }, ci));
   }
 
-  /** Element-wise map (Linear's activations, losses' logs and squares). */
-  unary(op: UnaryOp, x: Tensor): Tensor {
+  /** Element-wise map (the activations, losses' logs and squares); `p`: leakyRelu's slope, elu's α. */
+  unary(op: UnaryOp, x: Tensor, p = 0): Tensor {
     if (!UNARY_OPS.includes(op)) throw new ValueError(`unary: unknown op '${String(op)}' (one of ${UNARY_OPS.join(', ')})`);
-    return this.#op(op, [x], x?.shape, (k, [xi]) => k.unary(op, xi!));
+    checkNumbers(op, { p });
+    return this.#op(op, [x], x?.shape, (k, [xi]) => k.unary(op, xi!, p));
   }
 
   /** Element-wise binary op with NumPy broadcasting. */
@@ -272,14 +273,15 @@ export class Backend<K extends Kernels = Kernels> {
     return this.#op('clamp', [x], x.shape, (k, [xi]) => k.clamp(xi!, lo, hi));
   }
 
-  /** Fused activation backward (TanH, Sigmoid, ReLU); see ActivationGrad. */
-  activationGrad(op: ActivationGrad, saved: Tensor, delta: Tensor): Tensor {
+  /** Fused activation backward (TanH, Sigmoid, ReLU, LeakyReLU, ELU, GELU); see ActivationGrad. */
+  activationGrad(op: ActivationGrad, saved: Tensor, delta: Tensor, p = 0): Tensor {
     if (!ACTIVATION_GRADS.includes(op)) throw new ValueError(`activationGrad: unknown activation '${String(op)}' (one of ${ACTIVATION_GRADS.join(', ')})`);
     this.#check('activationGrad', saved, delta);
     if (!shapesEqual(saved.shape, delta.shape)) {
       throw new ShapeError('activationGrad', `${op}: saved tensor and delta must have the same shape`, { saved: saved.shape, delta: delta.shape });
     }
-    return this.#op('activationGrad', [saved, delta], saved.shape, (k, [si, di]) => k.activationGrad(op, si!, di!));
+    checkNumbers('activationGrad', { p });
+    return this.#op('activationGrad', [saved, delta], saved.shape, (k, [si, di]) => k.activationGrad(op, si!, di!, p));
   }
 
   // ---- reductions -------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import { encodeSafetensors, parseSafetensors } from './serialize';
 import type { RawTensor } from './serialize';
 import type { Tensor } from './tensor';
 import { isTensor } from './tensor';
+import { show, valueProblem } from './values';
 
 /**
  * Checkpoints: one safetensors file. The model's weights are tensors under their dotted names
@@ -21,6 +22,8 @@ export const CHECKPOINT_VERSION = '1';
 
 const OPT = '__optimizer__/';
 const SCHED = '__scheduler__/';
+/** How deep an optimizer's or scheduler's state may nest (a cycle or a hostile file goes no deeper). */
+const MAX_STATE_DEPTH = 64;
 
 /** What holds state to save: a Module (stateDict of tensors), an optimizer, a scheduler. */
 interface HasStateDict {
@@ -41,6 +44,11 @@ export interface CheckpointInput {
   rng?: RNG | RNGState;
   /** Free-form strings kept in the file (keys may not start with "neurone."). */
   metadata?: Record<string, string>;
+  /**
+   * Write NaN and ±Infinity values too (default false: a ValueError names the first non-finite
+   * tensor, since `loadStateDict` refuses them and the file could not be loaded back).
+   */
+  allowNonFinite?: boolean;
 }
 
 /** What `fromBytes` and `load` give back, ready for `loadStateDict` and `fit`'s resume options. */
@@ -67,6 +75,7 @@ const isRawLike = (v: unknown): v is { shape: number[]; data: ArrayLike<number> 
  * collecting the values in `out` under `prefix` + the JSON path.
  */
 async function extract(owner: string, v: unknown, prefix: string, path: string[], out: Map<string, RawTensor>): Promise<unknown> {
+  if (path.length > MAX_STATE_DEPTH) throw new ValueError(`${owner}: the state nests deeper than ${MAX_STATE_DEPTH} levels at ${path.slice(0, 8).join('.')}… (a cycle?)`);
   if (isTensor(v)) {
     const data = await v.data();
     const name = prefix + path.join('/');
@@ -105,16 +114,19 @@ function checkEpoch(owner: string, epoch: unknown): number {
 /**
  * Encodes a checkpoint as safetensors bytes (works everywhere: browser, Node, workers). Reads
  * tensors asynchronously, so it works on every backend. Throws a ValueError naming the problem
- * on an unknown option or a value a checkpoint cannot hold.
+ * on an unknown option or a value a checkpoint cannot hold: a state nested deeper than 64 levels
+ * (or cyclic), or a NaN or ±Infinity in any tensor (loadStateDict would refuse the file) unless
+ * `allowNonFinite` is set.
  */
 export async function toBytes(checkpoint: CheckpointInput): Promise<Uint8Array> {
   const owner = 'toBytes';
   if (checkpoint == null || typeof checkpoint !== 'object') throw new ValueError(`${owner}: expected { model, optimizer?, scheduler?, epoch?, rng?, metadata? }, got ${String(checkpoint)}`);
-  const valid = ['model', 'optimizer', 'scheduler', 'epoch', 'rng', 'metadata'];
+  const valid = ['model', 'optimizer', 'scheduler', 'epoch', 'rng', 'metadata', 'allowNonFinite'];
   const unknown = Object.keys(checkpoint).filter((k) => !valid.includes(k));
   if (unknown.length) throw new ValueError(`${owner}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; valid keys: ${valid.join(', ')}`);
-  const { model, optimizer, scheduler, epoch, rng, metadata = {} } = checkpoint;
+  const { model, optimizer, scheduler, epoch, rng, metadata = {}, allowNonFinite = false } = checkpoint;
   if (model == null || typeof model !== 'object') throw new ValueError(`${owner}: model is required (a Module or a record of tensors)`);
+  if (typeof allowNonFinite !== 'boolean') throw new ValueError(`${owner}: allowNonFinite must be a boolean, got ${String(allowNonFinite)}`);
   const tensors = new Map<string, RawTensor>();
   const weights = typeof (model as HasStateDict).stateDict === 'function' ? (model as HasStateDict).stateDict() : model;
   if (weights == null || typeof weights !== 'object') throw new ValueError(`${owner}: model.stateDict() must give a record of tensors`);
@@ -146,22 +158,29 @@ export async function toBytes(checkpoint: CheckpointInput): Promise<Uint8Array> 
     const state = rng instanceof RNG ? rng.getState() : RNG.fromState(rng).getState(); // validates
     meta['neurone.rng'] = JSON.stringify(state);
   }
+  // never write what load refuses: loadStateDict takes finite values only
+  for (const [k, t] of allowNonFinite ? [] : tensors) {
+    const bad = valueProblem(t.data);
+    const what = k.startsWith(OPT) ? `optimizer state '${k.slice(OPT.length)}'` : k.startsWith(SCHED) ? `scheduler state '${k.slice(SCHED.length)}'` : `weight '${k}'`;
+    if (bad) throw new ValueError(`${owner}: ${what}: ${bad}; loadStateDict would refuse it, so nothing was written (allowNonFinite: true writes it anyway)`);
+  }
   return encodeSafetensors(tensors, meta);
 }
 
-/** Puts the `{ "$tensor": name }` placeholders back, taking each tensor once. */
-function restore(source: string, key: string, v: unknown, tensors: Record<string, RawTensor>, used: Set<string>): unknown {
-  if (Array.isArray(v)) return v.map((x) => restore(source, key, x, tensors, used));
+/** Puts the `{ "$tensor": name }` placeholders back, taking each tensor once; at most MAX_STATE_DEPTH deep. */
+function restore(source: string, key: string, v: unknown, tensors: Record<string, RawTensor>, used: Set<string>, depth = 0): unknown {
+  if (depth > MAX_STATE_DEPTH && v !== null && typeof v === 'object') throw new DataError(`${source}: ${key} nests deeper than ${MAX_STATE_DEPTH} levels`);
+  if (Array.isArray(v)) return v.map((x) => restore(source, key, x, tensors, used, depth + 1));
   if (v !== null && typeof v === 'object') {
     const ref = (v as { $tensor?: unknown }).$tensor;
     if (ref !== undefined) {
-      if (typeof ref !== 'string' || !Object.hasOwn(tensors, ref) || used.has(ref)) throw new DataError(`${source}: ${key} refers to a missing or repeated tensor ${JSON.stringify(ref)}`);
+      if (typeof ref !== 'string' || !Object.hasOwn(tensors, ref) || used.has(ref)) throw new DataError(`${source}: ${key} refers to a missing or repeated tensor ${show(ref)}`);
       used.add(ref);
       const t = tensors[ref]!;
       return { shape: [...t.shape], data: t.data };
     }
     const o = Object.create(null) as Record<string, unknown>;
-    for (const [k, x] of Object.entries(v)) o[k] = restore(source, key, x, tensors, used);
+    for (const [k, x] of Object.entries(v)) o[k] = restore(source, key, x, tensors, used, depth + 1);
     return o;
   }
   return v;
@@ -199,7 +218,7 @@ export function fromBytes(bytes: Uint8Array, source = 'checkpoint'): Checkpoint 
   }
   const epoch = metadata['neurone.epoch'];
   if (epoch !== undefined) {
-    if (!/^\d{1,15}$/.test(epoch)) throw new DataError(`${source}: neurone.epoch must be a non-negative integer, got ${JSON.stringify(epoch)}`);
+    if (!/^\d{1,15}$/.test(epoch)) throw new DataError(`${source}: neurone.epoch must be a non-negative integer, got ${show(epoch)}`);
     out.epoch = Number(epoch);
   }
   const rng = json('neurone.rng');

@@ -1,3 +1,4 @@
+import { sizeOf } from './shape';
 import type { Shape } from './shape';
 
 /** Values held in host memory with their shape (a batch is uploaded to a backend when needed). */
@@ -13,4 +14,25 @@ export interface HostTensor {
 export interface Dataset {
   x: HostTensor;
   y: HostTensor;
+}
+
+/**
+ * Rows of a host tensor along axis 0 — the `indices`, or the range [start, end) — copied into a
+ * fresh float array (float64 when asked, by default when the input is float64; float32 otherwise).
+ * The one batching copy of `@neurone/data`'s `batches` and `@neurone/optim`'s `fit`.
+ */
+export function gatherRows(t: HostTensor, rows: ArrayLike<number> | { start: number; end: number }, float64 = t.data instanceof Float64Array): { data: Float32Array | Float64Array; shape: number[] } {
+  const row = sizeOf(t.shape.slice(1));
+  const range = 'start' in rows;
+  const n = range ? rows.end - rows.start : rows.length;
+  const out = float64 ? new Float64Array(n * row) : new Float32Array(n * row);
+  const src = t.data;
+  if (range) out.set(src.subarray(rows.start * row, rows.end * row));
+  else
+    for (let i = 0; i < n; i++) {
+      const from = rows[i]! * row;
+      if (row === 1) out[i] = src[from]!;
+      else out.set(src.subarray(from, from + row), i * row);
+    }
+  return { data: out, shape: [n, ...t.shape.slice(1)] };
 }

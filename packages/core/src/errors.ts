@@ -55,3 +55,19 @@ export class StateError extends NeuroneError {}
 
 /** A backend that cannot do what was asked (sync read on an async device, lost context...). */
 export class BackendError extends NeuroneError {}
+
+/**
+ * An allocation refused before it was made: more bytes than the backend may hold (its
+ * `maxBytes`) or than the host has available. Says how much was asked and how much there is.
+ */
+export class MemoryError extends BackendError {
+  /** Bytes the allocation asked for. */
+  readonly requested: number;
+  /** Bytes there were to give (under `maxBytes`, or the host's available memory). */
+  readonly available: number;
+  constructor(message: string, requested: number, available: number) {
+    super(message);
+    this.requested = requested;
+    this.available = available;
+  }
+}

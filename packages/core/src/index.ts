@@ -1,6 +1,7 @@
 export { Backend } from './backend';
 export type { MemoryInfo } from './backend';
-export { UNARY_OPS, BINARY_OPS, ACTIVATION_GRADS, POOL_KINDS } from './kernels';
+export { UNARY_OPS, PARAM_UNARY_OPS, BINARY_OPS, ACTIVATION_GRADS, POOL_KINDS } from './kernels';
+export { erf, GELU_TANH, activationSlope } from './erf';
 export type { Kernels, KernelTensor, MatmulDims, AxisSplit, UnaryOp, BinaryOp, ActivationGrad, PoolKind, Window2D, ConvGeometry } from './kernels';
 export { convOutputLength, pair, checkWindow, windowGeometry } from './conv';
 export { im2col, col2im, pool, poolGrad } from './windows';
@@ -18,6 +19,7 @@ export {
   ValueError,
   DataError,
   BackendError,
+  MemoryError,
   StateError,
 } from './errors';
 export type { Shape } from './shape';
@@ -48,3 +50,6 @@ export type { RawTensor, SafetensorsFile, SafetensorsDType } from './serialize';
 export { toBytes, fromBytes, CHECKPOINT_VERSION } from './checkpoint';
 export type { Checkpoint, CheckpointInput } from './checkpoint';
 export type { Dataset, HostTensor } from './dataset';
+export { valueProblem, FLOAT32_MAX } from './values';
+export { checkAllocation, hostAvailableBytes } from './alloc';
+export { gatherRows } from './dataset';

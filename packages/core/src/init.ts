@@ -1,4 +1,5 @@
 import { ValueError } from './errors';
+import { show } from './values';
 import type { Shape } from './shape';
 import { sizeOf } from './shape';
 import type { RNG} from './random';
@@ -26,7 +27,7 @@ function check(name: string, v: number): void {
 }
 
 function describe(v: unknown): string {
-  return typeof v === 'object' && v !== null ? JSON.stringify(v) : typeof v === 'string' ? `'${v}'` : String(v);
+  return typeof v === 'object' && v !== null ? show(v) : typeof v === 'string' ? `'${v}'` : String(v);
 }
 
 function finite(name: string, what: string, v: unknown): void {

@@ -4,11 +4,15 @@ import type { DType, TypedArray } from './tensor';
 /**
  * Element-wise maps, each kept for the module that needs it: tanh, sigmoid, relu (the
  * activations), log (BCELoss), softplus (BCEWithLogitsLoss), square (MSELoss, Adam), sqrt (Adam),
- * abs (fit's mean-absolute-error metric), exp (`Tensor.exp`, logsumexp).
+ * abs (fit's mean-absolute-error metric), exp (`Tensor.exp`, logsumexp); leakyRelu (x > 0 ? x : p·x),
+ * elu (x > 0 ? x : p·(eˣ − 1)), gelu (x·Φ(x), Φ by erf), geluTanh (GELU's tanh form) for LeakyReLU,
+ * ELU and GELU, where p is the op's parameter (0 for the others).
  */
-export type UnaryOp = 'abs' | 'exp' | 'log' | 'sqrt' | 'square' | 'tanh' | 'sigmoid' | 'relu' | 'softplus';
+export type UnaryOp = 'abs' | 'exp' | 'log' | 'sqrt' | 'square' | 'tanh' | 'sigmoid' | 'relu' | 'softplus' | 'leakyRelu' | 'elu' | 'gelu' | 'geluTanh';
 /** Every unary op, for validation and iteration. */
-export const UNARY_OPS: readonly UnaryOp[] = ['abs', 'exp', 'log', 'sqrt', 'square', 'tanh', 'sigmoid', 'relu', 'softplus'];
+export const UNARY_OPS: readonly UnaryOp[] = ['abs', 'exp', 'log', 'sqrt', 'square', 'tanh', 'sigmoid', 'relu', 'softplus', 'leakyRelu', 'elu', 'gelu', 'geluTanh'];
+/** The unary ops that take a parameter p (LeakyReLU's negative slope, ELU's α). */
+export const PARAM_UNARY_OPS: readonly UnaryOp[] = ['leakyRelu', 'elu'];
 
 /**
  * Element-wise binary ops with NumPy broadcasting: add, sub, mul, div (losses, Softmax's
@@ -24,10 +28,14 @@ export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max
  * - 'tanh':    s = tanh(a),   δ ⊙ (1 − s²)
  * - 'sigmoid': s = σ(a),      δ ⊙ s ⊙ (1 − s)
  * - 'relu':    s = a,         δ ⊙ [a > 0]
+ * - 'leakyRelu': s = a,       δ ⊙ (a > 0 ? 1 : p)
+ * - 'elu':     s = a,         δ ⊙ (a > 0 ? 1 : p·eᵃ)
+ * - 'gelu':    s = a,         δ ⊙ (Φ(a) + a·φ(a))
+ * - 'geluTanh': s = a,        δ ⊙ (½(1 + t) + ½a(1 − t²)·c(1 + 3k·a²)), t = tanh(c(a + k·a³)), c = √(2/π), k = 0.044715
  */
-export type ActivationGrad = 'tanh' | 'sigmoid' | 'relu';
+export type ActivationGrad = 'tanh' | 'sigmoid' | 'relu' | 'leakyRelu' | 'elu' | 'gelu' | 'geluTanh';
 /** Every fused activation gradient, for validation and iteration. */
-export const ACTIVATION_GRADS: readonly ActivationGrad[] = ['tanh', 'sigmoid', 'relu'];
+export const ACTIVATION_GRADS: readonly ActivationGrad[] = ['tanh', 'sigmoid', 'relu', 'leakyRelu', 'elu', 'gelu', 'geluTanh'];
 
 /** A kernel's view of one input tensor: the backend's own storage, its shape and size. */
 export interface KernelTensor<D = unknown> {
@@ -104,6 +112,8 @@ export interface Kernels<D = unknown> {
   readonly canReadSync: boolean;
   /** The most elements one tensor may hold (typed-array or texture limits). */
   readonly maxElements: number;
+  /** The most bytes the backend's live tensors may hold together (default: no limit but the host's memory); past it an op throws a MemoryError before allocating. */
+  readonly maxBytes?: number;
   /** Resolves when the device answers; rejects with a BackendError otherwise. */
   ready(): Promise<void>;
 
@@ -123,13 +133,13 @@ export interface Kernels<D = unknown> {
 
   // kernels
   matmul(a: KernelTensor<D>, b: KernelTensor<D>, dims: MatmulDims, bias?: KernelTensor<D>): D;
-  unary(op: UnaryOp, x: KernelTensor<D>): D;
+  unary(op: UnaryOp, x: KernelTensor<D>, p: number): D;
   /** `out` is the broadcast shape of a and b. */
   binary(op: BinaryOp, a: KernelTensor<D>, b: KernelTensor<D>, out: Shape): D;
   affine(x: KernelTensor<D>, scale: number, shift: number): D;
   axpby(alpha: number, x: KernelTensor<D>, beta: number, y: KernelTensor<D>): D;
   clamp(x: KernelTensor<D>, lo: number, hi: number): D;
-  activationGrad(op: ActivationGrad, saved: KernelTensor<D>, delta: KernelTensor<D>): D;
+  activationGrad(op: ActivationGrad, saved: KernelTensor<D>, delta: KernelTensor<D>, p: number): D;
   /** Σ over `axes` (normalised, ascending, at least one); `out` is the reduced shape. */
   sum(x: KernelTensor<D>, axes: readonly number[], out: Shape): D;
   /** Index of the maximum along split.axis, first on ties. */

@@ -4,6 +4,7 @@ import { checkOptions } from './options';
 import { keep } from './scope';
 import { shapesEqual } from './shape';
 import type { Shape } from './shape';
+import { valueProblem } from './values';
 import type { HostTensor } from './dataset';
 import type { Tensor } from './tensor';
 import { isTensor } from './tensor';
@@ -386,7 +387,8 @@ export abstract class Module {
    * Copies values into the parameters and buffers. Shapes must match; with `strict` (default) the
    * keys must match exactly. Every entry is checked before anything changes: a value that is not a
    * live tensor or `{ shape, data }` (null included), a shape or length that differs from the
-   * parameter's, a non-number or a non-finite value (NaN, ±Infinity) makes it throw a ValueError
+   * parameter's, a non-number, a non-finite value (NaN, ±Infinity) or one beyond a float32
+   * entry's range (a float64 value that would become ±Infinity) makes it throw a ValueError
    * listing every problem, and then nothing was changed.
    */
   loadStateDict(dict: Record<string, StateValue>, options: { strict?: boolean } = {}): LoadStateDictResult {
@@ -450,17 +452,9 @@ export abstract class Module {
           continue;
         }
       }
-      let bad = -1;
-      for (let i = 0; i < arr.length; i++) {
-        const x = arr[i];
-        if (typeof x !== 'number' || !Number.isFinite(x)) {
-          bad = i;
-          break;
-        }
-      }
-      if (bad >= 0) {
-        const x = arr[bad] as unknown;
-        problems.push(`${k}: value ${bad} is ${typeof x === 'number' ? x : `${JSON.stringify(x) ?? String(x)} (${typeof x})`}, not a finite number`);
+      const bad = valueProblem(arr, cur.backend.dtype); // non-finite, or beyond a float32 entry's range
+      if (bad) {
+        problems.push(`${k}: ${bad}`);
         continue;
       }
       values.set(slot, arr);
@@ -551,6 +545,8 @@ export interface Loss {
    * the first bad value. forward/backward never read the device to check.
    */
   checkTargets?(y: HostTensor, yhatShape: Shape): void;
+  /** Checks predictions on the host (`fit` and `evaluate` call it on the first batch's); same contract. */
+  checkPredictions?(yhat: HostTensor): void;
 }
 
 /** An optimizer over a list of parameters. */

@@ -3,7 +3,7 @@ import { runOp } from './backend';
 import type { Shape } from './shape';
 import { broadcastShapes, normAxes, normAxis, reducedShape, sizeOf, stridesOf } from './shape';
 import type { Tensor } from './tensor';
-import { isTensor } from './tensor';
+import { isTensor } from './is-tensor';
 
 /**
  * The ops a user composes with (issue 17's tensor API), PyTorch's names and semantics; each

@@ -1,4 +1,5 @@
 import { ValueError } from './errors';
+import { show } from './values';
 
 /** An RNG's whole state, JSON-friendly: the four xoshiro128** words and Box–Muller's spare normal. */
 export interface RNGState {
@@ -42,7 +43,7 @@ export class RNG {
       state.s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) &&
       state.s.some((w) => w !== 0) &&
       (state.spare === null || state.spare === undefined || (typeof state.spare === 'number' && Number.isFinite(state.spare)));
-    if (!ok) throw new ValueError(`RNG.setState: expected { s: four uint32 words (not all 0), spare: number | null }, got ${JSON.stringify(state) ?? String(state)}`);
+    if (!ok) throw new ValueError(`RNG.setState: expected { s: four uint32 words (not all 0), spare: number | null }, got ${show(state)}`);
     this.#s.set(state.s);
     this.#spare = state.spare ?? undefined;
     return this;

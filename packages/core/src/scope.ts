@@ -1,7 +1,7 @@
 import { ValueError } from './errors';
 import type { Backend } from './backend';
 import type { Tensor } from './tensor';
-import { isTensor } from './tensor';
+import { isTensor } from './is-tensor';
 
 /**
  * Scopes free a step's temporaries: every tensor created inside `tidy(fn)` is disposed when

@@ -1,5 +1,6 @@
 import type { Backend } from './backend';
 import { DataError, ValueError } from './errors';
+import { show } from './values';
 import { getBackend } from './registry';
 import type { Shape } from './shape';
 import type { Tensor } from './tensor';
@@ -56,7 +57,7 @@ export interface SafetensorsFile {
 }
 
 function checkName(owner: string, name: string): void {
-  if (typeof name !== 'string' || name.length === 0) throw new ValueError(`${owner}: tensor names must be non-empty strings, got ${JSON.stringify(name)}`);
+  if (typeof name !== 'string' || name.length === 0) throw new ValueError(`${owner}: tensor names must be non-empty strings, got ${show(name)}`);
   if (name === '__metadata__') throw new ValueError(`${owner}: '__metadata__' is reserved for the metadata and cannot name a tensor`);
   if (FORBIDDEN_NAMES.has(name)) throw new ValueError(`${owner}: '${name}' cannot name a tensor (it would reach object prototypes)`);
 }
@@ -106,7 +107,7 @@ export function encodeSafetensors(dict: Record<string, RawTensor> | Map<string, 
       throw new ValueError(`${owner}: '${k}' data must be a Float32Array or a Float64Array`);
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new ValueError(`${owner}: '${k}' shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+      throw new ValueError(`${owner}: '${k}' shape must be an array of non-negative integers, got ${show(shape)}`);
     }
     const count = shape.reduce((a: number, d: number) => a * d, 1);
     if (count !== data.length) throw new ValueError(`${owner}: '${k}' has ${data.length} values for shape [${shape.join(', ')}] (${count})`);
@@ -210,19 +211,19 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data')
     if (!isPlainObject(e)) bad(`${where}: the entry must be an object { dtype, shape, data_offsets }, got ${e === null ? 'null' : Array.isArray(e) ? 'an array' : typeof e}`);
     const entry = e as Record<string, unknown>;
     const { dtype, shape, data_offsets: offsets } = entry;
-    if (typeof dtype !== 'string') return bad(`${where}: dtype must be a string, got ${JSON.stringify(dtype) ?? 'nothing'}`);
-    const width = Object.hasOwn(WIDTHS, dtype) ? WIDTHS[dtype]! : bad(`${where}: unknown dtype ${JSON.stringify(dtype)}`);
+    if (typeof dtype !== 'string') return bad(`${where}: dtype must be a string, got ${show(dtype)}`);
+    const width = Object.hasOwn(WIDTHS, dtype) ? WIDTHS[dtype]! : bad(`${where}: unknown dtype ${show(dtype)}`);
     if (!READABLE.has(dtype)) bad(`${where}: dtype ${dtype} is not supported (neurone reads F32, F64, F16 and BF16)`);
-    if (!Array.isArray(shape)) return bad(`${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape) ?? 'nothing'}`);
+    if (!Array.isArray(shape)) return bad(`${where}: shape must be an array of non-negative integers, got ${show(shape)}`);
     let count = 1;
     for (const d of shape as unknown[]) {
-      if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) bad(`${where}: shape [${(shape as unknown[]).map((x) => JSON.stringify(x)).join(', ')}] holds ${JSON.stringify(d)}, not a non-negative integer`);
+      if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) bad(`${where}: shape [${(shape as unknown[]).map((x) => show(x)).join(', ')}] holds ${show(d)}, not a non-negative integer`);
       count *= d as number;
     }
-    if (!Array.isArray(offsets) || offsets.length !== 2) return bad(`${where}: data_offsets must be [begin, end], got ${JSON.stringify(offsets) ?? 'nothing'}`);
+    if (!Array.isArray(offsets) || offsets.length !== 2) return bad(`${where}: data_offsets must be [begin, end], got ${show(offsets)}`);
     const [begin, end] = offsets as unknown[];
     for (const o of [begin, end]) {
-      if (typeof o !== 'number' || !Number.isSafeInteger(o) || o < 0) bad(`${where}: data_offsets [${JSON.stringify(begin)}, ${JSON.stringify(end)}] must be non-negative integers`);
+      if (typeof o !== 'number' || !Number.isSafeInteger(o) || o < 0) bad(`${where}: data_offsets [${show(begin)}, ${show(end)}] must be non-negative integers`);
     }
     const b = begin as number;
     const en = end as number;

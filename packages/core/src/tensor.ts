@@ -252,9 +252,7 @@ export class Tensor {
  * Whether `v` is a Tensor: an instance of this class, or of another loaded copy of
  * `@neurone/core` (its ES-module and CommonJS builds side by side), recognised by its handle's fields.
  */
-export function isTensor(v: unknown): v is Tensor {
-  return v instanceof Tensor || (typeof v === 'object' && v !== null && 'dataId' in v && 'backend' in v && typeof (v as Tensor).data === 'function');
-}
+export { isTensor } from './is-tensor';
 
 /** @internal The storage behind a tensor (the op layer's business). */
 export function storageOf(t: Tensor): Storage {

@@ -1,9 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as FsPromises from 'node:fs/promises';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { DataError, RNG, ValueError, fromBytes, parseSafetensors, toBytes } from '../src/index';
+import { DataError, RNG, ValueError, encodeSafetensors, fromBytes, parseSafetensors, toBytes } from '../src/index';
 import { load, save } from '../src/node';
 
 /** Fails the next write of a FileHandle after `after` bytes, as a full disk would. */
@@ -108,5 +109,118 @@ describe('save / load (Node)', () => {
     const notDir = join(dir, 'plainfile');
     writeFileSync(notDir, 'x');
     await expect(save(join(notDir, 'c.safetensors'), { model })).rejects.toThrow(/c\.safetensors: could not write the file \(ENOTDIR/);
+  });
+});
+
+describe('toBytes never writes what load refuses', () => {
+  const nanModel = { ...model, '0.bias': { shape: [2], data: new Float64Array([0.5, NaN]) } };
+  const nanOptimizer = { stateDict: () => ({ ...optimizer.stateDict(), state: { '0': { expAvg: { shape: [2], data: new Float32Array([1, Infinity]) } } } }) };
+
+  it('a NaN weight or a non-finite optimizer state: a ValueError naming the tensor and the value, nothing written', async () => {
+    await expect(toBytes({ model: nanModel })).rejects.toThrow(ValueError);
+    await expect(toBytes({ model: nanModel })).rejects.toThrow(/^toBytes: weight '0\.bias': value 1 is NaN, not a finite number; loadStateDict would refuse it, so nothing was written \(allowNonFinite: true writes it anyway\)$/);
+    await expect(toBytes({ model, optimizer: nanOptimizer })).rejects.toThrow(/toBytes: optimizer state 'state\/0\/expAvg': value 1 is Infinity, not a finite number/);
+    const dir = mkdtempSync(join(tmpdir(), 'neurone-nan-'));
+    try {
+      await expect(save(join(dir, 'n.safetensors'), { model: nanModel })).rejects.toThrow(ValueError);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('allowNonFinite: true writes them (the caller asked), and they read back as written', async () => {
+    const c = fromBytes(await toBytes({ model: nanModel, optimizer: nanOptimizer, allowNonFinite: true }));
+    expect(Number.isNaN(c.weights['0.bias']!.data[1])).toBe(true);
+    expect(((c.optimizer!.state as Record<string, Record<string, { data: Float32Array }>>)['0']!.expAvg!.data)[1]).toBe(Infinity);
+    await expect(toBytes({ model, allowNonFinite: 'yes' as never })).rejects.toThrow(/allowNonFinite must be a boolean, got yes/);
+  });
+});
+
+describe('metadata walks are depth-capped: a typed error, never a stack overflow', () => {
+  const deep = (n: number): string => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+  const file = (meta: Record<string, string>): Uint8Array => encodeSafetensors({ w: { shape: [1], data: new Float32Array([1]) } }, { 'neurone.checkpoint': '1', ...meta });
+
+  it('optimizer or scheduler state nested 10,000 deep: a DataError naming the source', () => {
+    expect(() => fromBytes(file({ 'neurone.optimizer': deep(10_000) }), 'deep.st')).toThrow(DataError);
+    expect(() => fromBytes(file({ 'neurone.optimizer': deep(10_000) }), 'deep.st')).toThrow(/^deep\.st: neurone\.optimizer nests deeper than 64 levels$/);
+    expect(() => fromBytes(file({ 'neurone.scheduler': `{"x":[${'['.repeat(10_000)}${']'.repeat(10_000)}]}` }), 'deep.st')).toThrow(/neurone\.scheduler nests deeper than 64 levels/);
+    expect(fromBytes(file({ 'neurone.optimizer': deep(60) })).optimizer).toBeDefined(); // a deep but legal state still loads
+  });
+
+  it('a deep RNG state or a deep value in a tensor header: a DataError, not a RangeError', () => {
+    expect(() => fromBytes(file({ 'neurone.rng': `{"s":${'['.repeat(10_000)}${']'.repeat(10_000)},"spare":null}` }), 'r.st')).toThrow(/^r\.st: neurone\.rng is not an RNG state \(RNG\.setState: expected .* got an object\)$/);
+    const head = `{"w":{"dtype":"F32","shape":[${'['.repeat(10_000)}${']'.repeat(10_000)}],"data_offsets":[0,4]}}`;
+    const bytes = new Uint8Array(8 + head.length + 4);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(head.length), true);
+    bytes.set(new TextEncoder().encode(head), 8);
+    expect(() => parseSafetensors(bytes, 'h.st')).toThrow(DataError);
+    expect(() => parseSafetensors(bytes, 'h.st')).toThrow(/holds an object, not a non-negative integer/);
+  });
+
+  it('a cyclic or 10,000-deep state given to toBytes: a ValueError', async () => {
+    const cyclic: Record<string, unknown> = { type: 'X' };
+    cyclic.self = cyclic;
+    await expect(toBytes({ model, optimizer: { stateDict: () => cyclic } })).rejects.toThrow(/toBytes \(optimizer\): the state nests deeper than 64 levels at self\.self/);
+    await expect(toBytes({ model, scheduler: { stateDict: () => JSON.parse(deep(10_000)) as unknown } })).rejects.toThrow(ValueError);
+  });
+});
+
+describe('writeFileAtomic / load: permissions, symlinks, stale temporaries, non-regular files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'neurone-files-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const isRoot = process.getuid?.() === 0;
+
+  it('a 0600 file stays 0600 (and keeps its owner); a new file is 0644 less the umask', async () => {
+    const path = join(dir, 'private.safetensors');
+    await save(path, { model, epoch: 1 });
+    expect(statSync(path).mode & 0o777).toBe(0o644 & ~process.umask());
+    chmodSync(path, 0o600);
+    if (isRoot) chownSync(path, 65534, 65534); // root may keep another user's ownership
+    const owner = statSync(path).uid;
+    await save(path, { model, epoch: 2 });
+    expect(statSync(path).mode & 0o7777).toBe(0o600);
+    expect(statSync(path).uid).toBe(owner);
+    expect((await load(path)).epoch).toBe(2);
+    chmodSync(path, 0o640);
+    await save(path, { model, epoch: 3 });
+    expect(statSync(path).mode & 0o7777).toBe(0o640);
+  });
+
+  it('a symlink is followed: the file it points to gets the new checkpoint, the link stays a link', async () => {
+    mkdirSync(join(dir, 'real'));
+    const target = join(dir, 'real', 'ck.safetensors');
+    await save(target, { model, epoch: 1 });
+    const link = join(dir, 'latest.safetensors');
+    symlinkSync(target, link);
+    await save(link, { model, epoch: 5 });
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe(target);
+    expect((await load(target)).epoch).toBe(5);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('temporaries left by a process that no longer runs are removed by the next save; a live one is kept', async () => {
+    const path = join(dir, 'c.safetensors');
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!; // exited and reaped
+    const stale = join(dir, `.c.safetensors.${dead}.0123456789ab.tmp`);
+    const live = join(dir, `.c.safetensors.${process.ppid}.0123456789ab.tmp`); // a running process (a concurrent writer)
+    const other = join(dir, `.d.safetensors.${dead}.0123456789ab.tmp`); // another file's: not ours to judge
+    for (const f of [stale, live, other]) {
+      writeFileSync(f, 'partial');
+      utimesSync(f, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    }
+    await save(path, { model });
+    const left = readdirSync(dir).filter((f) => f.endsWith('.tmp')).sort();
+    expect(left).toEqual([`.c.safetensors.${process.ppid}.0123456789ab.tmp`, `.d.safetensors.${dead}.0123456789ab.tmp`]);
+    for (const f of [live, other]) rmSync(f);
+  });
+
+  it('load refuses a FIFO, a folder and a device with a DataError, without blocking', async () => {
+    const fifo = join(dir, 'pipe.safetensors');
+    execFileSync('mkfifo', [fifo]);
+    await expect(load(fifo)).rejects.toThrow(/pipe\.safetensors: not a regular file \(a FIFO\); a checkpoint is read from a file/);
+    await expect(load(dir)).rejects.toThrow(/not a regular file \(a folder\)/);
+    await expect(load('/dev/zero')).rejects.toThrow(DataError);
   });
 });

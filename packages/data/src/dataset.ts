@@ -1,4 +1,4 @@
-import { RNG, ShapeError, ValueError, checkOptions, sizeOf } from '@neurone/core';
+import { RNG, ShapeError, ValueError, checkOptions, gatherRows as coreGatherRows, sizeOf } from '@neurone/core';
 import type { Dataset, HostTensor } from '@neurone/core';
 
 /** The float arrays this package produces: float64 input stays float64, anything else becomes float32. */
@@ -51,18 +51,8 @@ function floatLike(a: HostTensor['data'], n: number): FloatArray {
   return a instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
 }
 
-/** Gathers rows `indices` (along axis 0) of a HostTensor into a fresh float array. */
-function gatherRows(t: HostTensor, indices: ArrayLike<number>): FloatTensor {
-  const row = sizeOf(t.shape.slice(1));
-  const out = floatLike(t.data, indices.length * row);
-  const src = t.data;
-  for (let i = 0; i < indices.length; i++) {
-    const from = indices[i]! * row;
-    if (row === 1) out[i] = src[from]!;
-    else out.set(src.subarray(from, from + row), i * row);
-  }
-  return { data: out, shape: [indices.length, ...t.shape.slice(1)] };
-}
+/** Gathers rows `indices` (along axis 0) of a HostTensor into a fresh float array (core's, shared with `fit`). */
+const gatherRows = (t: HostTensor, indices: ArrayLike<number>): FloatTensor => coreGatherRows(t, indices);
 
 function checkIndices(fn: string, indices: ArrayLike<number>, n: number): void {
   for (let i = 0; i < indices.length; i++) {

@@ -88,6 +88,81 @@ export class ReLU extends Module {
   }
 }
 
+/** A number, or `{ name: number }` (PyTorch's keyword), or nothing (the default); checked. */
+function numberArg(owner: string, name: string, arg: number | Record<string, number | undefined> | undefined, fallback: number): number {
+  const v = typeof arg === 'object' && arg !== null ? checkOptions(owner, arg, { [name]: 'number' })[name] : arg;
+  if (v !== undefined && !Number.isFinite(v)) throw new ValueError(`${owner}: ${name} must be a finite number, got ${String(v)}`);
+  return v ?? fallback;
+}
+
+/** An activation whose backward is δ ⊙ f′(input): nothing to save (LeakyReLU, ELU, GELU). */
+abstract class InputActivation extends Module {
+  protected abstract readonly op: 'leakyRelu' | 'elu' | 'gelu' | 'geluTanh';
+  /** The op's parameter (LeakyReLU's slope, ELU's α; 0 for GELU). */
+  protected get p(): number {
+    return 0;
+  }
+
+  forward(x: Tensor): Tensor {
+    checkTensorArg(`${this.constructor.name}.forward`, 'x', x);
+    return x.backend.unary(this.op, x, this.p);
+  }
+
+  backwardDelta(input: Tensor, delta: Tensor): Tensor {
+    checkDelta(this.constructor.name, 'backwardDelta', input, delta);
+    return input.backend.activationGrad(this.op, input, delta, this.p); // δ ⊙ f′(a)
+  }
+}
+
+/** x > 0 ? x : negativeSlope·x (PyTorch's LeakyReLU; default slope 0.01). Backward: δ ⊙ (a > 0 ? 1 : slope). */
+export class LeakyReLU extends InputActivation {
+  protected readonly op = 'leakyRelu';
+  readonly negativeSlope: number;
+  constructor(negativeSlope?: number | { negativeSlope?: number }) {
+    super();
+    this.negativeSlope = numberArg('LeakyReLU', 'negativeSlope', negativeSlope, 0.01);
+  }
+  protected override get p(): number {
+    return this.negativeSlope;
+  }
+  protected override extraRepr(): string {
+    return `negative_slope=${this.negativeSlope}`;
+  }
+}
+
+/** x > 0 ? x : α(eˣ − 1) (PyTorch's ELU; default α 1). Backward: δ ⊙ (a > 0 ? 1 : α·eᵃ). */
+export class ELU extends InputActivation {
+  protected readonly op = 'elu';
+  readonly alpha: number;
+  constructor(alpha?: number | { alpha?: number }) {
+    super();
+    this.alpha = numberArg('ELU', 'alpha', alpha, 1);
+  }
+  protected override get p(): number {
+    return this.alpha;
+  }
+  protected override extraRepr(): string {
+    return `alpha=${this.alpha}`;
+  }
+}
+
+/**
+ * x·Φ(x), Φ the standard normal CDF by erf (PyTorch's GELU), or its tanh form with
+ * `{ approximate: 'tanh' }`: ½x(1 + tanh(√(2/π)(x + 0.044715x³))). Backward: δ ⊙ (Φ(a) + a·φ(a)).
+ */
+export class GELU extends InputActivation {
+  protected readonly op: 'gelu' | 'geluTanh';
+  readonly approximate: 'none' | 'tanh';
+  constructor(options: { approximate?: 'none' | 'tanh' } = {}) {
+    super();
+    this.approximate = checkOptions('GELU', options ?? undefined, { approximate: ['none', 'tanh'] })?.approximate ?? 'none';
+    this.op = this.approximate === 'tanh' ? 'geluTanh' : 'gelu';
+  }
+  protected override extraRepr(): string {
+    return `approximate='${this.approximate}'`;
+  }
+}
+
 /** `dim` of Softmax / LogSoftmax: a number or `{ dim }` (PyTorch's), the last axis only. */
 function softmaxDim(name: string, arg: number | { dim?: number } | undefined): number {
   const dim = typeof arg === 'object' && arg !== null ? checkOptions(name, arg, { dim: 'integer' }).dim : arg;

@@ -1,4 +1,4 @@
-import { Module, Parameter, ShapeError, ValueError, checkOptions, checkTensorArg, col2im, convOutputLength, defaultRng, fanInUniform, im2col, pair, resolveBackend, tidy } from '@neurone/core';
+import { Module, Parameter, ShapeError, ValueError, checkAllocation, checkOptions, checkTensorArg, col2im, convOutputLength, defaultRng, fanInUniform, im2col, pair, resolveBackend, sizeOf, tidy } from '@neurone/core';
 import type { Backend, Initializer, RNG, Shape, Tensor, Window2D } from '@neurone/core';
 
 /** Options of `Conv1D` and `Conv2D`: bias, backend and initialisation, as `Linear`'s. */
@@ -62,6 +62,7 @@ abstract class Conv extends Module {
     this.#biasInit = options.biasInit ?? fanInUniform();
     this.#rng = options.rng;
     const backend = resolveBackend(options.backend);
+    checkAllocation(backend, this.constructor.name, weightShape, undefined, sizeOf(weightShape) * 8); // before the float64 initial values
     const [w, b] = this.#initialValues(weightShape);
     this.weight = this.registerParameter('weight', new Parameter(backend.tensor(w, weightShape)));
     this.bias = options.bias === false ? null : this.registerParameter('bias', new Parameter(backend.tensor(b, [chanOut])));

@@ -1,9 +1,16 @@
 export { Linear } from './linear';
 export type { LinearOptions } from './linear';
-export { TanH, TanH as Tanh, Sigmoid, ReLU, Softmax, LogSoftmax, Flatten } from './activations';
+export { TanH, TanH as Tanh, Sigmoid, ReLU, LeakyReLU, ELU, GELU, Softmax, LogSoftmax, Flatten } from './activations';
 export { Sequential } from './sequential';
 export type { SequentialBackwardOptions } from './sequential';
 export { Conv1D, Conv2D } from './conv';
 export type { ConvOptions, Conv2DOptions } from './conv';
 export { MaxPool1D, AvgPool1D, MaxPool2D, AvgPool2D } from './pool';
-export { fromTorchConv, torchConvWeight } from './torch';
+export { fromTorchConv, torchConvWeight, toTorchConvWeight, flattenedWeight, fromTorch, toTorch, permuteAxes, traceModules, isChain } from './torch';
+export type { HostValue, TracedModule } from './torch';
+export { Dropout } from './dropout';
+export type { DropoutOptions } from './dropout';
+export { BatchNorm1d, BatchNorm2d, LayerNorm } from './norm';
+export type { BatchNormOptions, LayerNormOptions } from './norm';
+export { summary } from './summary';
+export type { ModelSummary, SummaryRow } from './summary';

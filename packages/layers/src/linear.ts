@@ -1,4 +1,4 @@
-import { Module, Parameter, ShapeError, checkOptions, checkTensorArg, defaultRng, fanInUniform, resolveBackend, tidy } from '@neurone/core';
+import { Module, Parameter, ShapeError, checkAllocation, checkOptions, checkTensorArg, defaultRng, fanInUniform, resolveBackend, tidy } from '@neurone/core';
 import type { Backend, Initializer, RNG, Tensor } from '@neurone/core';
 import { PARAM_OPTIONS } from './conv';
 
@@ -58,6 +58,7 @@ export class Linear extends Module {
       throw new ShapeError(this.#name(), `cannot tie to ${tied.#name()}: a tied layer maps ${tied.outFeatures} → ${tied.inFeatures}`, { 'tied weight': tied.weight.shape });
     }
     const backend = tied ? tied.weight.backend : resolveBackend(options.backend);
+    if (!tied) checkAllocation(backend, this.#name(), [outFeatures, inFeatures], undefined, inFeatures * outFeatures * 8); // before the float64 initial values
     const [w, b] = this.#initialValues();
     this.weight = this.registerParameter('weight', tied ? tied.weight : new Parameter(backend.tensor(w!, [outFeatures, inFeatures])));
     this.bias = options.bias === false ? null : this.registerParameter('bias', new Parameter(backend.tensor(b, [outFeatures])));
@@ -80,6 +81,11 @@ export class Linear extends Module {
       this.bias.value = this.bias.backend.tensor(b, this.bias.shape);
       this.bias.zeroGrad();
     }
+  }
+
+  /** Whether the weight is another layer's (`tiedTo`), stored [inFeatures, outFeatures]. */
+  get tied(): boolean {
+    return this.#tied;
   }
 
   #name(): string {

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RNG } from '@neurone/core';
 import type { Module, Tensor } from '@neurone/core';
 import { cpu } from '@neurone/backend-cpu';
-import { Flatten, Linear, LogSoftmax, ReLU, Sequential, Sigmoid, Softmax, TanH } from '../src/index';
+import { ELU, Flatten, GELU, LeakyReLU, Linear, LogSoftmax, ReLU, Sequential, Sigmoid, Softmax, TanH } from '../src/index';
 import { rand, randAwayFromZero, gradcheckInto } from './helpers';
 
 const be = cpu({ dtype: 'float64' });
@@ -47,6 +47,10 @@ describe('gradcheckModule (float64, maxRelError ≤ 1e-6)', () => {
     it(`ReLU batch=${batch}`, () => check(`ReLU [${batch}, 6] (|x| ≥ 0.2)`, new ReLU(), randAwayFromZero(be, [batch, 6], 4)));
     it(`Softmax batch=${batch}`, () => check(`Softmax [${batch}, 5]`, new Softmax(), rand(be, [batch, 5], 5, -2, 2)));
     it(`LogSoftmax batch=${batch}`, () => check(`LogSoftmax [${batch}, 5]`, new LogSoftmax(), rand(be, [batch, 5], 6, -2, 2)));
+    it(`LeakyReLU(0.2) batch=${batch}`, () => check(`LeakyReLU(0.2) [${batch}, 6] (|x| ≥ 0.2)`, new LeakyReLU(0.2), randAwayFromZero(be, [batch, 6], 14)));
+    it(`ELU(1.5) batch=${batch}`, () => check(`ELU(1.5) [${batch}, 6] (|x| ≥ 0.2)`, new ELU({ alpha: 1.5 }), randAwayFromZero(be, [batch, 6], 15)));
+    it(`GELU batch=${batch}`, () => check(`GELU [${batch}, 6]`, new GELU(), rand(be, [batch, 6], 16, -4, 4)));
+    it(`GELU tanh batch=${batch}`, () => check(`GELU(approximate=tanh) [${batch}, 6]`, new GELU({ approximate: 'tanh' }), rand(be, [batch, 6], 17, -4, 4)));
   }
 
   it('Softmax and LogSoftmax over the last axis of a 3-D input', () => {

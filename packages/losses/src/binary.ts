@@ -1,6 +1,19 @@
-import { tidy } from '@neurone/core';
-import type { Tensor } from '@neurone/core';
-import { BaseLoss } from './common';
+import { ValueError, tidy } from '@neurone/core';
+import type { HostTensor, Shape, Tensor } from '@neurone/core';
+import { BaseLoss, outside, swapped } from './common';
+
+/** Targets must be in [0, 1]; a value outside is a logit or a score: the arguments look swapped. */
+function checkBinaryTargets(name: string, y: HostTensor): void {
+  const bad = outside(y.data, 0, 1);
+  if (bad >= 0) throw swapped(name, `target value ${y.data[bad]} at position ${bad} is outside [0, 1]`);
+}
+
+/** Predictions that are all exactly 0 or 1 are labels, not probabilities or logits. */
+function checkNotLabels(name: string, yhat: HostTensor): void {
+  if (yhat.data.length > 1 && Array.prototype.every.call(yhat.data, (v: number) => v === 0 || v === 1)) {
+    throw swapped(name, 'every prediction is exactly 0 or 1');
+  }
+}
 
 /** PyTorch clamps each log of BCELoss at −100 so that ŷ ∈ {0, 1} gives a finite loss. */
 const LOG_FLOOR = -100;
@@ -9,12 +22,24 @@ const GRAD_EPS = 1e-12;
 
 /**
  * Binary cross-entropy on probabilities ŷ ∈ [0, 1] (after a Sigmoid), per element:
- * −(y log ŷ + (1 − y) log(1 − ŷ)), each log clamped at −100 as PyTorch does. Predictions are
- * not read back to check their range: a ŷ outside [0, 1] gives a NaN loss (which `fit` reports);
- * use BCEWithLogitsLoss on logits.
+ * −(y log ŷ + (1 − y) log(1 − ŷ)), each log clamped at −100 as PyTorch does. Targets first —
+ * `forward(y, ŷ)`; PyTorch's `BCELoss()(input, target)` is the other order. forward never reads
+ * ŷ back: `fit`/`evaluate` check the first batch's predictions on the host (outside [0, 1]: a
+ * ValueError pointing at BCEWithLogitsLoss; all exactly 0 or 1: the arguments look swapped);
+ * a direct call with ŷ outside [0, 1] gives NaN. Use BCEWithLogitsLoss on logits.
  * 'none' gives one value per element; 'mean' (default) averages over every element.
  */
 export class BCELoss extends BaseLoss {
+  override checkTargets(y: HostTensor, _yhatShape: Shape): void {
+    checkBinaryTargets(this.name, y);
+  }
+
+  override checkPredictions(yhat: HostTensor): void {
+    const bad = outside(yhat.data, 0, 1);
+    if (bad >= 0) throw new ValueError(`${this.name}: prediction ${yhat.data[bad]} at position ${bad} is outside [0, 1]: apply a Sigmoid, or use BCEWithLogitsLoss on logits (or the arguments are swapped: the targets come first, forward(y, yhat); PyTorch's order is loss(input, target))`);
+    checkNotLabels(this.name, yhat);
+  }
+
   forward(y: Tensor, yhat: Tensor): Tensor {
     this.checkSameShape(y, yhat);
     return tidy(() => {
@@ -41,8 +66,18 @@ export class BCELoss extends BaseLoss {
 /**
  * Binary cross-entropy on logits x (sigmoid fused, stable for any x), per element:
  * max(x, 0) − x·y + log(1 + e^{−|x|}). 'mean' (default) averages over every element.
+ * Targets first — `forward(y, x)`; PyTorch's `BCEWithLogitsLoss()(input, target)` is the other
+ * order. Targets outside [0, 1] (logits given as targets) are refused by `checkTargets`.
  */
 export class BCEWithLogitsLoss extends BaseLoss {
+  override checkTargets(y: HostTensor, _yhatShape: Shape): void {
+    checkBinaryTargets(this.name, y);
+  }
+
+  override checkPredictions(yhat: HostTensor): void {
+    checkNotLabels(this.name, yhat);
+  }
+
   forward(y: Tensor, yhat: Tensor): Tensor {
     this.checkSameShape(y, yhat);
     return tidy(() => {

@@ -52,6 +52,14 @@ describe('gradcheckLoss (float64, maxRelError ≤ 1e-6)', () => {
         const probs = be.softmax(uniform([batch, 5], 7, -1, 1));
         check(`CrossEntropyLoss ${tag} probabilities`, new CrossEntropyLoss({ reduction }), probs, logits);
       });
+      it(`CrossEntropyLoss ${tag} with weight, labelSmoothing and ignoreIndex`, () => {
+        const idx = be.tensor(batch === 1 ? [3] : [1, 2, 0, 2], [batch]);
+        const logits = uniform([batch, 5], 13, -3, 3);
+        const o = { reduction, weight: [0.5, 2, 1, 1.5, 0.7], labelSmoothing: 0.15 };
+        check(`CE ${tag} weight+smoothing index`, new CrossEntropyLoss(o), idx, logits);
+        check(`CE ${tag} weight+smoothing+ignore 2`, new CrossEntropyLoss({ ...o, ignoreIndex: 2 }), idx, logits);
+        check(`CE ${tag} weight+smoothing probs`, new CrossEntropyLoss(o), be.softmax(uniform([batch, 5], 14, -1, 1)), logits);
+      });
       it(`BCELoss ${tag}, hard and soft targets`, () => {
         const yhat = uniform([batch, 3], 8, 0.05, 0.95);
         const hard = be.tensor(Array.from(uniform([batch, 3], 9, 0, 1).dataSync(), (v) => (v < 0.5 ? 0 : 1)), [batch, 3]);

@@ -1,9 +1,9 @@
-import { ValueError, checkOptions, tidy } from '@neurone/core';
+import { ValueError, tidy } from '@neurone/core';
 import type { Parameter } from '@neurone/core';
 import { BaseOptimizer, checkHyper } from './optimizer';
 import type { ParamsInput } from './optimizer';
 
-/** Hyper-parameters of `Adam`. */
+/** Hyper-parameters of `Adam` and `AdamW` (also per parameter group). */
 export interface AdamOptions {
   /** Learning rate (default 1e-3; settable later through `optimizer.lr`). */
   lr?: number;
@@ -11,56 +11,48 @@ export interface AdamOptions {
   betas?: readonly [number, number];
   /** Added to the denominator after the square root (default 1e-8). */
   eps?: number;
-  /** L2 penalty added to the gradient: g + wd·p (default 0; not AdamW's decoupled decay). */
+  /** Adam: L2 penalty added to the gradient, g + wd·p (default 0). AdamW: decoupled decay, p −= lr·wd·p (default 0.01). */
   weightDecay?: number;
 }
+
+type AdamHyper = { lr: number; betas: number[]; eps: number; weightDecay: number };
+const KEYS = ['lr', 'betas', 'eps', 'weightDecay'];
 
 /**
  * Adam (Kingma & Ba) with PyTorch's exact semantics: g = grad + wd·p;
  * m = β₁·m + (1 − β₁)·g; v = β₂·v + (1 − β₂)·g²;
  * p −= (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε).
+ * `params`: parameters, a Module, or parameter groups `[{ params, lr, … }]`.
  */
-export class Adam extends BaseOptimizer {
-  betas: [number, number] = [0.9, 0.999];
-  eps = 1e-8;
-  weightDecay = 0;
-
-  constructor(params: ParamsInput, options: AdamOptions = {}) {
-    super(params, checkOptions('Adam', options ?? undefined, ['lr', 'betas', 'eps', 'weightDecay'])?.lr ?? 1e-3);
-    options ??= {};
-    this.parseHyper({ ...options, lr: options.lr ?? 1e-3 })();
+export class Adam extends BaseOptimizer<AdamHyper> {
+  constructor(params: ParamsInput<AdamOptions>, options?: AdamOptions) {
+    super(params, options, KEYS);
   }
 
-  protected parseHyper(h: Record<string, unknown>): () => void {
-    const lr = checkHyper('Adam', 'lr', h.lr as number);
+  protected parseHyper(owner: string, h: Record<string, unknown>): AdamHyper {
+    const lr = checkHyper(owner, 'lr', (h.lr ?? 1e-3) as number);
     const betas = (h.betas ?? [0.9, 0.999]) as unknown;
-    if (!Array.isArray(betas) || betas.length !== 2) throw new ValueError(`Adam: betas must be a pair [β₁, β₂], got ${String(betas)}`);
-    const b1 = checkHyper('Adam', 'betas[0]', betas[0] as number, 0, 1);
-    const b2 = checkHyper('Adam', 'betas[1]', betas[1] as number, 0, 1);
-    const eps = checkHyper('Adam', 'eps', (h.eps ?? 1e-8) as number);
-    const weightDecay = checkHyper('Adam', 'weightDecay', (h.weightDecay ?? 0) as number);
-    return () => {
-      this.lr = lr;
-      this.betas = [b1, b2];
-      this.eps = eps;
-      this.weightDecay = weightDecay;
-    };
-  }
-
-  protected hyper(): Record<string, number | number[]> {
-    return { lr: this.lr, betas: [...this.betas], eps: this.eps, weightDecay: this.weightDecay };
+    if (!Array.isArray(betas) || betas.length !== 2) throw new ValueError(`${owner}: betas must be a pair [β₁, β₂], got ${String(betas)}`);
+    const b1 = checkHyper(owner, 'betas[0]', betas[0] as number, 0, 1);
+    const b2 = checkHyper(owner, 'betas[1]', betas[1] as number, 0, 1);
+    const eps = checkHyper(owner, 'eps', (h.eps ?? 1e-8) as number);
+    // AdamW's default decay (read before the subclass field exists: the class decides)
+    const weightDecay = checkHyper(owner, 'weightDecay', (h.weightDecay ?? (this instanceof AdamW ? 0.01 : 0)) as number);
+    return { lr, betas: [b1, b2], eps, weightDecay };
   }
 
   protected stateKeys(): readonly string[] {
     return ['expAvg', 'expAvgSq'];
   }
 
-  protected update(i: number, p: Parameter, t: number): void {
+  protected update(i: number, p: Parameter, t: number, h: AdamHyper): void {
     const b = p.backend;
-    const [b1, b2] = this.betas;
+    const [b1, b2] = h.betas as [number, number];
     tidy(() => {
       let g = p.grad!;
-      if (this.weightDecay !== 0) g = b.axpby(1, g, this.weightDecay, p.value); // g = grad + wd·p
+      const decoupled = this instanceof AdamW;
+      if (h.weightDecay !== 0 && !decoupled) g = b.axpby(1, g, h.weightDecay, p.value); // Adam: g = grad + wd·p
+      if (h.weightDecay !== 0 && decoupled) p.value = b.affine(p.value, 1 - h.lr * h.weightDecay, 0); // AdamW: p −= lr·wd·p
       const m0 = this.getState(i, 'expAvg');
       const v0 = this.getState(i, 'expAvgSq');
       const g2 = b.unary('square', g);
@@ -71,8 +63,18 @@ export class Adam extends BaseOptimizer {
       this.setState(i, 'expAvgSq', v);
       const bc1 = 1 - b1 ** t;
       const bc2 = 1 - b2 ** t;
-      const denom = b.affine(b.unary('sqrt', v), 1 / Math.sqrt(bc2), this.eps); // √v / √(1 − β₂ᵗ) + ε
-      p.value = b.axpby(1, p.value, -this.lr / bc1, b.binary('div', m, denom)); // p −= lr/(1 − β₁ᵗ) · m / denom
+      const denom = b.affine(b.unary('sqrt', v), 1 / Math.sqrt(bc2), h.eps); // √v / √(1 − β₂ᵗ) + ε
+      p.value = b.axpby(1, p.value, -h.lr / bc1, b.binary('div', m, denom)); // p −= lr/(1 − β₁ᵗ) · m / denom
     });
+  }
+}
+
+/**
+ * AdamW (Loshchilov & Hutter) as PyTorch's: Adam with decoupled weight decay, applied to the
+ * weights before the Adam step, p −= lr·wd·p (default wd 0.01), never added to the gradient.
+ */
+export class AdamW extends Adam {
+  constructor(params: ParamsInput<AdamOptions>, options?: AdamOptions) {
+    super(params, options);
   }
 }

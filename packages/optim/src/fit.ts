@@ -1,9 +1,12 @@
-import { RNG, ShapeError, ValueError, checkOptions, getBackend, isTensor, keep, shapesEqual, sizeOf, tidy } from '@neurone/core';
+import { RNG, ShapeError, ValueError, checkOptions, gatherRows, getBackend, isTensor, keep, shapesEqual, sizeOf, tidy } from '@neurone/core';
 import type { Backend, Dataset, HostTensor, Loss, Module, Optimizer, Tensor } from '@neurone/core';
 import { accuracy as metricsAccuracy, resolveMetrics } from './metrics';
 import type { Metric, MetricSpec } from './metrics';
 import { trainStep } from './optim';
+import { snapshotState } from './snapshot';
 import { createProgress } from './progress';
+import { clipGradNorm, clipGradValue } from './clip';
+import { checkHyper, hasLr } from './optimizer';
 import type { ProgressOption } from './progress';
 
 /** Data already on a backend; fit reads it to the host once to shuffle and batch it. */
@@ -93,8 +96,16 @@ export interface FitOptions {
   backend?: Backend;
   /** Read the loss every this many batches (default 1 on backends that read synchronously, else 10). */
   readEvery?: number;
-  /** A learning-rate schedule stepped at the end of every epoch (StepLR, CosineAnnealingLR …). */
-  scheduler?: { step(): void };
+  /**
+   * A learning-rate schedule, stepped at the end of every epoch (StepLR, CosineAnnealingLR …;
+   * ReduceLROnPlateau gets the validation loss, or the training loss without validation), or after
+   * every batch when its `interval` is 'batch' (OneCycleLR).
+   */
+  scheduler?: { step(metric?: number): void; readonly interval?: 'epoch' | 'batch' };
+  /** Clip the gradients' total 2-norm to this before every optimizer step (`clipGradNorm`). */
+  clipGradNorm?: number;
+  /** Clamp every gradient element into [−v, v] before every optimizer step (`clipGradValue`). */
+  clipGradValue?: number;
   /**
    * Epochs already completed, when resuming (default 0): fit runs epochs initialEpoch + 1 …
    * epochs. Without `rng`, the seeded shuffle skips the first initialEpoch permutations, so a
@@ -126,6 +137,8 @@ const FIT_KEYS = [
   'scheduler',
   'initialEpoch',
   'rng',
+  'clipGradNorm',
+  'clipGradValue',
 ] as const;
 
 /** Options of `evaluate`. */
@@ -168,19 +181,10 @@ async function toHost(owner: string, data: FitData): Promise<Dataset> {
   return { x, y };
 }
 
-/** Rows `order[start..end)` of a host tensor, uploaded to `backend` as one batch. */
+/** Rows `order[start..end)` (or start..end) of a host tensor, uploaded to `backend` as one batch (core's `gatherRows`, as `@neurone/data`'s batches). */
 function gather(backend: Backend, h: HostTensor, order: Uint32Array | null, start: number, end: number): Tensor {
-  const n = end - start;
-  const row = h.data.length / h.shape[0]!;
-  const out = backend.dtype === 'float64' ? new Float64Array(n * row) : new Float32Array(n * row);
-  if (!order) out.set(h.data.subarray(start * row, end * row));
-  else if (row === 1) for (let i = 0; i < n; i++) out[i] = h.data[order[start + i]!]!;
-  else
-    for (let i = 0; i < n; i++) {
-      const j = order[start + i]!;
-      out.set(h.data.subarray(j * row, (j + 1) * row), i * row);
-    }
-  return backend.tensor(out, [n, ...h.shape.slice(1)]);
+  const { data, shape } = gatherRows(h, order ? order.subarray(start, end) : { start, end }, backend.dtype === 'float64');
+  return backend.tensor(data, shape);
 }
 
 function positiveInt(owner: string, name: string, v: unknown): number {
@@ -215,6 +219,32 @@ function checkTargets(loss: Loss, y: HostTensor, yhat: Tensor): void {
   loss.checkTargets?.(y, [y.shape[0]!, ...yhat.shape.slice(1)]);
 }
 
+/**
+ * The loss's host check of predictions, on the first `rows` samples (eval mode, nothing changes):
+ * one forward and one read per call of fit / evaluate, so BCE on logits or swapped arguments fail
+ * before any training, naming the loss.
+ */
+async function checkPredictions(owner: string, net: Module, loss: Loss, data: Dataset, rows: number, backend: Backend): Promise<void> {
+  if (typeof loss.checkPredictions !== 'function') return;
+  const wasTraining = net.training;
+  net.eval();
+  let yhat: Tensor | undefined;
+  try {
+    yhat = tidy(() => net.forward(gather(backend, data.x, null, 0, rows)));
+    checkTargets(loss, data.y, yhat); // the targets first, on the host: a bad label costs no read
+    const host = { data: await yhat.data(), shape: yhat.shape };
+    try {
+      loss.checkPredictions(host);
+    } catch (e) {
+      if (e instanceof Error) e.message = `${owner} (the first batch's predictions): ${e.message}`;
+      throw e;
+    }
+  } finally {
+    yhat?.dispose();
+    net.train(wasTraining);
+  }
+}
+
 const isClassIndices = (y: readonly number[], yhat: readonly number[]): boolean =>
   y.length === 1 && yhat.length === 2 && yhat[1]! >= 2;
 
@@ -230,6 +260,7 @@ export async function evaluate(net: Module, loss: Loss, data: FitData, options: 
   const batchSize = positiveInt('evaluate', 'batchSize', options.batchSize ?? 256);
   const metrics = resolveMetrics('evaluate', options.metrics);
   const host = await toHost('evaluate', data);
+  await checkPredictions('evaluate', net, loss, host, Math.min(batchSize, host.x.shape[0]!), backendOf(net, options.backend));
   return evaluateHost(net, loss, host, batchSize, metrics, backendOf(net, options.backend));
 }
 
@@ -350,7 +381,8 @@ function checkValidation(net: Module, loss: Loss, train: Dataset, val: Dataset, 
  * Trains `net` on `data` for `options.epochs` epochs of shuffled mini-batches: each batch is
  * gathered on the host (seeded shuffle), uploaded to the net's backend and run through
  * `Optim`'s step. Resolves to the per-epoch History. Throws a ValueError naming the epoch and
- * the batch when the loss turns NaN or infinite.
+ * the batch when the loss turns NaN or infinite, after restoring the parameters, buffers and the
+ * optimizer's and scheduler's state to a point before the bad step.
  */
 export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: FitData, options: FitOptions): Promise<History> {
   if (options == null || typeof options !== 'object') throw new ValueError('fit: options { epochs, batchSize } are required');
@@ -372,6 +404,7 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
   const val = options.validation ? await toHost('fit (validation)', options.validation) : undefined;
   const valBatch = positiveInt('fit', 'validationBatchSize', options.validationBatchSize ?? batchSize);
   if (val) checkValidation(net, loss, train, val, Math.min(valBatch, val.x.shape[0]!), backend);
+  await checkPredictions('fit', net, loss, train, Math.min(batchSize, train.x.shape[0]!), backend);
   const { signal, onEpoch, onBatch, scheduler } = options;
   const shuffle = options.shuffle ?? true;
   const rng = options.rng ?? new RNG(seed);
@@ -380,10 +413,18 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
   if (!options.rng && shuffle) for (let e = 0; e < initialEpoch; e++) rng.permutation(n);
   const batches = Math.ceil(n / batchSize);
   const metricFns = metrics.map((m) => m.fn);
-  const lrOf = (): number | undefined => {
-    const lr = (optimizer as { lr?: unknown }).lr;
-    return typeof lr === 'number' ? lr : undefined;
-  };
+  const lrOf = (): number | undefined => (hasLr(optimizer) ? optimizer.lr : undefined);
+  const { clipGradNorm: maxNorm, clipGradValue: clipValue } = options;
+  if (maxNorm !== undefined) checkHyper('fit', 'clipGradNorm', maxNorm);
+  if (clipValue !== undefined) checkHyper('fit', 'clipGradValue', clipValue);
+  const clip =
+    maxNorm === undefined && clipValue === undefined
+      ? undefined
+      : () => {
+          if (clipValue !== undefined) clipGradValue(optimizer.params, clipValue);
+          if (maxNorm !== undefined) clipGradNorm(optimizer.params, maxNorm); // the returned norm goes with the step's tidy
+        };
+  if (scheduler !== undefined && typeof scheduler?.step !== 'function') throw new ValueError(`fit: scheduler must have a step() method, got ${String(scheduler)}`);
 
   const history: History = { epochs: [], loss: [], valLoss: [], valAccuracy: [], stopped: 'completed' };
   const progress = await createProgress(options.progress);
@@ -391,9 +432,10 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
   type Pending = { batch: number; size: number; tensors: Tensor[] };
   let pending: Pending[] = [];
   // the parameters and buffers before the first batch whose loss is not yet read: restored on a non-finite loss
-  let snapshot: { batch: number; values: Record<string, Tensor> } | null = null;
+  let snapshot: { batch: number; values: Record<string, Tensor>; state: ReturnType<typeof snapshotState> } | null = null;
   const dropSnapshot = (): void => {
     Object.values(snapshot?.values ?? {}).forEach((t) => t.dispose());
+    snapshot?.state.dispose();
     snapshot = null;
   };
   const takeSnapshot = (batch: number): void => {
@@ -401,15 +443,16 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
     // views, not copies: storages are immutable (an update makes a new value), so a view of each
     // value keeps the old numbers alive at the cost of one handle
     const values = Object.fromEntries(Object.entries(net.stateDict()).map(([k, t]) => [k, keep(t.backend.reshape(t, t.shape))]));
-    snapshot = { batch, values };
+    snapshot = { batch, values, state: snapshotState({ "the optimizer's": optimizer, "the scheduler's": options.scheduler }) };
   };
-  const restoreSnapshot = (): number => {
+  const restoreSnapshot = (): [number, string] => {
     const s = snapshot!;
     snapshot = null;
     net.loadStateDict(s.values);
     Object.values(s.values).forEach((t) => t.dispose());
     net.zeroGrad();
-    return s.batch;
+    const state = s.state.restore(); // with the parameters: the optimizer's moments and step, the scheduler's epoch
+    return [s.batch, state.length ? `; ${state.join(' and ')} state too` : ", the optimizer's state was not (it has no loadStateDict)"];
   };
   let lastYield = now();
 
@@ -435,12 +478,12 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
           const l = values[g * width]!;
           if (!Number.isFinite(l)) {
             const lrText = lr === undefined ? '' : ` (lr = ${lr})`;
-            const restored = restoreSnapshot();
+            const [restored, state] = restoreSnapshot();
             throw new ValueError(
               `fit: loss became ${l} at epoch ${epoch}, batch ${batch} (of ${batches}); ` +
                 `the parameters were restored to their values before batch ${restored} of epoch ${epoch}` +
-                `${restored === batch ? ' (the bad step is undone)' : ` (the last point whose loss was read; batches ${restored}–${batch - 1} were finite)`}, ` +
-                `the optimizer's state was not — lower the learning rate${lrText}, or check the data and the loss`,
+                `${restored === batch ? ' (the bad step is undone)' : ` (the last point whose loss was read; batches ${restored}–${batch - 1} were finite)`}${state} — ` +
+                `lower the learning rate${lrText}, or check the data and the loss`,
             );
           }
           lossSum += l * size;
@@ -466,8 +509,9 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
           const y = gather(backend, train.y, order, start, end);
           // targets are checked once, on the host, when the first batch shows the output shape
           const check = epoch === 1 && b === 0 ? (yhat: Tensor) => checkTargets(loss, train.y, yhat) : undefined;
-          return trainStep(net, loss, optimizer, x, y, metricFns, check);
+          return trainStep(net, loss, optimizer, x, y, metricFns, check, clip);
         });
+        if (scheduler?.interval === 'batch') scheduler.step();
         pending.push({ batch: b + 1, size: end - start, tensors });
         if (pending.length >= readEvery || b === batches - 1) await flush();
         if (now() - lastYield > 20) {
@@ -502,7 +546,7 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
       }
       history.epochs.push(log);
       history.loss.push(log.loss);
-      scheduler?.step();
+      if (scheduler?.interval !== 'batch') scheduler?.step(log.valLoss ?? log.loss);
       if (onEpoch && (await onEpoch(log)) === false) history.stopped = 'onEpoch';
     }
     return history;

@@ -1,5 +1,5 @@
-import { ShapeError, checkLeaks, tidy } from '@neurone/core';
-import type { Loss, Module, Optimizer, Tensor } from '@neurone/core';
+import { ShapeError, Tensor, ValueError, checkLeaks, tidy } from '@neurone/core';
+import type { Loss, Module, Optimizer } from '@neurone/core';
 
 /** A net with a whole-network backward (Sequential): it can skip the first layer's input gradient. */
 interface WholeBackward {
@@ -26,6 +26,7 @@ export function trainStep(
   y: Tensor,
   metrics: readonly MetricFn[] = [],
   onForward?: (yhat: Tensor) => void,
+  beforeStep?: () => void,
 ): Tensor[] {
   return tidy(() => {
     net.zeroGrad();
@@ -38,6 +39,7 @@ export function trainStep(
     const delta = loss.backward(y, yhat); // seed: δ = ∂L/∂ŷ
     if (hasWholeBackward(net)) net.backward(delta, { inputGrad: false });
     else net.backwardUpdateGradient(x, delta);
+    beforeStep?.(); // gradient clipping
     optimizer.step();
     return [l, ...m];
   });
@@ -57,6 +59,12 @@ export class Optim {
   readonly optimizer: Optimizer;
 
   constructor(net: Module, loss: Loss, optimizer: Optimizer) {
+    const bad = [
+      ['net', net, 'forward'],
+      ['loss', loss, 'backward'],
+      ['optimizer', optimizer, 'step'],
+    ].find(([, v, m]) => typeof (v as unknown as Record<string, unknown> | null)?.[m as string] !== 'function');
+    if (bad) throw new ValueError(`Optim(net, loss, optimizer): ${bad[0] as string} has no ${bad[2] as string}() method, got ${String(bad[1])}`);
     this.net = net;
     this.loss = loss;
     this.optimizer = optimizer;
@@ -67,6 +75,7 @@ export class Optim {
    * With `backend.debugLeaks` set, warns when live tensors grow step after step (`checkLeaks`).
    */
   step(x: Tensor, y: Tensor): Tensor {
+    if (!(x instanceof Tensor) || !(y instanceof Tensor)) throw new ValueError(`Optim.step(x, y): x and y must be tensors, got ${String(x)} and ${String(y)}`);
     const l = trainStep(this.net, this.loss, this.optimizer, x, y)[0]!;
     checkLeaks(l.backend);
     return l;

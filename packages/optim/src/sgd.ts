@@ -1,12 +1,12 @@
-import { ValueError, checkOptions, tidy } from '@neurone/core';
+import { ValueError, tidy } from '@neurone/core';
 import type { Parameter } from '@neurone/core';
 import { BaseOptimizer, checkHyper } from './optimizer';
 import type { ParamsInput } from './optimizer';
 
-/** Hyper-parameters of `SGD`. */
+/** Hyper-parameters of `SGD` (also per parameter group). */
 export interface SGDOptions {
-  /** Learning rate (settable later through `optimizer.lr`). */
-  lr: number;
+  /** Learning rate (settable later through `optimizer.lr`); required here or in every group. */
+  lr?: number;
   /** Momentum factor μ (default 0: plain SGD). */
   momentum?: number;
   /** Dampening of the gradient in the momentum buffer (default 0). */
@@ -17,52 +17,40 @@ export interface SGDOptions {
   nesterov?: boolean;
 }
 
+type SGDHyper = { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean };
+
 /**
  * Stochastic gradient descent with PyTorch's exact semantics:
  * g = grad + wd·p; buf = g on the first step, then buf = μ·buf + (1 − dampening)·g;
  * update = g + μ·buf (Nesterov) or buf; p −= lr·update. With μ = 0 it is the seed's
- * `updateParameters(lr)`: p −= lr·grad.
+ * `updateParameters(lr)`: p −= lr·grad. `params`: parameters, a Module, or parameter groups
+ * `[{ params, lr, momentum, … }]` whose options override `options` (PyTorch's param groups).
  */
-export class SGD extends BaseOptimizer {
-  momentum = 0;
-  dampening = 0;
-  weightDecay = 0;
-  nesterov = false;
-
-  constructor(params: ParamsInput, options: SGDOptions) {
-    if (options == null || typeof options !== 'object') throw new ValueError(`SGD: options { lr } are required, got ${String(options)}`);
-    checkOptions('SGD', options, ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov']);
-    super(params, options.lr);
-    this.parseHyper({ ...options })();
+export class SGD extends BaseOptimizer<SGDHyper> {
+  constructor(params: ParamsInput<SGDOptions>, options?: SGDOptions) {
+    super(params, options, ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov']);
   }
 
-  protected parseHyper(h: Record<string, unknown>): () => void {
-    const lr = checkHyper('SGD', 'lr', h.lr as number);
-    const momentum = checkHyper('SGD', 'momentum', (h.momentum ?? 0) as number);
-    const dampening = checkHyper('SGD', 'dampening', (h.dampening ?? 0) as number, -Infinity);
-    const weightDecay = checkHyper('SGD', 'weightDecay', (h.weightDecay ?? 0) as number);
+  protected parseHyper(owner: string, h: Record<string, unknown>): SGDHyper {
+    const lr = checkHyper(owner, 'lr', h.lr as number);
+    const momentum = checkHyper(owner, 'momentum', (h.momentum ?? 0) as number);
+    const dampening = checkHyper(owner, 'dampening', (h.dampening ?? 0) as number, -Infinity);
+    const weightDecay = checkHyper(owner, 'weightDecay', (h.weightDecay ?? 0) as number);
     const nesterov = h.nesterov ?? false;
-    if (typeof nesterov !== 'boolean') throw new ValueError(`SGD: nesterov must be a boolean, got ${String(nesterov)}`);
+    if (typeof nesterov !== 'boolean') throw new ValueError(`${owner}: nesterov must be a boolean, got ${String(nesterov)}`);
     if (nesterov && (momentum <= 0 || dampening !== 0)) {
-      throw new ValueError(`SGD: Nesterov momentum requires momentum > 0 and dampening = 0 (got momentum ${momentum}, dampening ${dampening})`);
+      throw new ValueError(`${owner}: Nesterov momentum requires momentum > 0 and dampening = 0 (got momentum ${momentum}, dampening ${dampening})`);
     }
-    return () => {
-      this.lr = lr;
-      Object.assign(this, { momentum, dampening, weightDecay, nesterov });
-    };
-  }
-
-  protected hyper(): Record<string, number | boolean> {
-    return { lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov };
+    return { lr, momentum, dampening, weightDecay, nesterov };
   }
 
   protected stateKeys(): readonly string[] {
     return ['momentumBuffer'];
   }
 
-  protected update(i: number, p: Parameter): void {
+  protected update(i: number, p: Parameter, _t: number, h: SGDHyper): void {
     const b = p.backend;
-    const { momentum: mu, dampening, weightDecay: wd } = this;
+    const { momentum: mu, dampening, weightDecay: wd } = h;
     tidy(() => {
       let g = p.grad!;
       if (wd !== 0) g = b.axpby(1, g, wd, p.value); // g = grad + wd·p
@@ -71,9 +59,9 @@ export class SGD extends BaseOptimizer {
         // buf = g (first step), else buf = μ·buf + (1 − dampening)·g
         const buf = prev ? b.axpby(mu, prev, 1 - dampening, g) : b.affine(g, 1, 0);
         this.setState(i, 'momentumBuffer', buf);
-        g = this.nesterov ? b.axpby(1, g, mu, buf) : buf; // update = g + μ·buf, or buf
+        g = h.nesterov ? b.axpby(1, g, mu, buf) : buf; // update = g + μ·buf, or buf
       }
-      p.value = b.axpby(1, p.value, -this.lr, g); // p −= lr·update
+      p.value = b.axpby(1, p.value, -h.lr, g); // p −= lr·update
     });
   }
 }

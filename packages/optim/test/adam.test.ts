@@ -73,7 +73,8 @@ describe('Adam', () => {
   it('keeps the defaults PyTorch has', () => {
     const backend = cpu();
     const opt = new Adam([new Parameter(backend.zeros([1]))]);
-    expect([opt.lr, opt.betas, opt.eps, opt.weightDecay]).toEqual([1e-3, [0.9, 0.999], 1e-8, 0]);
+    expect(opt.defaults).toEqual({ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 });
+    expect({ ...opt.paramGroups[0], params: undefined }).toEqual({ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, params: undefined });
   });
 
   it('lr is settable between steps', () => {

@@ -1,97 +1,12 @@
 /**
- * Small modules and losses defined here so optim's tests do not depend on the layers/losses
- * packages (those have their own tests; integration.test.ts uses the real ones).
+ * Test data and helpers for optim's tests, which run the real layers and losses (devDependencies);
+ * TChain is a net without a whole-network backward (the seed's API only), built from real layers.
  */
-import { Module, Parameter, RNG, tidy } from '@neurone/core';
-import type { Backend, Loss, Tensor } from '@neurone/core';
+import { Module, RNG } from '@neurone/core';
+import type { Tensor } from '@neurone/core';
 import type { OptimizerStateDict, StateTensor } from '../src/index';
 
-/** z = x·Wᵀ + b, W [out, in]. */
-export class TLinear extends Module {
-  readonly weight: Parameter;
-  readonly bias: Parameter;
-  constructor(backend: Backend, inF: number, outF: number, seed = 1) {
-    super();
-    const rng = new RNG(seed);
-    const bound = 1 / Math.sqrt(inF);
-    this.weight = this.registerParameter('weight', new Parameter(backend.tensor(rng.uniformArray(inF * outF, -bound, bound), [outF, inF])));
-    this.bias = this.registerParameter('bias', new Parameter(backend.tensor(rng.uniformArray(outF, -bound, bound), [outF])));
-  }
-  forward(x: Tensor): Tensor {
-    const b = x.backend;
-    const xw = b.matmul(x, this.weight.value, false, true);
-    const out = b.binary('add', xw, this.bias.value);
-    xw.dispose();
-    return out;
-  }
-  override backwardUpdateGradient(x: Tensor, delta: Tensor): void {
-    const b = x.backend;
-    // the memory idiom: compute inside tidy, dispose nothing by hand
-    tidy(() => {
-      this.weight.accumulateGrad(b.matmul(delta, x, true, false)); // δᵀ·x
-      this.bias.accumulateGrad(b.sum(delta, 0));
-    });
-  }
-  backwardDelta(_x: Tensor, delta: Tensor): Tensor {
-    return delta.backend.matmul(delta, this.weight.value); // δ·W
-  }
-}
-
-export class TTanh extends Module {
-  forward(x: Tensor): Tensor {
-    return x.backend.unary('tanh', x);
-  }
-  backwardDelta(x: Tensor, delta: Tensor): Tensor {
-    const t = x.backend.unary('tanh', x);
-    const d = x.backend.activationGrad('tanh', t, delta);
-    t.dispose();
-    return d;
-  }
-}
-
-/** A chain with a whole-network backward(delta, { inputGrad }) like layers' Sequential. */
-export class TSeq extends Module {
-  readonly layers: Module[];
-  #inputs: Tensor[] = [];
-  calls = { backward: 0, backwardUpdateGradient: 0, inputGradRequested: [] as boolean[] };
-  constructor(...layers: Module[]) {
-    super();
-    this.layers = layers;
-    layers.forEach((l, i) => this.registerModule(String(i), l));
-  }
-  forward(x: Tensor): Tensor {
-    this.#inputs = [];
-    let h = x;
-    for (const l of this.layers) {
-      this.#inputs.push(h);
-      h = l.forward(h);
-    }
-    return h;
-  }
-  backward(delta: Tensor, { inputGrad = true }: { inputGrad?: boolean } = {}): Tensor | null {
-    this.calls.backward++;
-    this.calls.inputGradRequested.push(inputGrad);
-    let d = delta;
-    for (let i = this.layers.length - 1; i >= 0; i--) {
-      const l = this.layers[i]!;
-      const x = this.#inputs[i]!;
-      l.backwardUpdateGradient(x, d);
-      if (i > 0 || inputGrad) d = l.backwardDelta(x, d);
-    }
-    return inputGrad ? d : null;
-  }
-  override backwardUpdateGradient(x: Tensor, delta: Tensor): void {
-    this.calls.backwardUpdateGradient++;
-    this.forward(x);
-    this.backward(delta, { inputGrad: false });
-  }
-  backwardDelta(x: Tensor, delta: Tensor): Tensor {
-    this.forward(x);
-    return this.backward(delta)!;
-  }
-}
-
-/** The same chain without a whole-network backward: only the seed's API (recomputes activations). */
+/** A chain of modules without a whole-network backward: only the seed's API (recomputes activations). */
 export class TChain extends Module {
   readonly layers: Module[];
   calls = { backwardUpdateGradient: 0 };
@@ -121,49 +36,6 @@ export class TChain extends Module {
   }
   backwardDelta(_x: Tensor, _delta: Tensor): Tensor {
     throw new Error('not used');
-  }
-}
-
-/** Mean over all elements of (ŷ − y)². */
-export class TMSE implements Loss {
-  forward(y: Tensor, yhat: Tensor): Tensor {
-    const b = y.backend;
-    const d = b.binary('sub', yhat, y);
-    const sq = b.unary('square', d);
-    const s = b.sum(sq);
-    const out = b.affine(s, 1 / yhat.size, 0);
-    [d, sq, s].forEach((t) => t.dispose());
-    return out;
-  }
-  backward(y: Tensor, yhat: Tensor): Tensor {
-    const b = y.backend;
-    const d = b.binary('sub', yhat, y);
-    const out = b.affine(d, 2 / yhat.size, 0);
-    d.dispose();
-    return out;
-  }
-}
-
-/** Cross-entropy on logits with class-index targets [n], mean over the batch. */
-export class TCE implements Loss {
-  forward(y: Tensor, yhat: Tensor): Tensor {
-    const b = y.backend;
-    const ls = b.logSoftmax(yhat);
-    const oh = b.oneHot(y, yhat.shape[1]!);
-    const p = b.binary('mul', ls, oh);
-    const s = b.sum(p);
-    const out = b.affine(s, -1 / yhat.shape[0]!, 0);
-    [ls, oh, p, s].forEach((t) => t.dispose());
-    return out;
-  }
-  backward(y: Tensor, yhat: Tensor): Tensor {
-    const b = y.backend;
-    const sm = b.softmax(yhat);
-    const oh = b.oneHot(y, yhat.shape[1]!);
-    const d = b.binary('sub', sm, oh);
-    const out = b.affine(d, 1 / yhat.shape[0]!, 0);
-    [sm, oh, d].forEach((t) => t.dispose());
-    return out;
   }
 }
 

@@ -25,7 +25,7 @@ describe.each([
   const cases: [string, (d: OptimizerStateDictInput) => void, RegExp][] = [
     ['a null state entry', (d) => ((d.state as Record<string, unknown>)['0'] = null), /state 0 must be a \{ name: values \} object/],
     ['a null state value', (d) => ((d.state['0'] as Record<string, unknown>)[key] = null), new RegExp(`state 0\\.${key} must be a tensor`)],
-    ['string values', (d) => ((d.state['0']![key] as { data: unknown }).data = ['1', '2', '3', '4', '5', '6']), /value 0 is "1", not a finite number/],
+    ['string values', (d) => ((d.state['0']![key] as { data: unknown }).data = ['1', '2', '3', '4', '5', '6']), /value 0 is "1" \(string\), not a finite number/],
     ['a NaN value', (d) => ((d.state['1']![key] as { data: unknown }).data = [0, NaN]), /state 1\.\w+: value 1 is NaN/],
     ['a disposed tensor (was found only after the state was wiped)', (d) => {
       const t = be.zeros([2]);

@@ -1,5 +1,5 @@
 import type { Backend } from '../backend';
-import type { BinaryOp, PoolKind, UnaryOp, Window2D } from '../kernels';
+import type { ActivationGrad, BinaryOp, PoolKind, UnaryOp, Window2D } from '../kernels';
 import { BackendMismatchError, DisposedError, NeuroneError, ShapeError, ValueError } from '../errors';
 import { RNG } from '../random';
 import { col2im, im2col, pool, poolGrad } from '../windows';
@@ -75,7 +75,9 @@ function refMatmul(a: ArrayLike<number>, as: Shape, b: ArrayLike<number>, bs: Sh
   return { c: referenceMatmul(a, b, m, n, k, ta, tb), m, n, k };
 }
 
-const unaryRef: Record<UnaryOp, (x: number) => number> = {
+/** The activations with a parameter and GELU are checked against PyTorch's literals (below). */
+type PlainUnary = Exclude<UnaryOp, 'leakyRelu' | 'elu' | 'gelu' | 'geluTanh'>;
+const unaryRef: Record<PlainUnary, (x: number) => number> = {
   abs: Math.abs,
   exp: (x) => Math.E ** x,
   log: Math.log,
@@ -394,7 +396,7 @@ export const conformanceCases: ConformanceCase[] = [
   c('unary maps against Math', async (B, { rtol, atol }) => {
     const xs = [-3.5, -1, -0.25, 0, 0.3, 1, 2.75, 20, -20];
     const pos = [0.01, 0.5, 1, 2, 10, 1e3];
-    for (const op of Object.keys(unaryRef) as UnaryOp[]) {
+    for (const op of Object.keys(unaryRef) as PlainUnary[]) {
       const input = op === 'log' || op === 'sqrt' ? pos : xs;
       await expectClose(B.unary(op, B.tensor(input, [input.length])), [input.length], input.map(unaryRef[op]), rtol, atol, `unary ${op}`);
     }
@@ -427,6 +429,27 @@ export const conformanceCases: ConformanceCase[] = [
     await expectClose(B.clamp(B.tensor(a, [4]), -1, 2), [4], [1, -1, 2, 0], 0, 0, 'clamp');
     await expectClose(B.clamp(B.tensor(a, [4]), -Infinity, 0.5), [4], [0.5, -2, 0.5, 0], 0, 0, 'clamp hi only');
     await expectClose(B.clamp(B.tensor(a, [4]), 0, Infinity), [4], [1, 0, 3.5, 0], 0, 0, 'clamp lo only');
+  }),
+  c('LeakyReLU(0.02), ELU(1.3), GELU (erf and tanh forms) and their gradients against PyTorch 1.13 float64', async (B, { rtol, atol }) => {
+    // torch.nn.functional.leaky_relu(x, 0.02), elu(x, 1.3), gelu(x), gelu(x, approximate='tanh')
+    const xs = [-3.5, -1, -0.25, 0, 0.3, 1, 2.75, 20, -20];
+    const fwd: [UnaryOp, number, number[]][] = [
+      ['leakyRelu', 0.02, [-0.07, -0.02, -0.005, 0, 0.3, 1, 2.75, 20, -0.4]],
+      ['elu', 1.3, [-1.260743401550986, -0.8217567264771249, -0.28755898200717367, 0, 0.3, 1, 2.75, 20, -1.2999999973205003]],
+      ['gelu', 0, [-0.0008142017766243903, -0.15865525393145702, -0.10032341857926907, 0, 0.1853734266566858, 0.841344746068543, 2.7418056511035998, 20, -0]],
+      ['geluTanh', 0, [-0.0006161976553737403, -0.1588080093917233, -0.100324649298315, 0, 0.18537092354275922, 0.8411919906082768, 2.742276855926382, 20, -0]],
+    ];
+    for (const [op, p, want] of fwd) await expectClose(B.unary(op, B.tensor(xs, [3, 3]), p), [3, 3], want, rtol, atol, `unary ${op}`);
+    // torch.autograd.grad(f(a), a, d)
+    const a = [-2, -0.5, 0.25, 1.5, 3, -0.1];
+    const d = [0.3, -1, 2, 0.5, -0.7, 1];
+    const grads: [ActivationGrad, number, number[]][] = [
+      ['leakyRelu', 0.02, [0.006, -0.02, 2, 0.5, -0.7, 0.02]],
+      ['elu', 1.3, [0.052780760462278954, -0.7884898576264234, 2, 0.5, -0.7, 1.1762886434467474]],
+      ['gelu', 0, [-0.025569540323459074, -0.13250487534383712, 1.390746709767272, 0.5637345961149898, -0.7083619530429287, 0.4204769079752698]],
+      ['geluTanh', 0, [-0.02582977698708549, -0.13263009646535764, 1.3907081903021208, 0.5638553965757165, -0.7081089166416786, 0.4204782107282433]],
+    ];
+    for (const [op, p, want] of grads) await expectClose(B.activationGrad(op, B.tensor(a, [2, 3]), B.tensor(d, [2, 3]), p), [2, 3], want, rtol, atol, `${op} grad`);
   }),
   c('fused activation gradients', async (B, { rtol, atol }) => {
     const a = [-2, -0.5, 0.25, 1.5, 3, -0.1];

@@ -24,6 +24,13 @@ export interface ModuleLibrary {
   TanH: Ctor<Module>;
   Sigmoid: Ctor<Module>;
   ReLU: Ctor<Module>;
+  LeakyReLU: Ctor<Module>;
+  ELU: Ctor<Module>;
+  GELU: Ctor<Module>;
+  Dropout: Ctor<Module>;
+  BatchNorm1d: Ctor<Module>;
+  BatchNorm2d: Ctor<Module>;
+  LayerNorm: Ctor<Module>;
   Softmax: Ctor<Module>;
   LogSoftmax: Ctor<Module>;
   Flatten: Ctor<Module>;
@@ -41,6 +48,8 @@ export interface ModuleLibrary {
   BCEWithLogitsLoss: Ctor<Loss>;
   SGD: Ctor<Optimizer>;
   Adam: Ctor<Optimizer>;
+  AdamW: Ctor<Optimizer>;
+  RMSprop: Ctor<Optimizer>;
   /** Optional: `Autoencoder` from @neurone/autoencoder (its static `dense` builder is used). */
   Autoencoder?: { dense(sizes: number[], options: Record<string, unknown>): Module };
 }
@@ -103,9 +112,9 @@ function moduleCase(name: string, input: Shape, build: (lib: ModuleLibrary, b: B
 type LossName = 'MSELoss' | 'NLLLoss' | 'CrossEntropyLoss' | 'BCELoss' | 'BCEWithLogitsLoss';
 
 /** forward and backward of a loss for every reduction; targets: class indices, one-hot rows or values in [0, 1]. */
-function lossCase(loss: LossName, targets: 'indices' | 'onehot' | 'unit', yhatRange: [number, number]): ModuleCase {
+function lossCase(loss: LossName, targets: 'indices' | 'onehot' | 'unit', yhatRange: [number, number], options: Record<string, unknown> = {}): ModuleCase {
   return {
-    name: `loss ${loss} (${targets} targets), every reduction`,
+    name: `loss ${loss}${Object.keys(options).length ? ` ${JSON.stringify(options)}` : ''} (${targets} targets), every reduction`,
     async run(test, ref, lib, { rtol, atol }) {
       const [n, k] = [6, 5];
       const labels = Array.from({ length: n }, (_, i) => (i * 3) % k);
@@ -114,8 +123,8 @@ function lossCase(loss: LossName, targets: 'indices' | 'onehot' | 'unit', yhatRa
       const [yt, yr] = [test.tensor(yv, yShape), ref.tensor(yv, yShape)];
       const [pt, pr] = pair(test, ref, [n, k], 13, ...yhatRange);
       for (const reduction of ['mean', 'sum', 'none']) {
-        const Lt = new (lib[loss] as unknown as new (o: object) => Loss)({ reduction });
-        const Lr = new (lib[loss] as unknown as new (o: object) => Loss)({ reduction });
+        const Lt = new (lib[loss] as unknown as new (o: object) => Loss)({ reduction, ...options });
+        const Lr = new (lib[loss] as unknown as new (o: object) => Loss)({ reduction, ...options });
         await close(Lt.forward(yt, pt), Lr.forward(yr, pr), rtol, atol, `${loss}(${reduction}).forward`);
         await close(Lt.backward(yt, pt), Lr.backward(yr, pr), rtol, atol, `${loss}(${reduction}).backward`);
       }
@@ -124,7 +133,7 @@ function lossCase(loss: LossName, targets: 'indices' | 'onehot' | 'unit', yhatRa
 }
 
 /** Three steps of an optimizer from the same parameters and gradients, compared after each. */
-function optimizerCase(name: 'SGD' | 'Adam', options: Record<string, unknown>): ModuleCase {
+function optimizerCase(name: 'SGD' | 'Adam' | 'AdamW' | 'RMSprop', options: Record<string, unknown>): ModuleCase {
   return {
     name: `optimizer ${name} ${JSON.stringify(options)}: three steps`,
     async run(test, ref, lib, { rtol, atol }) {
@@ -216,6 +225,14 @@ export const moduleCases: ModuleCase[] = [
   moduleCase('TanH', [3, 4], (l) => new l.TanH()),
   moduleCase('Sigmoid', [3, 4], (l) => new l.Sigmoid(), [-6, 6]),
   moduleCase('ReLU', [3, 4], (l) => new l.ReLU()),
+  moduleCase('LeakyReLU(0.1)', [3, 4], (l) => new (l.LeakyReLU as unknown as new (s: number) => Module)(0.1)),
+  moduleCase('ELU(1.5)', [3, 4], (l) => new (l.ELU as unknown as new (a: number) => Module)(1.5)),
+  moduleCase('GELU', [3, 4], (l) => new l.GELU(), [-4, 4]),
+  moduleCase("GELU({ approximate: 'tanh' })", [3, 4], (l) => new (l.GELU as unknown as new (o: object) => Module)({ approximate: 'tanh' }), [-4, 4]),
+  moduleCase('Dropout(0.3) (training: the same seeded mask on both)', [4, 5], (l, _b, rng) => new (l.Dropout as unknown as new (o: object) => Module)({ p: 0.3, rng })),
+  moduleCase('BatchNorm1d(5) (training: batch statistics, running buffers)', [6, 5], (l, b) => new (l.BatchNorm1d as unknown as new (n: number, o: object) => Module)(5, { backend: b, momentum: 0.2 })),
+  moduleCase('BatchNorm2d(3) on [b, H, W, 3]', [2, 4, 3, 3], (l, b) => new (l.BatchNorm2d as unknown as new (n: number, o: object) => Module)(3, { backend: b })),
+  moduleCase('LayerNorm(6)', [3, 6], (l, b) => new (l.LayerNorm as unknown as new (n: number, o: object) => Module)(6, { backend: b })),
   moduleCase('Softmax', [3, 6], (l) => new l.Softmax(), [-4, 4]),
   moduleCase('LogSoftmax', [3, 6], (l) => new l.LogSoftmax(), [-4, 4]),
   moduleCase('Flatten', [2, 3, 2], (l) => new l.Flatten()),
@@ -269,12 +286,16 @@ export const moduleCases: ModuleCase[] = [
   lossCase('NLLLoss', 'onehot', [-3, 0]),
   lossCase('CrossEntropyLoss', 'indices', [-3, 3]),
   lossCase('CrossEntropyLoss', 'onehot', [-3, 3]),
+  lossCase('CrossEntropyLoss', 'indices', [-3, 3], { weight: [0.5, 2, 1, 1.5, 0.7], labelSmoothing: 0.1, ignoreIndex: 1 }),
+  lossCase('CrossEntropyLoss', 'unit', [-3, 3], { weight: [0.5, 2, 1, 1.5, 0.7], labelSmoothing: 0.2 }),
   lossCase('BCELoss', 'unit', [0.02, 0.98]),
   lossCase('BCEWithLogitsLoss', 'unit', [-4, 4]),
   optimizerCase('SGD', { lr: 0.1 }),
   optimizerCase('SGD', { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0.01 }),
   optimizerCase('Adam', { lr: 0.01 }),
   optimizerCase('Adam', { lr: 0.003, betas: [0.8, 0.95], weightDecay: 0.02 }),
+  optimizerCase('AdamW', { lr: 0.01, weightDecay: 0.1 }),
+  optimizerCase('RMSprop', { lr: 0.01, momentum: 0.5, centered: true, weightDecay: 0.01 }),
 ];
 
 /** Tolerances of the module conformance suite. */

@@ -2,6 +2,7 @@ import type { AxisSplit, ConvGeometry, Kernels, KernelTensor, MatmulDims } from 
 import type { Shape } from '../shape';
 import { broadcastStrides, sizeOf, stridesOf } from '../shape';
 import { referenceMatmul } from './reference';
+import { GELU_TANH, activationSlope, erf } from '../erf';
 
 type T = KernelTensor<Float64Array>;
 
@@ -28,6 +29,10 @@ const UNARY = {
   sigmoid: (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))),
   relu: (v: number) => (v < 0 ? 0 : v),
   softplus: (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))),
+  leakyRelu: (v: number, p: number) => (v > 0 ? v : p * v),
+  elu: (v: number, p: number) => (v > 0 ? v : p * Math.expm1(v)),
+  gelu: (v: number) => 0.5 * v * (1 + erf(v / Math.SQRT2)),
+  geluTanh: (v: number) => 0.5 * v * (1 + Math.tanh(GELU_TANH.c * (v + GELU_TANH.k * v ** 3))),
 };
 const BINARY = {
   add: (a: number, b: number) => a + b,
@@ -54,7 +59,11 @@ function eachCell(g: ConvGeometry, f: (row: number, cell: number, at: number) =>
           }
 }
 
-const GRAD = { tanh: (s: number, d: number) => d * (1 - s * s), sigmoid: (s: number, d: number) => d * s * (1 - s), relu: (s: number, d: number) => (s > 0 ? d : 0) };
+const GRAD = {
+  tanh: (s: number, d: number) => d * (1 - s * s),
+  sigmoid: (s: number, d: number) => d * s * (1 - s),
+  relu: (s: number, d: number) => (s > 0 ? d : 0),
+};
 
 /**
  * The smallest backend: every kernel written the plainest way, in float64, with no pooling or
@@ -77,7 +86,7 @@ export function referenceKernels(): Kernels<Float64Array> {
       const c = referenceMatmul(a.data, b.data, m, n, k, transposeA, transposeB);
       return bias ? c.map((v, i) => v + bias.data[i % n]!) : c;
     },
-    unary: (op, x) => map(x, UNARY[op]),
+    unary: (op, x, p) => map(x, (v) => UNARY[op](v, p)),
     binary(op, a, b, out) {
       const [sa, sb] = [broadcastStrides(a.shape, out), broadcastStrides(b.shape, out)];
       return Float64Array.from({ length: sizeOf(out) }, (_, i) => {
@@ -88,7 +97,7 @@ export function referenceKernels(): Kernels<Float64Array> {
     affine: (x, scale, shift) => map(x, (v) => v * scale + shift),
     axpby: (alpha, x, beta, y) => map(x, (v, i) => alpha * v + beta * y.data[i]!),
     clamp: (x, lo, hi) => map(x, (v) => Math.min(Math.max(v, lo), hi)),
-    activationGrad: (op, s, d) => map(s, (v, i) => GRAD[op](v, d.data[i]!)),
+    activationGrad: (op, s, d, p) => map(s, (v, i) => (op in GRAD ? GRAD[op as keyof typeof GRAD](v, d.data[i]!) : d.data[i]! * activationSlope(op, v, p))),
     sum(x, axes, out) {
       const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
       const os = stridesOf(kept).map((s, i) => (axes.includes(i) ? 0 : s));
