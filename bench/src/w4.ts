@@ -10,7 +10,7 @@ import type { Result } from './util';
 
 /** MNIST as channels-last images [n, 28, 28, 1] (a view of the same values). */
 function asImages(d: Dataset): Dataset {
-  return { x: { data: d.x.data, shape: [d.x.shape[0]!, 28, 28, 1] }, y: d.y };
+  return { x: { ...d.x, shape: [d.x.shape[0]!, 28, 28, 1] }, y: d.y }; // keeps a byte dataset's scale
 }
 
 /**
@@ -62,7 +62,7 @@ export async function w4Tf(name: 'cpu' | 'wasm', batches = 30): Promise<Result> 
 
 /** W4 on ours: Conv(1→8, 3×3) → ReLU → MaxPool 2×2 → Flatten → Linear(8·13·13, 10), CE, SGD lr 0.05, batch 64. */
 export async function w4Neurone(threads: number, epochs: number): Promise<Result> {
-  const mnist = loadMnist();
+  const mnist = loadMnist({ bytes: true }); // pixels as bytes, read as the same float32 values
   const train = asImages(mnist.train);
   const test = asImages(mnist.test);
   manualSeed(1);
