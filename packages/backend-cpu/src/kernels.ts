@@ -1,4 +1,4 @@
-import { GELU_TANH, ValueError, activationSlope, erf, broadcastStrides, stridesOf } from '@neurone/core';
+import { BCE_GRAD_EPS, BCE_LOG_FLOOR, GELU_TANH, ValueError, activationSlope, erf, broadcastStrides, stridesOf } from '@neurone/core';
 import type { ActivationGrad, AxisSplit, BinaryOp, ConvGeometry, DType, KernelTensor, Kernels, MatmulDims, PoolKind, Shape, TypedArray, UnaryOp } from '@neurone/core';
 import { gemm } from './gemm';
 import { col2im, im2col, pool, poolGrad } from './conv';
@@ -277,6 +277,28 @@ export class CpuKernels implements Kernels<TypedArray> {
         for (let j = 0; j < k; j++) out[o + j] = Math.exp(a[o + j]! - m) / s;
       }
     }
+    return out;
+  }
+
+  bce(y: T, p: T, grad: boolean, c: number): TypedArray {
+    const [yv, pv] = [y.data, p.data];
+    const out = this.#alloc(pv.length);
+    const [F, E] = [BCE_LOG_FLOOR, BCE_GRAD_EPS];
+    // the floors as `v < floor ? floor : v`, like clamp: NaN stays NaN
+    if (grad)
+      for (let i = 0; i < pv.length; i++) {
+        const q = pv[i]!;
+        const d = q * (1 - q);
+        out[i] = (c * q - c * yv[i]!) / (d < E ? E : d); // c(ŷ − y) / max(ŷ(1 − ŷ), ε)
+      }
+    else
+      for (let i = 0; i < pv.length; i++) {
+        let a = Math.log(pv[i]!);
+        let b = Math.log(1 - pv[i]!);
+        a = a < F ? F : a;
+        b = b < F ? F : b;
+        out[i] = yv[i]! * (a - b) + b; // y·log ŷ + (1 − y)·log(1 − ŷ), each log floored
+      }
     return out;
   }
 

@@ -148,6 +148,11 @@ export interface Kernels<D = unknown> {
   rowwise(op: 'softmax' | 'logSoftmax', x: KernelTensor<D>, rows: number, k: number): D;
   /** One-hot rows; an index outside [0, depth) or not an integer gives a row of zeros. */
   oneHot(indices: KernelTensor<D>, depth: number): D;
+  /**
+   * Optional, fused BCELoss (same shapes; see `binaryCrossEntropy` in fused.ts for the formulas): one pass
+   * where the op layer would otherwise chain the primitives. A backend without it gets them.
+   */
+  bce?(y: KernelTensor<D>, p: KernelTensor<D>, grad: boolean, c: number): D;
 
   // layout and selection (the tensor methods of core/src/ops.ts)
   /** max (or min) along split.axis (len > 0): `Tensor.max`/`min`, logsumexp; NaN propagates. */
