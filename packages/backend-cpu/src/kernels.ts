@@ -302,6 +302,22 @@ export class CpuKernels implements Kernels<TypedArray> {
     return out;
   }
 
+  optimizerStep(op: 'emaSquare' | 'rootStep', x: T, a: T | null, b: T | null, h: readonly number[]): TypedArray {
+    const xv = x.data;
+    const out = this.#alloc(xv.length);
+    if (op === 'emaSquare') {
+      const [beta, c] = [h[0]!, 1 - h[0]!];
+      const av = a?.data;
+      if (av) for (let i = 0; i < xv.length; i++) out[i] = beta * av[i]! + c * (xv[i]! * xv[i]!); // β·a + (1 − β)·x²
+      else for (let i = 0; i < xv.length; i++) out[i] = c * (xv[i]! * xv[i]!);
+    } else {
+      const [lr, s, eps] = h as [number, number, number];
+      const [mv, vv] = [a!.data, b!.data];
+      for (let i = 0; i < xv.length; i++) out[i] = xv[i]! - (lr * mv[i]!) / (Math.sqrt(vv[i]!) * s + eps); // p − lr·m / (√v·s + ε)
+    }
+    return out;
+  }
+
   oneHot(indices: T, depth: number): TypedArray {
     const idx = indices.data;
     const n = idx.length;

@@ -153,6 +153,11 @@ export interface Kernels<D = unknown> {
    * where the op layer would otherwise chain the primitives. A backend without it gets them.
    */
   bce?(y: KernelTensor<D>, p: KernelTensor<D>, grad: boolean, c: number): D;
+  /**
+   * Optional, fused optimizer updates (fused.ts): 'emaSquare' (x, a or null, null, [β]) →
+   * β·a + (1 − β)·x²; 'rootStep' (p, m, v, [lr, s, ε]) → p − lr·m / (√v·s + ε). Same shapes.
+   */
+  optimizerStep?(op: 'emaSquare' | 'rootStep', x: KernelTensor<D>, a: KernelTensor<D> | null, b: KernelTensor<D> | null, h: readonly number[]): D;
 
   // layout and selection (the tensor methods of core/src/ops.ts)
   /** max (or min) along split.axis (len > 0): `Tensor.max`/`min`, logsumexp; NaN propagates. */

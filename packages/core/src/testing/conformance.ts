@@ -4,7 +4,7 @@ import { BackendMismatchError, DisposedError, NeuroneError, ShapeError, ValueErr
 import { RNG } from '../random';
 import { col2im, im2col, pool, poolGrad } from '../windows';
 import { concat, stack, where } from '../ops';
-import { binaryCrossEntropy } from '../fused';
+import { binaryCrossEntropy, emaSquare, rootStep } from '../fused';
 import { referenceMatmul } from './reference';
 import type { Shape } from '../shape';
 import type { Tensor } from '../tensor';
@@ -471,6 +471,15 @@ export const conformanceCases: ConformanceCase[] = [
     await expectClose(binaryCrossEntropy(yt, pt, false), [37], Array.from(p, (q, i) => y[i]! * floor(Math.log(q)) + (1 - y[i]!) * floor(Math.log(1 - q))), rtol, atol, 'bce terms');
     await expectClose(binaryCrossEntropy(yt, pt, true, 0.25), [37], Array.from(p, (q, i) => (0.25 * (q - y[i]!)) / Math.max(q * (1 - q), 1e-12)), rtol, atol, 'bce gradient');
     expectThrow(() => binaryCrossEntropy(yt, B.tensor(p.subarray(1), [36]), false), ShapeError, /bce: .*same shape/, 'bce with other shapes');
+  }),
+  c('fused optimizer steps: emaSquare (with and without an average) and rootStep against float64, sizes off the SIMD width', async (B, { rtol, atol }) => {
+    const round = (v: Float64Array): Float64Array => (B.dtype === 'float32' ? v.map(Math.fround) : v);
+    const [x, a, p] = [round(rand(37, 21, -3, 3)), round(rand(37, 22, 0, 2)), round(rand(37, 23))];
+    const t = (v: Float64Array): Tensor => B.tensor(v, [37]);
+    await expectClose(emaSquare(t(a), t(x), 0.9), [37], Array.from(x, (v, i) => 0.9 * a[i]! + 0.1 * v * v), rtol, atol, 'emaSquare');
+    await expectClose(emaSquare(null, t(x), 0.999), [37], Array.from(x, (v) => 0.001 * v * v), rtol, atol, 'emaSquare, first step');
+    await expectClose(rootStep(t(p), t(x), t(a), 0.01, 3.2, 1e-8), [37], Array.from(p, (v, i) => v - (0.01 * x[i]!) / (Math.sqrt(a[i]!) * 3.2 + 1e-8)), rtol, atol, 'rootStep');
+    expectThrow(() => rootStep(t(p), t(x), B.tensor(a.subarray(1), [36]), 0.1, 1, 0), ShapeError, /rootStep: .*same shape/, 'rootStep with other shapes');
   }),
   c('reductions: sum over all, each axis, several axes, keepDims, negative axis, no axes; argmax with ties', async (B, { rtol, atol }) => {
     const shape = [3, 4, 5];
