@@ -40,14 +40,13 @@ export function gatherRows(
   const Out = float64 ? Float64Array : Float32Array;
   const out = into instanceof Out && into.length === n * row ? into : new Out(n * row);
   const src = t.data;
-  if (range) out.set(src.subarray(rows.start * row, rows.end * row));
-  else
-    for (let i = 0; i < n; i++) {
-      const from = rows[i]! * row;
-      if (row === 1) out[i] = src[from]!;
-      else out.set(src.subarray(from, from + row), i * row);
-    }
   const scale = t.scale ?? 1;
-  if (scale !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! * scale; // exact for bytes: fround(v·(1/255)) = fround(v/255) for every v in 0..255
+  // exact for bytes: fround(v·(1/255)) = fround(v/255) for every v in 0..255
+  const copy = (from: number, to: number, len: number): void => {
+    if (scale === 1) out.set(src.subarray(from, from + len), to);
+    else for (let j = 0; j < len; j++) out[to + j] = src[from + j]! * scale;
+  };
+  if (range) copy(rows.start * row, 0, n * row);
+  else for (let i = 0; i < n; i++) copy(rows[i]! * row, i * row, row);
   return { data: out, shape: [n, ...t.shape.slice(1)] };
 }
