@@ -51,10 +51,12 @@ export function logsumexp(x: Tensor, axes?: number | readonly number[], keepDims
   const B = arg('logsumexp', x).backend;
   const m0 = extremum('max', x, axes, true);
   const m = B.clamp(m0, -1e38, 1e38);
-  const e = B.unary('exp', B.binary('sub', x, m));
-  const l = B.unary('log', B.sum(e, axes, true));
-  const out = B.binary('add', l, m);
-  for (const t of [m0, m, e, l]) t.dispose();
+  const d = B.binary('sub', x, m);
+  const e = B.unary('exp', d);
+  const s = B.sum(e, axes, true);
+  const l = B.unary('log', s);
+  const out = B.binary('add', l, m0); // m0, not m: a −∞ row stays −∞ even where a GPU's log(0) is finite
+  for (const t of [m0, m, d, e, s, l]) t.dispose();
   if (keepDims) return out;
   const r = out.reshape(reducedShape(x.shape, normAxes('logsumexp', axes, x.shape), false));
   out.dispose();
