@@ -100,5 +100,5 @@ export async function reconstructionError(model: Autoencoder, clean: HostTensor,
     throw new ShapeError('reconstructionError', 'input and clean images must have the same shape', { input: input.shape, clean: clean.shape });
   }
   const rec = await reconstructAll(model, input, { batchSize: options.batchSize });
-  return pixelError(clean.data, rec.data, options.metric ?? 'bce');
+  return pixelError(gatherRows(clean, { start: 0, end: clean.shape[0]! }).data, rec.data, options.metric ?? 'bce'); // clean's values (its scale applied)
 }

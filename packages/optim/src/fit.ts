@@ -220,7 +220,9 @@ async function readScalars(ts: readonly Tensor[]): Promise<number[]> {
 
 /** The loss's host check of a dataset's targets, given one batch's predictions (shapes only: no read). */
 function checkTargets(loss: Loss, y: HostTensor, yhat: Tensor): void {
-  loss.checkTargets?.(y, [y.shape[0]!, ...yhat.shape.slice(1)]);
+  if (typeof loss.checkTargets !== 'function') return;
+  const values = (y.scale ?? 1) === 1 ? y : gatherRows(y, { start: 0, end: y.shape[0]! }); // scaled targets (bytes) as their values
+  loss.checkTargets(values, [y.shape[0]!, ...yhat.shape.slice(1)]);
 }
 
 /**
