@@ -139,9 +139,9 @@ describe('loadMnist', () => {
     expect(b.test.x.data.findIndex((v, i) => v !== images[16 + i])).toBe(-1);
     // every batch bit-identical to the float32 dataset's (fround(v·(1/255)) = fround(v/255))
     const [fb, bb] = [mnist.test, b.test].map((d) => [...batches(d, { batchSize: 999, shuffle: true, seed: 3 })]);
-    expect(bb.length).toBe(fb!.length);
+    expect(bb!.length).toBe(fb!.length);
     const differ = (p: ArrayLike<number>, q: ArrayLike<number>): number => (p.length !== q.length ? -2 : Array.prototype.findIndex.call(p, (v: number, i: number) => !Object.is(v, q[i])));
-    bb.forEach((batch, i) => expect(differ(batch.x.data, fb![i]!.x.data)).toBe(-1));
+    bb!.forEach((batch, i) => expect(differ(batch.x.data, fb![i]!.x.data)).toBe(-1));
     const [fs, bs] = [mnist.test, b.test].map((d) => trainValidationSplit(d, { validation: 0.1, seed: 1 }));
     expect(differ(bs!.validation.x.data, fs!.validation.x.data)).toBe(-1);
     expect(differ(standardize(b.test).values.x.data, standardize(mnist.test).values.x.data)).toBe(-1);
