@@ -41,12 +41,16 @@ export function gatherRows(
   const out = into instanceof Out && into.length === n * row ? into : new Out(n * row);
   const src = t.data;
   const scale = t.scale ?? 1;
-  // exact for bytes: fround(v·(1/255)) = fround(v/255) for every v in 0..255
   const copy = (from: number, to: number, len: number): void => {
     if (scale === 1) out.set(src.subarray(from, from + len), to);
-    else for (let j = 0; j < len; j++) out[to + j] = src[from + j]! * scale;
+    else scaled(src, from, out, to, len, scale);
   };
   if (range) copy(rows.start * row, 0, n * row);
   else for (let i = 0; i < n; i++) copy(rows[i]! * row, i * row, row);
   return { data: out, shape: [n, ...t.shape.slice(1)] };
+}
+
+/** out[to + j] = src[from + j]·scale (exact for bytes: fround(v·(1/255)) = fround(v/255) for every v in 0..255). */
+function scaled(src: HostTensor['data'], from: number, out: Float32Array | Float64Array, to: number, len: number, scale: number): void {
+  for (let j = 0; j < len; j++) out[to + j] = src[from + j]! * scale;
 }
