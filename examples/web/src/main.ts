@@ -120,7 +120,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       state.availability = m.availability;
       renderBackends();
       $('status').textContent = `${m.train.toLocaleString('en')} training images, ${m.test.toLocaleString('en')} test images; a 784 → 128 → 2 autoencoder beside the classifier`;
-      for (const id of ['toggle', 'save']) $<HTMLButtonElement>(id).disabled = false;
+      for (const id of ['toggle', 'save', 'onnx']) $<HTMLButtonElement>(id).disabled = false;
       break;
     case 'steps':
       for (const s of m.steps) state.steps.push({ ...s, backend: m.backend });
@@ -155,10 +155,11 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       drawLatent();
       break;
     }
-    case 'saved': {
+    case 'saved':
+    case 'onnx': {
       const a = document.createElement('a');
       a.href = URL.createObjectURL(new Blob([m.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
-      a.download = 'neurone-mnist.safetensors';
+      a.download = m.type === 'saved' ? 'neurone-mnist.safetensors' : 'neurone-mnist.onnx';
       a.click();
       setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
       break;
@@ -185,6 +186,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
 $('toggle').addEventListener('click', () => send({ type: state.running ? 'pause' : 'start' }));
 $<HTMLInputElement>('lr').addEventListener('change', (e) => send({ type: 'lr', lr: Number((e.target as HTMLInputElement).value) }));
 $('save').addEventListener('click', () => send({ type: 'save' }));
+$('onnx').addEventListener('click', () => send({ type: 'onnx' }));
 $('arch').innerHTML = Object.entries(ARCHS).map(([k, v]) => `<option value="${k}">${v}</option>`).join('');
 $<HTMLSelectElement>('arch').addEventListener('change', (e) => send({ type: 'model', arch: (e.target as HTMLSelectElement).value as Arch }));
 $<HTMLInputElement>('load').addEventListener('change', async (e) => {

@@ -21,6 +21,8 @@ export type ToWorker =
   /** A preprocessed drawing (784 values in [0, 1]): classify it and reconstruct it. */
   | { type: 'predict'; pixels: Float32Array }
   | { type: 'save' }
+  /** The classifier as an ONNX file (`toOnnx`), for ONNX Runtime and the like. */
+  | { type: 'onnx' }
   | { type: 'load'; bytes: Uint8Array; name: string };
 
 export interface Step {
@@ -42,6 +44,7 @@ export type FromWorker =
   | { type: 'state'; running: boolean; backend: BackendKind; note?: string; moved?: { from: BackendKind; optimizerStep: number; before: number; after: number } }
   | { type: 'prediction'; probs: number[]; reconstruction: Float32Array; code: [number, number] }
   | { type: 'saved'; bytes: Uint8Array }
+  | { type: 'onnx'; bytes: Uint8Array }
   | { type: 'model'; arch: Arch }
   | { type: 'loaded'; name: string; step: number; arch: Arch }
   /** `where`: what was being done ('training', 'load', 'backend', …); the page shows it. */

@@ -200,6 +200,13 @@ async function save(): Promise<void> {
   post({ type: 'saved', bytes }, [bytes.buffer]);
 }
 
+/** The classifier as ONNX bytes (its own input layout, a dynamic batch axis); @neurone/onnx is loaded only when asked. */
+async function exportOnnx(): Promise<void> {
+  const { toOnnx } = await import('@neurone/onnx');
+  const bytes = await toOnnx(models.net, { inputShape: inputShape(arch, 1).slice(1) });
+  post({ type: 'onnx', bytes }, [bytes.buffer]);
+}
+
 /** Loads into fresh models first: on any error the current ones are kept untouched. */
 async function load(bytes: Uint8Array, name: string): Promise<void> {
   const ckpt = fromBytes(bytes, name);
@@ -291,5 +298,6 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
   else if (m.type === 'model' && m.arch in ARCHS) void serial('making the model', () => newModel(m.arch));
   else if (m.type === 'predict') void serial('predicting', () => predictDrawing(m.pixels));
   else if (m.type === 'save') void serial('saving', save);
+  else if (m.type === 'onnx') void serial('exporting to ONNX', exportOnnx);
   else if (m.type === 'load') void serial('loading the model', () => load(m.bytes, m.name));
 };

@@ -1,7 +1,8 @@
 /**
  * The app end to end in headless Chromium (Debian's `chromium`, driven by playwright-core): the
  * site is built with Vite, served from 127.0.0.1 and used as a person would — pick a backend,
- * train, switch backend mid-training, draw digits with the mouse, save and load the model, feed
+ * train, switch backend mid-training, draw digits with the mouse, save and load the model, export
+ * it as ONNX, feed
  * it a corrupt file and a learning rate that makes the loss overflow. WebGL2 and WebGPU run on
  * SwiftShader (software). Screenshots go to examples/web/test-results/.
  */
@@ -16,6 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
+import { decodeSafetensors } from '@neurone/core';
+import { cpu } from '@neurone/backend-cpu';
+import { fromOnnx } from '@neurone/onnx';
 import type { BrowserContext, Page } from 'playwright-core';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -114,24 +118,25 @@ afterAll(async () => {
 });
 
 describe('the built site', () => {
-  it('loads gpu.js and uPlot only when used; reports its JavaScript, gzipped', () => {
+  it('loads gpu.js, uPlot and @neurone/onnx only when used; reports its JavaScript, gzipped', () => {
     const assets = join(DIST, 'assets');
     const html = readFileSync(join(DIST, 'index.html'), 'utf8');
     const js = readdirSync(assets).filter((f) => f.endsWith('.js'));
+    const read = (f: string): string => readFileSync(join(assets, f), 'utf8');
+    // loaded at once: the page's entry, the worker it starts, and the chunks they import statically
+    const atLoad = new Set(js.filter((f) => html.includes(f) || f.startsWith('worker-')));
+    for (const f of atLoad) for (const m of read(f).matchAll(/(?:from|import)\s*"\.\/([\w.-]+\.js)"/g)) atLoad.add(m[1]!);
     const rows = js.map((f) => {
-      const text = readFileSync(join(assets, f), 'utf8');
-      // loaded at once: the page's entry, and the worker it starts
-      const initial = html.includes(f) || f.startsWith('worker-');
-      return { f, initial, gzip: gzipSync(text).length, gpujs: text.includes('isWebGL2Supported'), uplot: text.includes('u-legend') };
+      const text = read(f);
+      return { f, initial: atLoad.has(f), gzip: gzipSync(text).length, gpujs: text.includes('isWebGL2Supported'), uplot: text.includes('u-legend'), onnx: text.includes('BatchNormalization') };
     });
     const kb = (n: number): string => `${(n / 1024).toFixed(1)} kB`;
     const initial = rows.filter((r) => r.initial);
     console.log(`built site JavaScript (gzip): ${rows.map((r) => `${r.f} ${kb(r.gzip)}${r.initial ? ' (at load)' : ' (lazy)'}`).join(', ')}`);
     console.log(`  at load: ${kb(initial.reduce((s, r) => s + r.gzip, 0))}; total: ${kb(rows.reduce((s, r) => s + r.gzip, 0))}`);
-    expect(initial.map((r) => r.f.split('-')[0]).sort()).toEqual(['index', 'worker']);
-    expect(initial.some((r) => r.gpujs || r.uplot)).toBe(false);
-    expect(rows.some((r) => !r.initial && r.gpujs)).toBe(true);
-    expect(rows.some((r) => !r.initial && r.uplot)).toBe(true);
+    expect(initial.map((r) => r.f.split('-')[0])).toEqual(expect.arrayContaining(['index', 'worker']));
+    expect(initial.some((r) => r.gpujs || r.uplot || r.onnx)).toBe(false);
+    for (const what of ['gpujs', 'uplot', 'onnx'] as const) expect(rows.some((r) => !r.initial && r[what]), what).toBe(true);
   });
 });
 
@@ -254,6 +259,18 @@ describe('the app in Chromium (WebGL2 and WebGPU on SwiftShader)', () => {
     await page.waitForTimeout(500);
     const loaded = (await web(page)).prediction!.probs;
     loaded.forEach((p, d) => expect(Math.abs(p - saved[d]!)).toBeLessThan(1e-6));
+
+    // the loaded model as ONNX: fromOnnx reads the file back with the saved weights, bit for bit
+    const onnxDownload = page.waitForEvent('download');
+    await page.click('#onnx');
+    const onnxFile = join(ARTIFACTS, 'model.onnx');
+    await (await onnxDownload).saveAs(onnxFile);
+    const net = fromOnnx(new Uint8Array(readFileSync(onnxFile)), { backend: cpu() });
+    const weights = decodeSafetensors(new Uint8Array(bytes));
+    const state = Object.entries(net.stateDict());
+    console.log(`Download ONNX: ${readFileSync(onnxFile).length} bytes, ${net.children().map((m) => m.constructor.name).join(' → ')}`);
+    expect(state.map(([k]) => `classifier.${k}`).sort()).toEqual(Object.keys(weights).filter((k) => k.startsWith('classifier.')).sort());
+    for (const [k, t] of state) expect(Array.from(t.dataSync()), k).toEqual(Array.from(weights[`classifier.${k}`]!.data));
     expect(errors).toEqual([]);
   });
 

@@ -16,7 +16,7 @@ import { isTensor } from './tensor';
 /** The largest header the reader accepts, as in the reference implementation (100 MB). */
 export const MAX_HEADER_BYTES = 100_000_000;
 
-/** Element width of every dtype the format defines (neurone reads F32, F64, F16, BF16). */
+/** Element width of every dtype the format defines (neurone reads F32, F64, F16, BF16, I64). */
 const WIDTHS: Readonly<Record<string, number>> = {
   BOOL: 1,
   U8: 1,
@@ -34,18 +34,18 @@ const WIDTHS: Readonly<Record<string, number>> = {
   I64: 8,
   U64: 8,
 };
-const READABLE = new Set(['F32', 'F64', 'F16', 'BF16']);
+const READABLE = new Set(['F32', 'F64', 'F16', 'BF16', 'I64']);
 
 /** Names that would reach an object's prototype machinery; never a tensor name. */
 const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** A safetensors dtype neurone reads ('F32', 'F64', 'F16', 'BF16'); it writes F32 and F64. */
-export type SafetensorsDType = 'F32' | 'F64' | 'F16' | 'BF16';
+/** A safetensors dtype neurone reads ('F32', 'F64', 'F16', 'BF16', 'I64': PyTorch's integer buffers, `num_batches_tracked`); it writes F32 and F64. */
+export type SafetensorsDType = 'F32' | 'F64' | 'F16' | 'BF16' | 'I64';
 
 /** A tensor as host values with its shape (what safetensors files store). */
 export interface RawTensor {
   shape: Shape;
-  /** F64 entries read as Float64Array; F32, F16 and BF16 as Float32Array (exact widening). */
+  /** F64 and I64 (exact up to 2⁵³) entries read as Float64Array; F32, F16 and BF16 as Float32Array (exact widening). */
   data: Float32Array | Float64Array;
 }
 
@@ -154,7 +154,7 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null &
  *   UTF-8 JSON that starts with `{` and is an object;
  * - `__metadata__`, when present, maps strings to strings;
  * - every other entry is `{ dtype, shape, data_offsets }`: a known dtype (F32, F64, F16, BF16
- *   are read; other defined dtypes are refused as unsupported), a shape of non-negative integers,
+ *   and I64 within ±2⁵³ are read; other defined dtypes are refused as unsupported), a shape of non-negative integers,
  *   two integer offsets with 0 ≤ begin ≤ end, and end − begin = product(shape) × width;
  * - the entries, sorted by offset, are contiguous, do not overlap and cover the data exactly
  *   (no gap, no trailing byte);
@@ -213,7 +213,7 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data')
     const { dtype, shape, data_offsets: offsets } = entry;
     if (typeof dtype !== 'string') return bad(`${where}: dtype must be a string, got ${show(dtype)}`);
     const width = Object.hasOwn(WIDTHS, dtype) ? WIDTHS[dtype]! : bad(`${where}: unknown dtype ${show(dtype)}`);
-    if (!READABLE.has(dtype)) bad(`${where}: dtype ${dtype} is not supported (neurone reads F32, F64, F16 and BF16)`);
+    if (!READABLE.has(dtype)) bad(`${where}: dtype ${dtype} is not supported (neurone reads F32, F64, F16, BF16 and I64)`);
     if (!Array.isArray(shape)) return bad(`${where}: shape must be an array of non-negative integers, got ${show(shape)}`);
     let count = 1;
     for (const d of shape as unknown[]) {
@@ -257,6 +257,14 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data')
       case 'F64':
         data = new Float64Array(e.count);
         for (let i = 0; i < e.count; i++) data[i] = dv.getFloat64(i * 8, true);
+        break;
+      case 'I64':
+        data = new Float64Array(e.count);
+        for (let i = 0; i < e.count; i++) {
+          const v = dv.getBigInt64(i * 8, true);
+          if (v > 2n ** 53n || v < -(2n ** 53n)) bad(`tensor '${e.name}': the I64 value ${v} is beyond ±2^53, which a number cannot hold exactly`);
+          data[i] = Number(v);
+        }
         break;
       case 'F32':
         data = new Float32Array(e.count);

@@ -48,13 +48,14 @@ describe('safetensors reader: the format rules', () => {
     ['fractional offsets', { w: { dtype: 'F32', shape: [4], data_offsets: [0.5, 16.5] } }, /non-negative integers/],
     ['reversed offsets', { w: { dtype: 'F32', shape: [0], data_offsets: [16, 0] } }, /reversed/],
     ['an unknown dtype', { w: { dtype: 'F33', shape: [4], data_offsets: [0, 16] } }, /unknown dtype "F33"/],
-    ['an unsupported dtype', { w: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, /I64 is not supported/],
+    ['an unsupported dtype', { w: { dtype: 'I32', shape: [4], data_offsets: [0, 16] } }, /I32 is not supported/],
+    ['an I64 beyond 2^53', { w: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, /tensor 'w': the I64 value -6148914691236517206 is beyond ±2\^53/],
     ['a wrong byte length', { w: { dtype: 'F32', shape: [3], data_offsets: [0, 16] } }, /16 bytes for shape \[3\] of F32 \(needs 12\)/],
     ['a "__proto__" entry', JSON.parse('{"__proto__": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}'), /'__proto__'.*not allowed/],
     ['a "constructor" entry', { constructor: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, /not allowed/],
     ['non-string metadata', { __metadata__: { a: 1 }, w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, /__metadata__ 'a' must be a string/],
   ])('gives a DataError naming the entry for %s', (_what, header, message) => {
-    const bytes = raw(header, new Uint8Array(16));
+    const bytes = raw(header, new Uint8Array(16).fill(0xaa));
     expect(() => decodeSafetensors(bytes, 'model.safetensors')).toThrow(DataError);
     expect(() => decodeSafetensors(bytes, 'model.safetensors')).toThrow(message);
     expect(() => decodeSafetensors(bytes, 'model.safetensors')).toThrow(/^model\.safetensors: /);
@@ -98,6 +99,11 @@ describe('safetensors reader: the format rules', () => {
     expect(Array.from(f.tensors.b!.data)).toEqual([1, -3.140625, 0]);
     expect(f.tensors.e!.shape).toEqual([0, 5]);
     expect(f.tensors.e!.data).toBeInstanceOf(Float64Array);
+  });
+
+  it("reads I64 exactly (PyTorch's num_batches_tracked)", () => {
+    const f = parseSafetensors(raw({ n: { dtype: 'I64', shape: [3], data_offsets: [0, 24] } }, new Uint8Array(new BigInt64Array([0n, -7n, 2n ** 53n]).buffer)));
+    expect([f.dtypes.n, f.tensors.n!.data instanceof Float64Array, Array.from(f.tensors.n!.data)]).toEqual(['I64', true, [0, -7, 2 ** 53]]);
   });
 
   it('reads a file that is a subarray of a larger buffer (Node pool) without touching the rest', () => {

@@ -4,6 +4,7 @@ import { Conv1D, Conv2D } from './conv';
 import { Flatten } from './activations';
 import { Linear } from './linear';
 import { Sequential } from './sequential';
+import { BatchNorm1d, LayerNorm } from './norm';
 
 /** Host values with their shape (e.g. read from safetensors or ONNX). */
 export interface HostValue {
@@ -128,15 +129,22 @@ export function traceModules(model: Module, inputShape: readonly number[], backe
   return out;
 }
 
-/** The Linears that take a Flatten of a channels-last tensor (only shape-keeping modules between): name → that tensor's shape [...spatial, C]. */
-function flattenedLinears(traced: TracedModule[]): Map<string, number[]> {
+/**
+ * The state-dict entries whose order follows a Flatten of a channels-last tensor: the weight of
+ * the Linear that takes it (only shape-keeping modules between) and the per-feature vectors of
+ * the normalisations before that Linear; entry → that tensor's shape [...spatial, C].
+ */
+function flattenedEntries(traced: TracedModule[]): Map<string, number[]> {
   const found = new Map<string, number[]>();
+  const key = (n: string, k: string): string => (n ? `${n}.${k}` : k);
   let pending: number[] | null = null;
   for (const t of traced) {
     if (t.module instanceof Flatten && t.input.length >= 2) pending = t.input;
     else if (pending && t.module instanceof Linear) {
-      found.set(t.name, pending);
+      found.set(key(t.name, 'weight'), pending);
       pending = null;
+    } else if (pending && (t.module instanceof BatchNorm1d || t.module instanceof LayerNorm)) {
+      for (const k of ['weight', 'bias', 'running_mean', 'running_var']) found.set(key(t.name, k), pending);
     } else if (t.input.join() !== t.output.join()) pending = null;
   }
   return found;
@@ -147,12 +155,14 @@ function mapTorch(model: Module, dict: Record<string, HostValue>, inputShape: re
   const traced = traceModules(model, inputShape);
   const weight = (n: string): string => (n ? `${n}.weight` : 'weight');
   const convs = new Set(traced.filter((t) => t.module instanceof Conv1D || t.module instanceof Conv2D).map((t) => weight(t.name)));
-  const linears = new Map([...flattenedLinears(traced)].map(([n, s]) => [weight(n), s]));
+  const flattened = flattenedEntries(traced);
   const out: Record<string, { shape: number[]; data: ArrayLike<number> }> = {};
   for (const [k, v] of Object.entries(dict)) {
-    const flat = linears.get(k);
+    const flat = flattened.get(k);
+    const to = toTorch ? 'torch' : 'neurone';
     if (convs.has(k)) out[k] = toTorch ? toTorchConvWeight(v, k) : torchConvWeight(v, k);
-    else if (flat) out[k] = flattenedWeight(v, flat, toTorch ? 'torch' : 'neurone', k);
+    else if (flat && v.shape.length === 1) out[k] = { shape: [...v.shape], data: flattenedWeight({ shape: [1, v.shape[0]!], data: v.data }, flat, to, k).data };
+    else if (flat) out[k] = flattenedWeight(v, flat, to, k);
     else out[k] = { shape: [...v.shape], data: v.data };
   }
   return out;
@@ -162,7 +172,9 @@ function mapTorch(model: Module, dict: Record<string, HostValue>, inputShape: re
  * A PyTorch CNN's `state_dict` (host values, e.g. `decodeSafetensors(bytes)`) mapped onto the
  * channels-last `model` for `model.loadStateDict(...)`: the Conv1d/Conv2d weights permuted to
  * neurone's layout, and the columns of a Linear that follows a Flatten of a conv output permuted
- * from PyTorch's (c, h, w) flattening to ours (h, w, c). `inputShape` is one sample's shape,
+ * from PyTorch's (c, h, w) flattening to ours (h, w, c), with the per-feature vectors of a
+ * BatchNorm1d / LayerNorm between them. BatchNorm's buffers (`running_mean`, `running_var`,
+ * `num_batches_tracked`) travel with the weights. `inputShape` is one sample's shape,
  * channels-last ([28, 28, 1] for MNIST).
  */
 export function fromTorch(model: Module, dict: Record<string, HostValue>, { inputShape }: { inputShape: readonly number[] }): Record<string, StateValue> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ShapeError, ValueError } from '@neurone/core';
 import { cpu } from '@neurone/backend-cpu';
-import { Conv1D, Conv2D, Flatten, Linear, MaxPool1D, ReLU, Sequential, flattenedWeight, fromTorch, permuteAxes, toTorch, toTorchConvWeight, torchConvWeight, traceModules } from '../src/index';
+import { BatchNorm1d, Conv1D, Conv2D, Flatten, LayerNorm, Linear, MaxPool1D, ReLU, Sequential, flattenedWeight, fromTorch, permuteAxes, toTorch, toTorchConvWeight, torchConvWeight, traceModules } from '../src/index';
 
 const backend = cpu({ dtype: 'float64' });
 const values = (n: number, seed: number) => Float64Array.from({ length: n }, (_, i) => (i * 7919 + seed * 31) % 101);
@@ -77,6 +77,22 @@ describe('traceModules and fromTorch / toTorch', () => {
     got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(1e-12));
     const back = toTorch(net, Object.fromEntries(Object.entries(net.stateDict()).map(([n, t]) => [n, { shape: t.shape, data: t.dataSync() }])), { inputShape: [len, cin] });
     for (const [n, v] of Object.entries(torch)) expect({ shape: back[n]!.shape, data: Array.from(back[n]!.data) }).toEqual({ shape: v.shape, data: Array.from(v.data) });
+  });
+
+  it("BatchNorm's buffers travel, and the per-feature vectors of a BatchNorm1d / LayerNorm after a Flatten are re-ordered like the Linear's columns", () => {
+    const net = new Sequential([new Conv1D(3, 2, 4, 1, { backend }), new BatchNorm1d(4, { backend }), new Flatten(), new LayerNorm(32, { backend }), new BatchNorm1d(32, { backend }), new Linear(32, 3, { backend }), new BatchNorm1d(3, { backend })]);
+    const torch: Record<string, { shape: number[]; data: number[] }> = {};
+    for (const [k, t] of Object.entries(net.stateDict())) torch[k] = { shape: k.endsWith('.weight') && t.rank === 3 ? [4, 2, 3] : [...t.shape], data: Array.from(values(t.size, k.length), (v, i) => (k.endsWith('num_batches_tracked') ? 7 : v + i / 1000)) };
+    const mapped = fromTorch(net, torch, { inputShape: [10, 2] }) as Record<string, { shape: number[]; data: ArrayLike<number> }>;
+    // PyTorch's feature (c, t) is ours (t, c): 8 steps × 4 channels
+    const order = Array.from({ length: 32 }, (_, i) => (i % 4) * 8 + Math.floor(i / 4));
+    for (const k of ['3.weight', '3.bias', '4.weight', '4.bias', '4.running_mean', '4.running_var']) expect(Array.from(mapped[k]!.data), k).toEqual(order.map((j) => torch[k]!.data[j]));
+    expect(Array.from(mapped['5.weight']!.data)).toEqual(Array.from(flattenedWeight(torch['5.weight']!, [8, 4], 'neurone').data));
+    for (const k of ['1.running_mean', '1.running_var', '1.num_batches_tracked', '6.weight', '6.running_var']) expect(Array.from(mapped[k]!.data), k).toEqual(torch[k]!.data);
+    net.loadStateDict(mapped);
+    expect(net.stateDict()['4.num_batches_tracked']!.item()).toBe(7);
+    const back = toTorch(net, mapped, { inputShape: [10, 2] });
+    for (const [k, v] of Object.entries(torch)) expect({ shape: back[k]!.shape, data: Array.from(back[k]!.data) }, k).toEqual(v);
   });
 
   it('Linear.tied tells a tied weight', () => {

@@ -1,6 +1,6 @@
-import { DataError, MAX_TENSOR_SIZE, ValueError, resolveBackend } from '@neurone/core';
+import { DataError, GELU_TANH, MAX_TENSOR_SIZE, ValueError, erf, resolveBackend } from '@neurone/core';
 import type { Backend, Module } from '@neurone/core';
-import { AvgPool1D, AvgPool2D, Conv1D, Conv2D, Flatten, Linear, LogSoftmax, MaxPool1D, MaxPool2D, ReLU, Sequential, Sigmoid, Softmax, TanH, flattenedWeight, permuteAxes, torchConvWeight, traceModules } from '@neurone/layers';
+import { AvgPool1D, AvgPool2D, BatchNorm1d, BatchNorm2d, Conv1D, Conv2D, Dropout, ELU, Flatten, GELU, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool1D, MaxPool2D, ReLU, Sequential, Sigmoid, Softmax, TanH, flattenedWeight, permuteAxes, torchConvWeight, traceModules } from '@neurone/layers';
 import { AttrType, DataType, decodeModel } from './proto';
 import type { AttributeMsg, ModelMsg, NodeMsg, TensorMsg } from './proto';
 import { toFirst, toLast } from './layout';
@@ -37,6 +37,8 @@ interface Chain {
   padded: number[] | null;
   /** The node's weights and attributes. */
   constant(name: string | undefined, what: string): Host;
+  /** The values of `name` when it is an initializer (or a Constant's output), else null. */
+  known(name: string | undefined): Host | null;
   attr(name: string, dflt?: number | number[]): number | number[];
 }
 
@@ -61,6 +63,11 @@ function unflatten(c: Chain, w: Host): Float64Array {
   const s = c.flattened;
   c.flattened = null;
   return s ? flattenedWeight(w, s, 'neurone').data : w.data;
+}
+
+/** Per-feature values (a normalisation's) of a value that is a Flatten of a channels-first one, re-ordered for neurone's flattening. */
+function features(c: Chain, v: Host): Float64Array {
+  return c.flattened ? flattenedWeight({ shape: [1, v.data.length], data: v.data }, c.flattened, 'neurone').data : v.data;
 }
 
 /** The host weights of the Linears made here (an Add after a MatMul re-makes its Linear with a bias). */
@@ -92,6 +99,9 @@ function window(c: Chain, node: NodeMsg, spatial: number, kernel?: number[]): { 
   if (spatial === 1 && pad[0] !== 0) throw unsupported(node, 'padding of a 1-D window');
   return { k, s, p: pad };
 }
+
+/** What can come between a Flatten of a channels-first value and the Gemm/MatMul whose columns it re-orders. */
+const AFTER_FLATTEN = new Set(['Gemm', 'MatMul', 'Relu', 'Tanh', 'Sigmoid', 'LeakyRelu', 'Elu', 'Gelu', 'Identity', 'Dropout', 'BatchNormalization', 'LayerNormalization']);
 
 const pools = { MaxPool: [MaxPool1D, MaxPool2D], AveragePool: [AvgPool1D, AvgPool2D] } as const;
 
@@ -125,6 +135,14 @@ const importers: Record<string, (c: Chain, node: NodeMsg) => void> = {
   Relu: (c) => push(c, new ReLU()),
   Tanh: (c) => push(c, new TanH()),
   Sigmoid: (c) => push(c, new Sigmoid()),
+  LeakyRelu: (c) => push(c, new LeakyReLU(c.attr('alpha', 0.01) as number)),
+  Elu: (c) => push(c, new ELU(c.attr('alpha', 1) as number)),
+  Gelu: (c, node) => {
+    const s = node.attribute?.find((x) => x.name === 'approximate')?.s;
+    const a = s ? new TextDecoder().decode(s) : 'none';
+    if (a !== 'none' && a !== 'tanh') throw unsupported(node, `approximate '${a}'`);
+    push(c, new GELU({ approximate: a }));
+  },
   Softmax: (c, node) => softmax(c, node, new Softmax()),
   LogSoftmax: (c, node) => softmax(c, node, new LogSoftmax()),
   Flatten: (c, node) => {
@@ -185,8 +203,50 @@ const importers: Record<string, (c: Chain, node: NodeMsg) => void> = {
     c.padded = begin.slice(2);
   },
   Identity: () => {},
-  Dropout: () => {}, // the inference form is the identity
+  Dropout: (c, node) => {
+    // the inference form: the identity (a Dropout module, p from the ratio input, ONNX's default 0.5)
+    const ratio = node.input[1] ? c.constant(node.input[1], 'ratio').data : [0.5];
+    if (node.input[2]) throw unsupported(node, 'a training_mode input (the inference form only)');
+    if (ratio.length !== 1) throw unsupported(node, 'ratio must be one value');
+    push(c, new Dropout(decimal(ratio[0]!)));
+  },
+  BatchNormalization: (c, node) => {
+    // the eval form: y = γ·(x − mean)/√(var + ε) + β over the channels (axis 1)
+    const r = c.shape.length + 1;
+    if (r >= 3) decide(c, 'first');
+    if (c.attr('training_mode', 0) !== 0 || node.output.slice(1).some(Boolean)) throw unsupported(node, 'training mode (only the inference form, with running statistics)');
+    if (r > 4 || (r >= 3 && c.layout !== 'first')) throw unsupported(node, 'needs [batch, C], [batch, C, L] or [batch, C, H, W]');
+    const n = c.shape.at(-1)!;
+    const [weight, bias, mean, variance] = ['scale', 'B', 'input_mean', 'input_var'].map((what, i) => norm(c, node, i + 1, what, n));
+    const count = /^num_batches_tracked (\d{1,15})$/.exec(node.docString ?? '')?.[1]; // toOnnx's, else 0
+    const bn = new (r === 4 ? BatchNorm2d : BatchNorm1d)(n, { eps: c.attr('epsilon', 1e-5) as number, momentum: +(1 - (c.attr('momentum', 0.9) as number)).toPrecision(12), backend: c.backend });
+    bn.loadStateDict({ weight: weight!, bias: bias!, running_mean: mean!, running_var: variance!, num_batches_tracked: { shape: [], data: [Number(count ?? 0)] } });
+    push(c, bn);
+  },
+  LayerNormalization: (c, node) => {
+    const r = c.shape.length + 1;
+    const axis = c.attr('axis', -1) as number;
+    if (r >= 3) decide(c, 'last');
+    if ((axis !== -1 && axis !== r - 1) || c.layout !== 'last' || node.output.slice(1).some(Boolean)) throw unsupported(node, 'only over the channels (the last axis in neurone), one output');
+    const n = c.shape.at(-1)!;
+    const ln = new LayerNorm(n, { eps: c.attr('epsilon', 1e-5) as number, backend: c.backend });
+    ln.loadStateDict({ weight: norm(c, node, 1, 'Scale', n), bias: node.input[2] ? norm(c, node, 2, 'B', n) : { shape: [n], data: new Float64Array(n) } });
+    push(c, ln);
+  },
 };
+
+/** Input i of a normalisation node: one value per feature (re-ordered after a Flatten of a channels-first value). */
+function norm(c: Chain, node: NodeMsg, i: number, what: string, n: number): Host {
+  const v = c.constant(node.input[i], what);
+  if (v.data.length !== n) throw unsupported(node, `its ${what} must hold one value per feature (${n}), it has ${v.data.length}`);
+  return { shape: [n], data: features(c, v) };
+}
+
+/** The shortest decimal that a float32 value was written from (0.2, not 0.200000003): ONNX's float attributes are float32. */
+function decimal(v: number): number {
+  for (let p = 1; p < 10; p++) if (Math.fround(Number(v.toPrecision(p))) === v) return Number(v.toPrecision(p));
+  return v;
+}
 
 /** A Flatten of every axis but the batch: of a channels-first value, the next Gemm/MatMul re-orders its columns. */
 function flatten(c: Chain): void {
@@ -216,6 +276,78 @@ function pool(c: Chain, node: NodeMsg, op: 'MaxPool' | 'AveragePool'): void {
   push(c, spatial === 2 ? new P2([k[0]!, k[1]!], [s[0]!, s[1]!], [p[0]!, p[1]!]) : new P1(k[0]!, s[0]!));
 }
 
+const ELEMENTWISE: Record<string, (a: number, b: number) => number> = { Add: (a, b) => a + b, Sub: (a, b) => a - b, Mul: (a, b) => a * b, Div: (a, b) => a / b, Pow: (a, b) => a ** b, Erf: erf, Tanh: Math.tanh };
+const PROBES = [-3, -1.7, -0.6, -0.1, 0, 0.3, 0.9, 1.4, 2.6];
+/** The element-wise formulas that exporters write as several nodes (PyTorch's GELU at opset < 20), and their modules. */
+const FORMULAS: [(x: number) => number, () => Module][] = [
+  [(x) => 0.5 * x * (1 + erf(x / Math.SQRT2)), () => new GELU()],
+  [(x) => 0.5 * x * (1 + Math.tanh(GELU_TANH.c * (x + GELU_TANH.k * x ** 3))), () => new GELU({ approximate: 'tanh' })],
+];
+
+/**
+ * A run of element-wise nodes from chain[i] on `value` (scalar constants beside it) that computes a
+ * known formula of it, found by evaluating the run on probe values: the module and the run's last index.
+ */
+function elementwise(chain: NodeMsg[], i: number, value: string, c: Chain): { module: Module; end: number } | null {
+  const vals = new Map([[value, PROBES]]);
+  for (let j = i; j < Math.min(chain.length, i + 12); j++) {
+    const n = chain[j]!;
+    const f = ELEMENTWISE[n.opType];
+    if (!f || n.domain || !n.output[0]) return null;
+    const args = n.input.map((name) => {
+      const k = c.known(name);
+      return vals.get(name) ?? (k?.data.length === 1 ? PROBES.map(() => k.data[0]!) : null);
+    });
+    if (args.some((a) => !a) || args.length < (f.length === 2 ? 2 : 1)) return null;
+    const out = PROBES.map((_, k) => f(args[0]![k]!, args[1]?.[k] ?? 0));
+    vals.set(n.output[0], out);
+    const hit = FORMULAS.find(([g]) => PROBES.every((x, k) => Math.abs(g(x) - out[k]!) <= 1e-6 * (1 + Math.abs(out[k]!))));
+    if (hit && j > i) return { module: hit[1](), end: j };
+  }
+  return null;
+}
+
+/**
+ * LayerNorm as its formula (torch.onnx.export before opset 17, and toOnnx): ReduceMean, Sub,
+ * Pow 2 (or Mul by itself), ReduceMean, Add ε, Sqrt, Div, then Mul by γ and Add of β: the module
+ * and the run's last index, or null when chain[i] does not start it.
+ */
+function layerNormFormula(chain: NodeMsg[], i: number, value: string, c: Chain): { module: Module; end: number } | null {
+  const n = chain.slice(i, i + 9);
+  const out = (k: number): string => n[k]?.output[0] ?? '';
+  const is = (k: number, op: string, ...inputs: string[]): boolean => n[k]?.opType === op && !n[k].domain && inputs.every((x, j) => n[k]!.input[j] === x);
+  const scalar = (name: string | undefined): number | null => {
+    const k = c.known(name);
+    return k?.data.length === 1 ? k.data[0]! : null;
+  };
+  const r = c.shape.length + 1;
+  const lastAxis = (k: number): boolean => {
+    const a = new Map((n[k]!.attribute ?? []).map((x) => [x.name, x]));
+    const axes = (a.get('axes')?.ints ?? []).map(Number);
+    return n[k]!.input.length === 1 && axes.length === 1 && (axes[0] === -1 || axes[0] === r - 1) && Number(a.get('keepdims')?.i ?? 1) === 1;
+  };
+  const eps = (k: number): number | null => (is(k, 'Add') ? (n[k]!.input[0] === out(k - 1) ? scalar(n[k]!.input[1]) : n[k]!.input[1] === out(k - 1) ? scalar(n[k]!.input[0]) : null) : null);
+  if (r >= 3) decide(c, 'last');
+  if (!(is(0, 'ReduceMean', value) && lastAxis(0) && is(1, 'Sub', value, out(0)) && c.layout === 'last')) return null;
+  const square = is(2, 'Mul', out(1), out(1)) || (is(2, 'Pow', out(1)) && scalar(n[2]!.input[1]) === 2);
+  const e = eps(4);
+  if (!(square && is(3, 'ReduceMean', out(2)) && lastAxis(3) && e !== null && e > 0 && is(5, 'Sqrt', out(4)) && is(6, 'Div', out(1), out(5)))) return null;
+  // then γ and β, when they are vectors of the features
+  const f = c.shape.at(-1)!;
+  const vector = (k: number, op: string): Host | null => {
+    const t = is(k, op) && n[k]!.input.length === 2 && n[k]!.input.includes(out(k - 1)) ? c.known(n[k]!.input.find((x) => x !== out(k - 1))) : null;
+    return t && t.data.length === f && t.shape.length === 1 ? { shape: [f], data: features(c, t) } : null;
+  };
+  let end = 6;
+  const weight = vector(7, 'Mul');
+  if (weight) end = 7;
+  const bias = vector(end + 1, 'Add');
+  if (bias) end++;
+  const ln = new LayerNorm(f, { eps: decimal(e), backend: c.backend });
+  ln.loadStateDict({ weight: weight ?? { shape: [f], data: new Float64Array(f).fill(1) }, bias: bias ?? { shape: [f], data: new Float64Array(f) } });
+  return { module: ln, end: i + end };
+}
+
 /** The values of an initializer, checked against its dims (DataError otherwise). */
 function tensorValues(t: TensorMsg): Host {
   const name = `initializer '${t.name ?? ''}'`;
@@ -240,10 +372,11 @@ function tensorValues(t: TensorMsg): Host {
 }
 
 /**
- * A neurone `Sequential` computing an ONNX model made of a chain of the operators neurone has
- * (Gemm, MatMul + Add, Relu, Tanh, Sigmoid, Softmax, LogSoftmax, Flatten, Reshape merging axes,
- * Conv, MaxPool, AveragePool, Pad of zeros, Transpose, Identity, Dropout, Constant), as `torch.onnx.export` writes them or `toOnnx`
- * does. Channels-first graphs (PyTorch's) become channels-last models: the model takes the
+ * A neurone `Sequential` (in eval mode) computing an ONNX model made of a chain of the operators
+ * neurone has (Gemm, MatMul + Add, Relu, Tanh, Sigmoid, LeakyRelu, Elu, Gelu and GELU's formula,
+ * Softmax, LogSoftmax, Flatten, Reshape merging axes, Conv, MaxPool, AveragePool, Pad of zeros,
+ * BatchNormalization (inference form), LayerNormalization and its formula, Dropout, Transpose,
+ * Identity, Constant), as `torch.onnx.export` writes them or `toOnnx` does. Channels-first graphs (PyTorch's) become channels-last models: the model takes the
  * graph's input with the channels moved last (the same data for one channel, e.g. MNIST) —
  * convolution weights are permuted, the Linear after a Flatten re-ordered, a graph's own
  * layout Transposes folded. An operator with no equivalent is a ValueError naming the first
@@ -282,9 +415,13 @@ export function fromOnnx(bytes: Uint8Array, options: FromOnnxOptions = {}): Sequ
     flattened: null,
     padded: null,
     constant: (name, what) => {
+      const v = c.known(name);
+      if (!v) throw unsupported(node, `its ${what} input must be an initializer`);
+      return v;
+    },
+    known: (name) => {
       const t = name === undefined ? undefined : inits.get(name);
-      if (!t) throw unsupported(node, `its ${what} input must be an initializer`);
-      return tensorValues(t);
+      return t ? tensorValues(t) : null;
     },
     attr: (name, dflt) => {
       const a = attrs().get(name);
@@ -293,29 +430,40 @@ export function fromOnnx(bytes: Uint8Array, options: FromOnnxOptions = {}): Sequ
         return dflt;
       }
       if (a.type === AttrType.INT || (a.type === undefined && a.i !== undefined && !a.ints?.length)) return Number(a.i ?? 0);
-      if (a.type === AttrType.FLOAT) return a.f ?? 0;
+      if (a.type === AttrType.FLOAT) return decimal(a.f ?? 0);
       if (a.type === AttrType.INTS) return (a.ints ?? []).map(Number);
       throw unsupported(node, `attribute ${name} of type ${a.type ?? 'none'}`);
     },
   };
-  let value = inputs[0]!.name;
+  // Constants, and Identity copies of initializers (torch.onnx.export writes one per repeated weight), are initializers; the rest is the chain
+  const chain: NodeMsg[] = [];
   for (node of nodes) {
-    if (node.opType === 'Constant' && !node.domain && node.input.length === 0) {
+    if (node.opType === 'Constant' && !node.domain) {
       const t = node.attribute?.find((a) => a.name === 'value')?.t;
-      if (!t || !node.output[0]) throw unsupported(node, 'only a tensor value');
+      if (!t || !node.output[0] || node.input.length) throw unsupported(node, 'only a tensor value');
       inits.set(node.output[0], t);
+    } else if (node.opType === 'Identity' && !node.domain && node.output[0] && inits.has(node.input[0] ?? '')) inits.set(node.output[0], inits.get(node.input[0]!)!);
+    else chain.push(node);
+  }
+  let value = inputs[0]!.name;
+  for (let i = 0; i < chain.length; i++) {
+    node = chain[i]!;
+    const run = Object.prototype.hasOwnProperty.call(importers, node.opType) && (!node.domain || node.domain === 'ai.onnx') ? importers[node.opType]! : null;
+    if (c.padded && node.opType !== 'Conv' && node.opType !== 'AveragePool') throw unsupported(node, 'after a Pad only a Conv or an AveragePool can come');
+    const formula = run ? null : node.opType === 'ReduceMean' ? layerNormFormula(chain, i, value, c) : elementwise(chain, i, value, c);
+    if (formula) {
+      push(c, formula.module);
+      [i, value] = [formula.end, chain[formula.end]!.output[0]!];
       continue;
     }
-    const run = Object.prototype.hasOwnProperty.call(importers, node.opType) && (!node.domain || node.domain === 'ai.onnx') ? importers[node.opType]! : null;
     if (!run) throw new ValueError(`fromOnnx: unsupported operator '${node.domain ? `${node.domain}.` : ''}${node.opType}'${node.name ? ` (node '${node.name}')` : ''}`);
     if (node.input[0] !== value || !node.output[0]) throw new ValueError(`fromOnnx: only a chain of operators is supported; node '${node.name ?? node.opType}' reads '${node.input[0] ?? ''}' where '${value}' comes`);
-    if (c.flattened && !['Gemm', 'MatMul', 'Relu', 'Tanh', 'Sigmoid', 'Identity', 'Dropout'].includes(node.opType)) throw unsupported(node, 'after a Flatten of a channels-first value only a Gemm or MatMul (or an activation) can come');
-    if (c.padded && node.opType !== 'Conv' && node.opType !== 'AveragePool') throw unsupported(node, 'after a Pad only a Conv or an AveragePool can come');
+    if (c.flattened && !AFTER_FLATTEN.has(node.opType)) throw unsupported(node, 'after a Flatten of a channels-first value only a Gemm or MatMul (or an activation, Dropout or normalisation) can come');
     run(c, node);
     value = node.output[0];
   }
   if (value !== graph.output[0]!.name) throw new ValueError(`fromOnnx: the graph's output '${graph.output[0]!.name}' is not the end of its chain of nodes`);
   if (c.padded) throw new ValueError('fromOnnx: the graph ends with a Pad');
   if (c.flattened) throw new ValueError('fromOnnx: the graph ends with a Flatten of a channels-first value (its order differs from neurone\'s)');
-  return new Sequential(c.modules);
+  return new Sequential(c.modules).eval();
 }

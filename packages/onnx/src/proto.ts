@@ -66,6 +66,7 @@ export interface NodeMsg {
   opType: string;
   domain?: string;
   attribute?: AttributeMsg[];
+  docString?: string;
 }
 /** A ValueInfoProto of a tensor as plain values (a dimension is a size or a symbolic name). */
 export interface ValueInfoMsg {

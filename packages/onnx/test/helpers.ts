@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { decodeSafetensors } from '@neurone/core';
 import type { Backend, Module, RawTensor } from '@neurone/core';
 import * as ort from 'onnxruntime-node';
+import { expect } from 'vitest';
 
 export const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)));
 export const cases = (): Record<string, RawTensor> => decodeSafetensors(fixture('cases.safetensors'));
@@ -36,6 +37,16 @@ export async function runNeurone(model: Module, backend: Backend, x: ArrayLike<n
   xt.dispose();
   y.dispose();
   return data;
+}
+
+/** Expects the same state dict (parameters and buffers: names, shapes, values bit for bit). */
+export async function expectSameState(a: Module, b: Module): Promise<void> {
+  const [sa, sb] = [a.stateDict(), b.stateDict()];
+  expect(Object.keys(sa)).toEqual(Object.keys(sb));
+  for (const [k, t] of Object.entries(sa)) {
+    expect(t.shape, k).toEqual(sb[k]!.shape);
+    expect(Array.from(await t.data()), k).toEqual(Array.from(await sb[k]!.data()));
+  }
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

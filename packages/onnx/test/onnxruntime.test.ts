@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { manualSeed } from '@neurone/core';
 import type { Dataset, Module } from '@neurone/core';
 import { cpu } from '@neurone/backend-cpu';
-import { Conv2D, Flatten, Linear, MaxPool2D, ReLU, Sequential, TanH } from '@neurone/layers';
+import { BatchNorm2d, Conv2D, Dropout, Flatten, Linear, MaxPool2D, ReLU, Sequential, TanH } from '@neurone/layers';
 import { Autoencoder } from '@neurone/autoencoder';
 import { CrossEntropyLoss, MSELoss } from '@neurone/losses';
 import { SGD, fit } from '@neurone/optim';
 import { loadMnist, take } from '@neurone/data';
 import { fromOnnx, toOnnx } from '../src/index';
-import { argmaxRows, keepExported, maxAbsDiff, runNeurone, runOrt } from './helpers';
+import { argmaxRows, expectSameState, keepExported, maxAbsDiff, runNeurone, runOrt } from './helpers';
 
 // The done-when check: the main job's MLP, the conv example's CNN and the autoencoder, trained a
 // few steps, exported with toOnnx, give in ONNX Runtime what they give in neurone on 1,000 MNIST
@@ -30,8 +30,9 @@ async function check(name: string, model: Module, inputShape: number[], cols: nu
   console.log(`${name}: ${bytes.length} bytes of ONNX; over 1,000 MNIST test images max |neurone − ONNX Runtime| = ${d.toExponential(2)}, same argmax on ${same}/1000`);
   expect(d).toBeLessThanOrEqual(1e-5);
   expect(same).toBe(1000);
-  // the round trip: the same weights, bit for bit, in the same order
+  // the round trip: the same weights (and buffers), bit for bit, in the same order
   const back = fromOnnx(bytes, { backend });
+  if (model.constructor === Sequential) await expectSameState(back, model);
   const a = model.parameters();
   const b = back.parameters();
   expect(b.map((p) => p.shape)).toEqual(a.map((p) => p.shape));
@@ -56,6 +57,19 @@ describe('toOnnx → ONNX Runtime on MNIST', () => {
     ]);
     await fit(net, new CrossEntropyLoss(), new SGD(net.parameters(), { lr: 0.05, momentum: 0.9 }), images(take(train, 256)), { epochs: 1, batchSize: 32, seed: 2 });
     await check('cnn', net, [28, 28, 1], 10);
+  });
+
+  it("the conv example's --model bn CNN (BatchNorm2d with running statistics, Dropout)", async () => {
+    manualSeed(4);
+    // examples/conv buildBn: (Conv2D 3×3 pad 1, no bias → BatchNorm2d → ReLU → MaxPool 2) × 2 → Flatten → Dropout → Linear
+    const net = new Sequential([
+      new Conv2D(3, 1, 32, { padding: 1, bias: false, backend }), new BatchNorm2d(32, { backend }), new ReLU(), new MaxPool2D(2),
+      new Conv2D(3, 32, 64, { padding: 1, bias: false, backend }), new BatchNorm2d(64, { backend }), new ReLU(), new MaxPool2D(2),
+      new Flatten(), new Dropout(0.25), new Linear(7 * 7 * 64, 10, { backend }),
+    ]);
+    await fit(net, new CrossEntropyLoss(), new SGD(net.parameters(), { lr: 0.05, momentum: 0.9 }), images(take(train, 256)), { epochs: 1, batchSize: 32, seed: 4 });
+    expect(net.stateDict()['1.num_batches_tracked']!.item()).toBe(8);
+    await check('cnn-bn', net.eval(), [28, 28, 1], 10);
   });
 
   it('the autoencoder: whole, encoder and decoder', async () => {
