@@ -15,8 +15,12 @@ export interface AppRun {
   stderr: string;
 }
 
-/** Runs `node --conditions=@neurone/source --import tsx src/main.ts ...args` in `appDir`. */
-export function runAppProcess(appDir: string, args: readonly string[], timeoutMs = 100_000): Promise<AppRun> {
+/**
+ * Runs `node --conditions=@neurone/source --import tsx src/main.ts ...args` in `appDir`. The
+ * timeout only guards against a hung app (a loaded CI machine runs a short training several times
+ * slower than a quiet one); a killed run resolves with code null and says so on stderr.
+ */
+export function runAppProcess(appDir: string, args: readonly string[], timeoutMs = 600_000): Promise<AppRun> {
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0' };
     delete env.INIT_CWD;
@@ -26,7 +30,10 @@ export function runAppProcess(appDir: string, args: readonly string[], timeoutMs
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => {
+      stderr += `runAppProcess: killed after ${timeoutMs / 1000} s (hang guard)\n`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);

@@ -27,7 +27,6 @@ const DIST = join(ROOT, 'dist');
 const ARTIFACTS = join(ROOT, 'test-results');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PORT = 47318;
-const DEV_PORT = 47319;
 const FLAGS = [
   '--headless=new',
   '--no-sandbox',
@@ -289,8 +288,18 @@ describe('the app in Chromium (WebGL2 and WebGPU on SwiftShader)', () => {
   });
 });
 
+/** A port nothing listens on now (the OS picks it). */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 describe('the dev server', () => {
   it("`pnpm --filter @example/web dev` serves the app, worker and data included", async () => {
+    const DEV_PORT = await freePort(); // vite's --strictPort fails on a held port; ask the OS for one
     const dev = spawn('pnpm', ['run', 'dev', '--port', String(DEV_PORT), '--strictPort'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     for (const s of [dev.stdout, dev.stderr]) s.on('data', (d: Buffer) => (log += d.toString()));

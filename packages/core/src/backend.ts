@@ -48,8 +48,8 @@ export class Backend<K extends Kernels = Kernels> {
    */
   readonly #finalizer = new FinalizationRegistry<Storage>((s) => this.#release(s));
   /**
-   * Debugging leaks: when set, `checkLeaks(backend)` (called once per step by `Optim.step` and
-   * `fit`) warns when the live tensors grew on several steps in a row, naming the growth
+   * Debugging leaks: when set, `checkLeaks(backend)` (called once per step by `Optim.step`, and by
+   * `fit` after each read of the losses) warns when the live tensors grew on several steps in a row, naming the growth
    * (`true`: console.warn; a function: called with the message).
    */
   debugLeaks: boolean | ((message: string) => void) = false;

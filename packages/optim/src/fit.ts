@@ -1,4 +1,4 @@
-import { RNG, ShapeError, ValueError, checkOptions, gatherRows, getBackend, isTensor, keep, shapesEqual, sizeOf, tidy } from '@neurone/core';
+import { RNG, ShapeError, ValueError, checkLeaks, checkOptions, gatherRows, getBackend, isTensor, keep, shapesEqual, sizeOf, tidy } from '@neurone/core';
 import type { Backend, Dataset, HostTensor, Loss, Module, Optimizer, Tensor } from '@neurone/core';
 import { accuracy as metricsAccuracy, resolveMetrics } from './metrics';
 import type { Metric, MetricSpec } from './metrics';
@@ -519,7 +519,10 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
         });
         if (scheduler?.interval === 'batch') scheduler.step();
         pending.push({ batch: b + 1, size: end - start, tensors });
-        if (pending.length >= readEvery || b === batches - 1) await flush();
+        if (pending.length >= readEvery || b === batches - 1) {
+          await flush();
+          checkLeaks(backend); // once per read: between reads the pending losses are meant to pile up
+        }
         if (now() - lastYield > 20) {
           await yieldToEventLoop();
           lastYield = now();

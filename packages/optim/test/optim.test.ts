@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { BackendError, RNG, ShapeError } from '@neurone/core';
+import { BackendError, Module, RNG, ShapeError, keep } from '@neurone/core';
 import type { Backend, Loss, Tensor } from '@neurone/core';
 import { cpu } from '@neurone/backend-cpu';
-import { Adam, Optim, SGD } from '../src/index';
+import { Adam, Optim, SGD, fit } from '../src/index';
 import { stepLoss } from './helpers';
 import { Linear, Sequential, TanH } from '@neurone/layers';
 import { MSELoss } from '@neurone/losses';
@@ -152,6 +152,30 @@ describe('Optim.step', () => {
     expect(msgs).toHaveLength(1);
     expect(msgs[0]).toMatch(/^neurone: live tensors on cpu\(float32\) grew on 5 steps in a row: (\d+ → ){5}\d+ \(\+1 per step\)/);
     kept.forEach((t) => t.dispose());
+  });
+
+  it('with backend.debugLeaks, fit warns when a module keeps a tensor on every step, not otherwise', async () => {
+    /** An identity that keeps (never disposes) a copy of its input: one leaked tensor per step. */
+    class Hoarder extends Module {
+      forward(x: Tensor): Tensor {
+        keep(x.add(0));
+        return x.add(0);
+      }
+      backwardDelta(_x: Tensor, delta: Tensor): Tensor {
+        return delta.add(0);
+      }
+    }
+    const backend = cpu();
+    const { x, y } = data(backend);
+    const msgs: string[] = [];
+    backend.debugLeaks = (m) => msgs.push(m);
+    const clean = mlp(backend);
+    await fit(clean, new MSELoss(), new SGD(clean, { lr: 0.01 }), { x, y }, { epochs: 3, batchSize: 4, progress: false });
+    expect(msgs).toEqual([]);
+    const leaky = new Sequential(mlp(backend), new Hoarder());
+    await fit(leaky, new MSELoss(), new SGD(leaky, { lr: 0.01 }), { x, y }, { epochs: 2, batchSize: 4, progress: false });
+    expect(msgs.length).toBeGreaterThan(1); // 16 steps: the first window spans fit's setup, the next is the leak alone
+    expect(msgs.at(-1)).toMatch(/^neurone: live tensors on cpu\(float32\) grew on 5 steps in a row: (\d+ → ){5}\d+ \(\+1 per step\)/);
   });
 
   it('a loss that does not reduce to one value is a ShapeError naming the shapes', () => {
