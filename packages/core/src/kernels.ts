@@ -118,7 +118,7 @@ export interface Kernels<D = unknown> {
   ready(): Promise<void>;
 
   // storage
-  /** A new storage holding `values` (exactly `size` of them, converted to dtype). */
+  /** A new storage holding a copy of `values` (exactly `size` of them, converted to dtype): the caller reuses `values` (fit gathers every batch into one buffer). */
   upload(values: ArrayLike<number>, size: number): D;
   /** A new storage of `size` elements, all `value`. */
   fill(size: number, value: number): D;
