@@ -1,15 +1,16 @@
 import { Module, Parameter, RNG, manualSeed } from '@neurone/core';
-import type { Backend, Dataset, Tensor } from '@neurone/core';
+import type { Backend, Tensor } from '@neurone/core';
 import { cpu } from '@neurone/backend-cpu';
 import { loadMnist } from '@neurone/data';
 import { Linear, Sequential, TanH } from '@neurone/layers';
 import { CrossEntropyLoss } from '@neurone/losses';
 import { SGD, evaluate, fit } from '@neurone/optim';
 import { useTf } from './peers';
-import { table } from './util';
+import type { Result } from './util';
 
 /** W2 on TF.js: the same network, PyTorch's default init, SGD lr 0.1, batch 64, shuffled. */
-async function tfEpochs(name: 'cpu' | 'wasm', train: Dataset, test: Dataset, epochs: number): Promise<{ sps: number; acc: number }> {
+export async function w2Tf(name: 'cpu' | 'wasm', epochs: number): Promise<Result> {
+  const { train, test } = loadMnist();
   const tf = await useTf(name);
   const rng = new RNG(1);
   const u = (n: number, a: number) => Float32Array.from(rng.uniformArray(n, -a, a));
@@ -44,7 +45,7 @@ async function tfEpochs(name: 'cpu' | 'wasm', train: Dataset, test: Dataset, epo
   let ok = 0;
   pred.forEach((p, i) => (ok += p === test.y.data[i] ? 1 : 0));
   tf.disposeVariables();
-  return { sps, acc: ok / pred.length };
+  return { samplesPerSecond: sps, accuracy: ok / pred.length };
 }
 
 /** W2's network as one forward-only module: its backward is derived from the recorded ops (issue 17). */
@@ -67,36 +68,18 @@ class ForwardOnlyMlp extends Module {
   }
 }
 
-export async function w2(peers: ('cpu' | 'wasm')[], epochs = 1): Promise<void> {
-  const { train, test } = loadMnist();
-  const B = cpu();
+/**
+ * W2 on ours: the library's Sequential, fit and evaluate, `threads` worker threads; with
+ * `forwardOnly`, the same network as one module whose backward is derived (ForwardOnlyMlp).
+ */
+export async function w2Neurone(threads: number, epochs: number, forwardOnly = false): Promise<Result> {
+  const { train, test } = loadMnist({ bytes: true }); // pixels as bytes, read as the same float32 values: 47 MB instead of 188
+  manualSeed(1);
+  const B = cpu({ threads });
+  const net = forwardOnly ? new ForwardOnlyMlp(B) : new Sequential([new Linear(784, 256, { backend: B }), new TanH(), new Linear(256, 10, { backend: B })]);
   const loss = new CrossEntropyLoss();
-  // the hand-written Sequential and the forward-only module, alternating (best of two runs each: the machine is shared)
-  const run = async (make: () => Module): Promise<{ sps: number; acc: number }> => {
-    manualSeed(1);
-    const net = make();
-    const hist = await fit(net, loss, new SGD(net.parameters(), { lr: 0.1 }), train, { epochs, batchSize: 64, seed: 1, progress: false });
-    const acc = (await evaluate(net, loss, test, { batchSize: 1000 })).accuracy ?? NaN;
-    net.dispose();
-    return { sps: hist.epochs.reduce((s, h) => s + h.samplesPerSecond, 0) / hist.epochs.length, acc };
-  };
-  const seq = (): Module => new Sequential([new Linear(784, 256, { backend: B }), new TanH(), new Linear(256, 10, { backend: B })]);
-  const hand: { sps: number; acc: number }[] = [];
-  const derived: { sps: number; acc: number }[] = [];
-  for (let i = 0; i < 2; i++) {
-    hand.push(await run(seq));
-    derived.push(await run(() => new ForwardOnlyMlp(B)));
-  }
-  const best = (rs: { sps: number; acc: number }[]): { sps: number; acc: number } => rs.reduce((a, b) => (b.sps > a.sps ? b : a));
-  const [ours, fo] = [best(hand), best(derived)];
-  const rows: (string | number)[][] = [['library', 'samples/s', `test acc after ${epochs} ep`, 'neurone speed-up']];
-  rows.push(['neurone cpu()', ours.sps.toFixed(0), (ours.acc * 100).toFixed(2) + ' %', '1.00×']);
-  rows.push(['neurone cpu(), forward-only module', fo.sps.toFixed(0), (fo.acc * 100).toFixed(2) + ' %', `${(fo.sps / ours.sps).toFixed(2)}× the Sequential`]);
-  for (const p of peers) {
-    if (p === 'cpu' && epochs > 1) continue; // TF.js cpu at ~800 samples/s: one epoch is enough
-    const r = await tfEpochs(p, train, test, epochs);
-    rows.push([`tfjs-${p}`, r.sps.toFixed(0), (r.acc * 100).toFixed(2) + ' %', (ours.sps / r.sps).toFixed(2) + '×']);
-  }
-  console.log(`\nW2 — MNIST MLP 784→256→TanH→10, SGD lr 0.1, batch 64, ${epochs} epoch(s)\n${table(rows)}`);
-  console.log(`forward-only module / hand-written Sequential: ${(fo.sps / ours.sps).toFixed(2)}× the speed (runs: ${hand.map((r) => r.sps.toFixed(0)).join(', ')} vs ${derived.map((r) => r.sps.toFixed(0)).join(', ')} samples/s)`);
+  const hist = await fit(net, loss, new SGD(net.parameters(), { lr: 0.1 }), train, { epochs, batchSize: 64, seed: 1, progress: false });
+  const samplesPerSecond = hist.epochs.reduce((s, h) => s + h.samplesPerSecond, 0) / hist.epochs.length;
+  const accuracy = (await evaluate(net, loss, test, { batchSize: 1000 })).accuracy ?? NaN;
+  return { samplesPerSecond, accuracy };
 }

@@ -1,17 +1,17 @@
 import { RNG, manualSeed } from '@neurone/core';
-import type { Dataset } from '@neurone/core';
 import { cpu } from '@neurone/backend-cpu';
 import { loadMnist } from '@neurone/data';
 import { Linear, Sequential, Sigmoid, TanH } from '@neurone/layers';
 import { BCELoss } from '@neurone/losses';
 import { Adam, evaluate, fit } from '@neurone/optim';
 import { useTf } from './peers';
-import { table } from './util';
+import type { Result } from './util';
 
 const WIDTHS = [784, 128, 32, 128, 784];
 
 /** W3 on TF.js: the same autoencoder, PyTorch's default init, Adam lr 1e-3, batch 128, shuffled, one epoch. */
-async function tfEpoch(name: 'cpu' | 'wasm', train: Dataset, test: Dataset): Promise<{ sps: number; bce: number }> {
+export async function w3Tf(name: 'cpu' | 'wasm'): Promise<Result> {
+  const { train, test } = loadMnist();
   const tf = await useTf(name);
   const rng = new RNG(1);
   const layers = WIDTHS.slice(1).map((out, i) => {
@@ -46,26 +46,19 @@ async function tfEpoch(name: 'cpu' | 'wasm', train: Dataset, test: Dataset): Pro
   const bce = (await tf.tidy(() => tf.losses.logLoss(tx, net(tx))).data())[0]!;
   tx.dispose();
   tf.disposeVariables();
-  return { sps, bce };
+  return { samplesPerSecond: sps, bce };
 }
 
-/** W3: the MNIST autoencoder 784→128→32→128→784 with BCE and Adam, ours and TF.js's, one epoch each. */
-export async function w3(peers: ('cpu' | 'wasm')[]): Promise<void> {
+/** W3 on ours: the MNIST autoencoder 784→128→32→128→784 with BCE and Adam, one epoch, `threads` worker threads. */
+export async function w3Neurone(threads: number): Promise<Result> {
   const { train, test } = loadMnist();
   manualSeed(1);
-  const Bk = cpu();
+  const Bk = cpu({ threads });
   const L = (i: number, o: number) => new Linear(i, o, { backend: Bk });
   const net = new Sequential([L(784, 128), new TanH(), L(128, 32), new TanH(), L(32, 128), new TanH(), L(128, 784), new Sigmoid()]);
   const auto = (d: typeof train) => ({ x: d.x, y: d.x });
   const loss = new BCELoss();
   const hist = await fit(net, loss, new Adam(net.parameters(), { lr: 1e-3 }), auto(train), { epochs: 1, batchSize: 128, seed: 1, progress: false });
   const bce = (await evaluate(net, loss, auto(test), { batchSize: 1000 })).loss;
-  const ours = hist.epochs[0]!.samplesPerSecond;
-  const rows: (string | number)[][] = [['library', 'samples/s', 'test BCE/pixel', 'neurone speed-up']];
-  rows.push(['neurone cpu()', ours.toFixed(0), bce.toFixed(4), '1.00×']);
-  for (const p of peers) {
-    const r = await tfEpoch(p, train, test);
-    rows.push([`tfjs-${p}`, r.sps.toFixed(0), r.bce.toFixed(4), (ours / r.sps).toFixed(2) + '×']);
-  }
-  console.log(`\nW3 — MNIST autoencoder 784→128→32→128→784, TanH, Sigmoid output, BCE, Adam lr 1e-3, batch 128, 1 epoch\n${table(rows)}`);
+  return { samplesPerSecond: hist.epochs[0]!.samplesPerSecond, bce };
 }

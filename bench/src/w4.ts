@@ -6,11 +6,11 @@ import { Conv2D, Flatten, Linear, MaxPool2D, ReLU, Sequential } from '@neurone/l
 import { CrossEntropyLoss } from '@neurone/losses';
 import { SGD, evaluate, fit } from '@neurone/optim';
 import { useTf } from './peers';
-import { table } from './util';
+import type { Result } from './util';
 
 /** MNIST as channels-last images [n, 28, 28, 1] (a view of the same values). */
 function asImages(d: Dataset): Dataset {
-  return { x: { data: d.x.data, shape: [d.x.shape[0]!, 28, 28, 1] }, y: d.y };
+  return { x: { ...d.x, shape: [d.x.shape[0]!, 28, 28, 1] }, y: d.y }; // keeps a byte dataset's scale
 }
 
 /**
@@ -18,7 +18,8 @@ function asImages(d: Dataset): Dataset {
  * over `batches` shuffled batches (TF.js cpu runs at ~100 samples/s: a whole epoch would take
  * ten minutes), or the error that stops it (TF.js wasm has no Conv2DBackpropFilter kernel).
  */
-async function tfW4(name: 'cpu' | 'wasm', train: Dataset, batches: number): Promise<{ sps: number } | { error: string }> {
+export async function w4Tf(name: 'cpu' | 'wasm', batches = 30): Promise<Result> {
+  const train = loadMnist().train;
   const tf = await useTf(name);
   const rng = new RNG(1);
   const u = (n: number, a: number) => Float32Array.from(rng.uniformArray(n, -a, a));
@@ -52,31 +53,24 @@ async function tfW4(name: 'cpu' | 'wasm', train: Dataset, batches: number): Prom
     }
   } catch (e) {
     tf.disposeVariables();
-    return { error: (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 120) };
+    return { batches, error: (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 120) };
   }
   const sps = (batches * 64) / ((performance.now() - t0) / 1000);
   tf.disposeVariables();
-  return { sps };
+  return { samplesPerSecond: sps, batches };
 }
 
-/** W4: Conv(1→8, 3×3) → ReLU → MaxPool 2×2 → Flatten → Linear(8·13·13, 10), CE, SGD lr 0.05, batch 64, one epoch. */
-export async function w4(peers: ('cpu' | 'wasm')[], epochs = 1, tfBatches = 30): Promise<void> {
-  const mnist = loadMnist();
+/** W4 on ours: Conv(1→8, 3×3) → ReLU → MaxPool 2×2 → Flatten → Linear(8·13·13, 10), CE, SGD lr 0.05, batch 64. */
+export async function w4Neurone(threads: number, epochs: number): Promise<Result> {
+  const mnist = loadMnist({ bytes: true }); // pixels as bytes, read as the same float32 values
   const train = asImages(mnist.train);
   const test = asImages(mnist.test);
   manualSeed(1);
-  const B = cpu();
+  const B = cpu({ threads });
   const net = new Sequential([new Conv2D(3, 1, 8, { backend: B }), new ReLU(), new MaxPool2D(2), new Flatten(), new Linear(8 * 13 * 13, 10, { backend: B })]);
   const loss = new CrossEntropyLoss();
   const hist = await fit(net, loss, new SGD(net.parameters(), { lr: 0.05 }), train, { epochs, batchSize: 64, seed: 1, progress: false });
-  const ours = hist.epochs.reduce((s, h) => s + h.samplesPerSecond, 0) / hist.epochs.length;
-  const acc = (await evaluate(net, loss, test, { batchSize: 1000 })).accuracy ?? NaN;
-  const rows: (string | number)[][] = [['library', 'samples/s', `test acc after ${epochs} ep`, 'neurone speed-up']];
-  rows.push([`neurone ${B.name}`, ours.toFixed(0), (acc * 100).toFixed(2) + ' %', '1.00×']);
-  for (const p of peers) {
-    const r = await tfW4(p, mnist.train, tfBatches);
-    if ('error' in r) rows.push([`tfjs-${p}`, 'cannot train', '—', `(${r.error})`]);
-    else rows.push([`tfjs-${p} (${tfBatches} batches)`, r.sps.toFixed(0), '—', (ours / r.sps).toFixed(1) + '×']);
-  }
-  console.log(`\nW4 — MNIST CNN Conv(1→8, 3×3) → ReLU → MaxPool 2×2 → Linear(1352, 10), SGD lr 0.05, batch 64, ${epochs} epoch(s)\n${table(rows)}`);
+  const samplesPerSecond = hist.epochs.reduce((s, h) => s + h.samplesPerSecond, 0) / hist.epochs.length;
+  const accuracy = (await evaluate(net, loss, test, { batchSize: 1000 })).accuracy ?? NaN;
+  return { samplesPerSecond, accuracy };
 }

@@ -3,11 +3,11 @@ import { cpu } from '@neurone/backend-cpu';
 import { Linear, Sequential, TanH } from '@neurone/layers';
 import { CrossEntropyLoss } from '@neurone/losses';
 import { Optim, SGD } from '@neurone/optim';
-import { table } from './util';
+import type { Result } from './util';
 
 /** W5: the GPU-sized MLP 784→4096→4096→10, batch 1024 (few batches on the CPU: each is ~126 GFLOP). */
-export async function w5(batches = 3): Promise<void> {
-  const B = cpu();
+export function w5Neurone(threads: number, batches = 3): Result {
+  const B = cpu({ threads });
   const net = new Sequential([new Linear(784, 4096, { backend: B }), new TanH(), new Linear(4096, 4096, { backend: B }), new TanH(), new Linear(4096, 10, { backend: B })]);
   const rng = new RNG(5);
   const x = B.tensor(rng.uniformArray(1024 * 784), [1024, 784]);
@@ -18,8 +18,5 @@ export async function w5(batches = 3): Promise<void> {
   for (let i = 0; i < batches; i++) step.step(x, y).dispose();
   const s = (performance.now() - t0) / 1000;
   const flop = batches * 1024 * 6 * (784 * 4096 + 4096 * 4096 + 4096 * 10);
-  console.log(`\nW5 — MLP 784→4096→4096→10, batch 1024, ${batches} batches after warm-up\n${table([
-    ['backend', 'samples/s', 'GFLOP/s'],
-    [B.name, ((batches * 1024) / s).toFixed(0), (flop / s / 1e9).toFixed(2)],
-  ])}`);
+  return { samplesPerSecond: (batches * 1024) / s, gflops: { 'MLP step': flop / s / 1e9 }, batches };
 }

@@ -1,4 +1,4 @@
-import { ShapeError, ValueError, checkOptions, tidy } from '@neurone/core';
+import { ShapeError, ValueError, checkOptions, gatherRows, tidy } from '@neurone/core';
 import type { Backend, HostTensor, Tensor } from '@neurone/core';
 import type { Autoencoder } from './autoencoder';
 
@@ -33,7 +33,7 @@ async function mapRows(fn: string, model: Autoencoder, x: HostTensor, f: (t: Ten
   try {
     for (let s = 0; s < n; s += batchSize) {
       const e = Math.min(n, s + batchSize);
-      const y = tidy(() => f(be.tensor(x.data.subarray(s * d, e * d), [e - s, d])));
+      const y = tidy(() => f(be.tensor(gatherRows(x, { start: s, end: e }, be.dtype === 'float64').data, [e - s, d]))); // x's values (its scale applied)
       const v = await y.data();
       y.dispose();
       if (!out) {
@@ -100,5 +100,5 @@ export async function reconstructionError(model: Autoencoder, clean: HostTensor,
     throw new ShapeError('reconstructionError', 'input and clean images must have the same shape', { input: input.shape, clean: clean.shape });
   }
   const rec = await reconstructAll(model, input, { batchSize: options.batchSize });
-  return pixelError(clean.data, rec.data, options.metric ?? 'bce');
+  return pixelError(gatherRows(clean, { start: 0, end: clean.shape[0]! }).data, rec.data, options.metric ?? 'bce'); // clean's values (its scale applied)
 }

@@ -1,4 +1,4 @@
-import { RNG, ValueError, checkOptions, defaultRng } from '@neurone/core';
+import { RNG, ValueError, checkOptions, defaultRng, gatherRows } from '@neurone/core';
 import type { Dataset, HostTensor } from '@neurone/core';
 
 /**
@@ -59,7 +59,7 @@ export function addNoise(x: HostTensor | Float32Array, noise: NoiseSpec, rng: RN
     throw new ValueError(`addNoise: expected a Float32Array or a HostTensor { data, shape }, got ${String(x)}`);
   }
   const out = new Float32Array(x.data.length);
-  corrupt(x.data, out, noise, rng);
+  corrupt(valuesOf(x), out, noise, rng);
   return { data: out, shape: [...x.shape] };
 }
 
@@ -93,10 +93,11 @@ export function denoising(clean: Dataset | HostTensor, noise: NoiseSpec, options
   options ??= {};
   const rng = options.rng ?? new RNG(options.seed ?? 0);
   const x = { data: new Float32Array(images.data.length), shape: [...images.shape] };
-  corrupt(images.data, x.data, noise, rng);
+  const y = (images.scale ?? 1) === 1 ? images : { data: valuesOf(images), shape: [...images.shape] }; // the targets as values (losses check them)
+  corrupt(y.data, x.data, noise, rng);
   return {
-    dataset: { x, y: images },
-    resample: () => corrupt(images.data, x.data, noise, rng),
+    dataset: { x, y },
+    resample: () => corrupt(y.data, x.data, noise, rng),
   };
 }
 
@@ -107,4 +108,9 @@ export function reconstructionDataset(data: Dataset | HostTensor): Dataset {
     throw new ValueError(`reconstructionDataset: expected a Dataset { x, y } or a HostTensor { data, shape }, got ${String(data)}`);
   }
   return { x: images, y: images };
+}
+
+/** A host tensor's values: its data, or with a `scale` (bytes of pixels) a float copy with the scale applied. */
+function valuesOf(t: HostTensor): HostTensor['data'] {
+  return (t.scale ?? 1) === 1 ? t.data : gatherRows(t, { start: 0, end: t.shape[0] ?? 1 }).data;
 }

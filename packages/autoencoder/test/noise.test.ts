@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { RNG, ValueError } from '@neurone/core';
-import { addNoise, denoising } from '../src';
+import { cpu } from '@neurone/backend-cpu';
+import { Linear, Sequential, Sigmoid } from '@neurone/layers';
+import { BCELoss } from '@neurone/losses';
+import { SGD, fit } from '@neurone/optim';
+import { addNoise, denoising, reconstructionDataset } from '../src';
 
 const n = 20000;
 const gray = (v: number) => new Float32Array(n).fill(v);
@@ -82,5 +86,27 @@ describe('denoising', () => {
     expect(d.dataset.x.data).toBe(arr);
     expect(Array.from(arr)).not.toEqual(first);
     expect(clean.x.data.every((v) => v === 0.5)).toBe(true);
+  });
+});
+
+describe('scaled byte images (HostTensor scale, loadMnist({ bytes: true }))', () => {
+  it('addNoise, denoising and fit on a reconstruction dataset read the values, not the bytes', async () => {
+    const bytes = Uint8Array.from({ length: 64 * 6 }, (_, i) => (i * 37) % 256);
+    const floats = Float32Array.from(bytes, (v) => v / 255);
+    const scaled = { data: bytes, shape: [64, 6], scale: 1 / 255 };
+    const plain = { data: floats, shape: [64, 6] };
+    const spec = { kind: 'gaussian', sigma: 0.2 } as const;
+    expect(addNoise(scaled, spec, new RNG(4)).data).toEqual(addNoise(plain, spec, new RNG(4)).data);
+    const [a, b] = [scaled, plain].map((c) => denoising(c, spec, { seed: 2 }).dataset);
+    expect(a!.x.data).toEqual(b!.x.data);
+    expect(Array.from(a!.y.data)).toEqual(Array.from(b!.y.data));
+    // fit with BCE on the bytes as their own targets: the loss's target check sees values in [0, 1]
+    const losses: number[][] = [];
+    for (const images of [scaled, plain]) {
+      const B = cpu();
+      const net = new Sequential([new Linear(6, 6, { backend: B, rng: new RNG(1) }), new Sigmoid()]);
+      losses.push((await fit(net, new BCELoss(), new SGD(net.parameters(), { lr: 0.5 }), reconstructionDataset(images), { epochs: 2, batchSize: 16, progress: false })).loss);
+    }
+    expect(losses[0]).toEqual(losses[1]);
   });
 });

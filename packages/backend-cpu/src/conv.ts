@@ -92,7 +92,7 @@ interface WindowTable {
   cells: Int32Array;
 }
 
-function windowTable(g: ConvGeometry): WindowTable {
+export function windowTable(g: ConvGeometry): WindowTable {
   const { inH, inW, chan: C, outH, outW, kh, kw, sh, sw, ph, pw } = g;
   const rowW = inW * C;
   const P = outH * outW;
@@ -123,6 +123,15 @@ export function pool(kind: PoolKind, x: TypedArray, out: TypedArray, g: ConvGeom
   const P = outH * outW;
   const max = kind === 'max';
   const scale = 1 / (g.kh * g.kw);
+  const [R, D] = [inW * C, inW * C + C]; // the 2×2 window's cells below and below-right
+  if (max && g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.ph === 0 && g.pw === 0) {
+    // the common 2×2 window of stride 2: the table's cells by hand (the same maxima: Math.max is order-free)
+    for (let b = 0, o = 0; b < batch; b++)
+      for (let oy = 0; oy < outH; oy++)
+        for (let ox = 0, s = b * inH * R + 2 * oy * R; ox < outW; ox++, s += C)
+          for (let c = 0; c < C; c++, o++, s++) out[o] = Math.max(Math.max(x[s]!, x[s + C]!), Math.max(x[s + R]!, x[s + D]!));
+    return;
+  }
   for (let b = 0, o = 0; b < batch; b++) {
     const xb = b * inH * inW * C;
     for (let p = 0; p < P; p++) {
@@ -156,6 +165,22 @@ export function poolGrad(kind: PoolKind, x: TypedArray, delta: TypedArray, out: 
   const max = kind === 'max';
   const scale = 1 / (g.kh * g.kw);
   out.fill(0);
+  const [R, D] = [inW * C, inW * C + C];
+  if (max && g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.ph === 0 && g.pw === 0) {
+    // the common 2×2 window of stride 2 by hand: the first arg-max in row-major order, as below
+    for (let b = 0, o = 0; b < batch; b++)
+      for (let oy = 0; oy < outH; oy++)
+        for (let ox = 0, s = b * inH * R + 2 * oy * R; ox < outW; ox++, s += C)
+          for (let c = 0; c < C; c++, o++, s++) {
+            const v0 = x[s]!;
+            const v1 = x[s + C]!;
+            const v2 = x[s + R]!;
+            const v3 = x[s + D]!;
+            const best = Math.max(Math.max(v0, v1), Math.max(v2, v3));
+            out[v0 === best ? s : v1 === best ? s + C : v2 === best ? s + R : v3 === best ? s + D : s]! += delta[o]!;
+          }
+    return;
+  }
   for (let b = 0, o = 0; b < batch; b++) {
     const xb = b * inH * inW * C;
     for (let p = 0; p < P; p++) {

@@ -12,10 +12,13 @@ export function useWasmGemm(on: boolean): boolean {
   return was;
 }
 
+/** Whether float32 products may run on WebAssembly (the thread pool's too). */
+export const wasmGemmEnabled = (): boolean => wasmEnabled;
+
 /**
  * C[m×n] = op(A)·op(B), overwriting c. float32 runs on the WebAssembly SIMD kernel
- * (wasm/gemm.wat) where the runtime has one; float64, and float32 without WebAssembly SIMD,
- * run on the packed JavaScript kernel below.
+ * (wasm/gemm.wat) where the runtime has one; float64, and float32 without WebAssembly SIMD, on
+ * the packed JavaScript kernel below. (index.ts's threaded kernels try the thread pool first.)
  */
 export function gemm(
   a: Arr,

@@ -1,27 +1,54 @@
-import { Backend, ValueError, checkOptions } from '@neurone/core';
-import type { DType } from '@neurone/core';
-import { CpuKernels } from './kernels';
+import { Backend } from '@neurone/core';
+import type { ConvGeometry, DType, PoolKind, TypedArray, UnaryOp } from '@neurone/core';
+import { CpuKernels, unaryRange } from './kernels';
+import { pool, poolGrad } from './conv';
+import { gemm, wasmGemmEnabled } from './gemm';
+import { cpuOptions } from './options';
+import type { CpuBackend, CpuOptions } from './options';
+import { ThreadPool, availableCores, canBlock, floors } from './threads';
 
 export { CpuKernels };
+export type { CpuBackend, CpuOptions };
 
-/** Options of `cpu()`. */
-export interface CpuOptions {
-  /** 'float32' (default) or 'float64' (for tight gradient checks). */
-  dtype?: DType;
-  /**
-   * The most bytes its live tensors may hold together (default: no limit but the host's
-   * available memory); an op past it throws a MemoryError before allocating.
-   */
-  maxBytes?: number;
+/** The kernels of `cpu({ threads })` with threads > 1: large products, costly maps and the pools go to the thread pool (threads.ts). */
+class ThreadedKernels extends CpuKernels {
+  override readonly threads: number;
+  #pool: ThreadPool | null | undefined;
+
+  constructor(dtype: DType, maxBytes: number, threads: number) {
+    super(dtype, maxBytes);
+    this.threads = threads;
+  }
+
+  /** The pool when `work` reaches `floor`; null below it or where threads cannot run. */
+  #get(work: number, floor: number): ThreadPool | null {
+    return work < floor ? null : (this.#pool ??= ThreadPool.get(this.threads));
+  }
+
+  #window(op: 0 | 1, kind: PoolKind, x: TypedArray, delta: TypedArray | null, out: TypedArray, g: ConvGeometry): boolean {
+    return this.#get(Math.max(x.length, out.length), floors.window)?.window(op, kind, x, delta, out, g) ?? false;
+  }
+
+  protected override readonly k = {
+    gemm: (a: TypedArray, b: TypedArray, c: TypedArray, m: number, n: number, k: number, ta: boolean, tb: boolean): void => {
+      const f32 = wasmGemmEnabled() && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array;
+      if (!(f32 && m > 0 && n > 0 && k > 0 && this.#get(2 * m * n * k, floors.gemm)?.gemm(a, b, c, m, n, k, ta, tb))) gemm(a, b, c, m, n, k, ta, tb);
+    },
+    unaryRange: (op: UnaryOp, a: TypedArray, out: TypedArray, lo: number, hi: number, p: number): void => {
+      if (!(lo === 0 && hi === a.length && this.#get(a.length, floors.unary)?.unary(op, a, out))) unaryRange(op, a, out, lo, hi, p);
+    },
+    pool: (kind: PoolKind, x: TypedArray, out: TypedArray, g: ConvGeometry): void => void (this.#window(0, kind, x, null, out, g) || pool(kind, x, out, g)),
+    poolGrad: (kind: PoolKind, x: TypedArray, d: TypedArray, out: TypedArray, g: ConvGeometry): void =>
+      void (this.#window(1, kind, x, d, out, g) || poolGrad(kind, x, d, out, g)),
+  };
 }
 
-/** The CPU backend: core's op layer over the CPU kernels. */
-export type CpuBackend = Backend<CpuKernels>;
-
-/** A CPU backend: `cpu()` for float32, `cpu({ dtype: 'float64' })` for exact gradient checks. */
+/**
+ * A CPU backend: `cpu()` for float32, `cpu({ dtype: 'float64' })` for exact gradient checks,
+ * `cpu({ threads: 1 })` to keep every kernel on the calling thread.
+ */
 export function cpu(options: CpuOptions = {}): CpuBackend {
-  if (options == null || typeof options !== 'object') throw new ValueError(`cpu: options must be an object, got ${String(options)}`);
-  const { dtype = 'float32', maxBytes = Infinity } = checkOptions('cpu', options, { dtype: ['float32', 'float64'], maxBytes: 'number' });
-  if (!(maxBytes > 0)) throw new ValueError(`cpu: maxBytes must be a positive number of bytes, got ${String(maxBytes)}`);
-  return new Backend(new CpuKernels(dtype, maxBytes));
+  const { dtype, maxBytes, threads: asked } = cpuOptions(options);
+  const threads = canBlock() ? (asked ?? availableCores()) : 1;
+  return new Backend(threads > 1 ? new ThreadedKernels(dtype, maxBytes, threads) : new CpuKernels(dtype, maxBytes));
 }

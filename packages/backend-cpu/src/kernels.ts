@@ -1,7 +1,7 @@
-import { GELU_TANH, ValueError, activationSlope, erf, broadcastStrides, stridesOf } from '@neurone/core';
+import { BCE_GRAD_EPS, BCE_LOG_FLOOR, GELU_TANH, ValueError, activationSlope, erf, broadcastStrides, stridesOf } from '@neurone/core';
 import type { ActivationGrad, AxisSplit, BinaryOp, ConvGeometry, DType, KernelTensor, Kernels, MatmulDims, PoolKind, Shape, TypedArray, UnaryOp } from '@neurone/core';
 import { gemm } from './gemm';
-import * as win from './conv';
+import { col2im, im2col, pool, poolGrad } from './conv';
 
 type T = KernelTensor<TypedArray>;
 
@@ -25,6 +25,12 @@ export class CpuKernels implements Kernels<TypedArray> {
     this.name = `cpu(${dtype})`;
     this.#Array = dtype === 'float64' ? Float64Array : Float32Array;
   }
+
+  /** Threads that large kernels run on: 1 (`cpu({ threads })` in Node makes a subclass that splits them across more). */
+  readonly threads: number = 1;
+
+  /** The loops behind the large kernels (gemm.ts, unaryRange, conv.ts's pools): the threaded subclass of index.ts splits them across threads. */
+  protected readonly k = { gemm, unaryRange, pool, poolGrad };
 
   ready(): Promise<void> {
     return Promise.resolve();
@@ -85,7 +91,7 @@ export class CpuKernels implements Kernels<TypedArray> {
 
   matmul(a: T, b: T, { m, k, n, transposeA, transposeB }: MatmulDims, bias?: T): TypedArray {
     const out = this.#alloc(m * n);
-    gemm(a.data, b.data, out, m, n, k, transposeA, transposeB);
+    this.k.gemm(a.data, b.data, out, m, n, k, transposeA, transposeB);
     if (bias) {
       // + bias on each row, in place: the same rounding as a separate add, without its buffer
       const bv = bias.data;
@@ -102,63 +108,8 @@ export class CpuKernels implements Kernels<TypedArray> {
   }
 
   unary(op: UnaryOp, x: T, p: number): TypedArray {
-    const a = x.data;
-    const n = a.length;
-    const out = this.#alloc(n);
-    // one loop per op: a call through a function table would not inline, and costs several times the math
-    switch (op) {
-      case 'abs':
-        for (let i = 0; i < n; i++) out[i] = Math.abs(a[i]!);
-        break;
-      case 'exp':
-        for (let i = 0; i < n; i++) out[i] = Math.exp(a[i]!);
-        break;
-      case 'log':
-        for (let i = 0; i < n; i++) out[i] = Math.log(a[i]!);
-        break;
-      case 'sqrt':
-        for (let i = 0; i < n; i++) out[i] = Math.sqrt(a[i]!);
-        break;
-      case 'square':
-        for (let i = 0; i < n; i++) out[i] = a[i]! * a[i]!;
-        break;
-      case 'tanh':
-        for (let i = 0; i < n; i++) out[i] = Math.tanh(a[i]!);
-        break;
-      case 'sigmoid':
-        for (let i = 0; i < n; i++) {
-          const v = a[i]!;
-          if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
-          else {
-            const e = Math.exp(v);
-            out[i] = e / (1 + e);
-          }
-        }
-        break;
-      case 'relu':
-        for (let i = 0; i < n; i++) out[i] = a[i]! < 0 ? 0 : a[i]!; // NaN stays NaN (PyTorch), so a bad input cannot vanish behind a ReLU
-        break;
-      case 'softplus':
-        // log(1 + eˣ) = max(x, 0) + log1p(e^−|x|), stable for any x
-        for (let i = 0; i < n; i++) out[i] = Math.max(a[i]!, 0) + Math.log1p(Math.exp(-Math.abs(a[i]!)));
-        break;
-      case 'leakyRelu':
-        for (let i = 0; i < n; i++) out[i] = a[i]! > 0 ? a[i]! : p * a[i]!; // x > 0 ? x : p·x
-        break;
-      case 'elu':
-        for (let i = 0; i < n; i++) out[i] = a[i]! > 0 ? a[i]! : p * Math.expm1(a[i]!); // x > 0 ? x : α(eˣ − 1)
-        break;
-      case 'gelu':
-        for (let i = 0; i < n; i++) out[i] = 0.5 * a[i]! * (1 + erf(a[i]! * Math.SQRT1_2)); // x·Φ(x)
-        break;
-      case 'geluTanh': {
-        const { c, k } = GELU_TANH;
-        for (let i = 0; i < n; i++) out[i] = 0.5 * a[i]! * (1 + Math.tanh(c * (a[i]! + k * a[i]! ** 3))); // ½x(1 + tanh(c(x + kx³)))
-        break;
-      }
-      default:
-        throw new ValueError(`unary: no CPU kernel for '${String(op)}'`);
-    }
+    const out = this.#alloc(x.data.length);
+    this.k.unaryRange(op, x.data, out, 0, out.length, p);
     return out;
   }
 
@@ -329,6 +280,44 @@ export class CpuKernels implements Kernels<TypedArray> {
     return out;
   }
 
+  bce(y: T, p: T, grad: boolean, c: number): TypedArray {
+    const [yv, pv] = [y.data, p.data];
+    const out = this.#alloc(pv.length);
+    const [F, E] = [BCE_LOG_FLOOR, BCE_GRAD_EPS];
+    // the floors as `v < floor ? floor : v`, like clamp: NaN stays NaN
+    if (grad)
+      for (let i = 0; i < pv.length; i++) {
+        const q = pv[i]!;
+        const d = q * (1 - q);
+        out[i] = (c * q - c * yv[i]!) / (d < E ? E : d); // c(ŷ − y) / max(ŷ(1 − ŷ), ε)
+      }
+    else
+      for (let i = 0; i < pv.length; i++) {
+        let a = Math.log(pv[i]!);
+        let b = Math.log(1 - pv[i]!);
+        a = a < F ? F : a;
+        b = b < F ? F : b;
+        out[i] = yv[i]! * (a - b) + b; // y·log ŷ + (1 − y)·log(1 − ŷ), each log floored
+      }
+    return out;
+  }
+
+  optimizerStep(op: 'emaSquare' | 'rootStep', x: T, a: T | null, b: T | null, h: readonly number[]): TypedArray {
+    const xv = x.data;
+    const out = this.#alloc(xv.length);
+    if (op === 'emaSquare') {
+      const [beta, c] = [h[0]!, 1 - h[0]!];
+      const av = a?.data;
+      if (av) for (let i = 0; i < xv.length; i++) out[i] = beta * av[i]! + c * (xv[i]! * xv[i]!); // β·a + (1 − β)·x²
+      else for (let i = 0; i < xv.length; i++) out[i] = c * (xv[i]! * xv[i]!);
+    } else {
+      const [lr, s, eps] = h as [number, number, number];
+      const [mv, vv] = [a!.data, b!.data];
+      for (let i = 0; i < xv.length; i++) out[i] = xv[i]! - (lr * mv[i]!) / (Math.sqrt(vv[i]!) * s + eps); // p − lr·m / (√v·s + ε)
+    }
+    return out;
+  }
+
   oneHot(indices: T, depth: number): TypedArray {
     const idx = indices.data;
     const n = idx.length;
@@ -421,26 +410,89 @@ export class CpuKernels implements Kernels<TypedArray> {
 
   im2col(x: T, g: ConvGeometry): TypedArray {
     const out = this.#alloc(g.batch * g.outH * g.outW * g.kh * g.kw * g.chan);
-    win.im2col(x.data, out, g);
+    im2col(x.data, out, g);
     return out;
   }
 
   col2im(cols: T, g: ConvGeometry): TypedArray {
     const out = this.#alloc(g.batch * g.inH * g.inW * g.chan);
-    win.col2im(cols.data, out, g);
+    col2im(cols.data, out, g);
     return out;
   }
 
   pool(kind: PoolKind, x: T, g: ConvGeometry): TypedArray {
     const out = this.#alloc(g.batch * g.outH * g.outW * g.chan);
-    win.pool(kind, x.data, out, g);
+    this.k.pool(kind, x.data, out, g);
     return out;
   }
 
   poolGrad(kind: PoolKind, x: T, delta: T, g: ConvGeometry): TypedArray {
     const out = this.#alloc(x.size);
-    win.poolGrad(kind, x.data, delta.data, out, g);
+    this.k.poolGrad(kind, x.data, delta.data, out, g);
     return out;
+  }
+}
+
+/**
+ * y = op(x) on elements [lo, hi), p the op's parameter (leakyRelu's slope, elu's α). Also run by
+ * the thread pool's workers, from its source text (threads.ts), for the ops of THREADED_UNARY
+ * only: those use nothing but Math (erf, GELU_TANH and the unknown-op error are the caller's,
+ * never a worker's).
+ */
+export function unaryRange(op: UnaryOp, a: TypedArray, out: TypedArray, lo: number, hi: number, p: number): void {
+  // one loop per op: a call through a function table would not inline, and costs several times the math
+  switch (op) {
+    case 'abs':
+      for (let i = lo; i < hi; i++) out[i] = Math.abs(a[i]!);
+      break;
+    case 'exp':
+      for (let i = lo; i < hi; i++) out[i] = Math.exp(a[i]!);
+      break;
+    case 'log':
+      for (let i = lo; i < hi; i++) out[i] = Math.log(a[i]!);
+      break;
+    case 'sqrt':
+      for (let i = lo; i < hi; i++) out[i] = Math.sqrt(a[i]!);
+      break;
+    case 'square':
+      for (let i = lo; i < hi; i++) out[i] = a[i]! * a[i]!;
+      break;
+    case 'tanh':
+      for (let i = lo; i < hi; i++) out[i] = Math.tanh(a[i]!);
+      break;
+    case 'sigmoid':
+      for (let i = lo; i < hi; i++) {
+        const v = a[i]!;
+        if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
+        else {
+          const e = Math.exp(v);
+          out[i] = e / (1 + e);
+        }
+      }
+      break;
+    case 'relu':
+      for (let i = lo; i < hi; i++) out[i] = a[i]! < 0 ? 0 : a[i]!; // NaN stays NaN (PyTorch), so a bad input cannot vanish behind a ReLU
+      break;
+    case 'softplus':
+      // log(1 + eˣ) = max(x, 0) + log1p(e^−|x|), stable for any x
+      for (let i = lo; i < hi; i++) out[i] = Math.max(a[i]!, 0) + Math.log1p(Math.exp(-Math.abs(a[i]!)));
+      break;
+    case 'leakyRelu':
+      for (let i = lo; i < hi; i++) out[i] = a[i]! > 0 ? a[i]! : p * a[i]!; // x > 0 ? x : p·x
+      break;
+    case 'elu':
+      for (let i = lo; i < hi; i++) out[i] = a[i]! > 0 ? a[i]! : p * Math.expm1(a[i]!); // x > 0 ? x : α(eˣ − 1)
+      break;
+    case 'gelu':
+      for (let i = lo; i < hi; i++) out[i] = 0.5 * a[i]! * (1 + erf(a[i]! * Math.SQRT1_2)); // x·Φ(x)
+      break;
+    case 'geluTanh': {
+      const { c, k } = GELU_TANH;
+      for (let i = lo; i < hi; i++) out[i] = 0.5 * a[i]! * (1 + Math.tanh(c * (a[i]! + k * a[i]! ** 3))); // ½x(1 + tanh(c(x + kx³)))
+      break;
+    }
+    default:
+      throw new ValueError(`unary: no CPU kernel for '${String(op)}'`);
   }
 }
 

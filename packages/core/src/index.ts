@@ -5,6 +5,7 @@ export { erf, GELU_TANH, activationSlope } from './erf';
 export type { Kernels, KernelTensor, MatmulDims, AxisSplit, UnaryOp, BinaryOp, ActivationGrad, PoolKind, Window2D, ConvGeometry } from './kernels';
 export { convOutputLength, pair, checkWindow, windowGeometry } from './conv';
 export { im2col, col2im, pool, poolGrad } from './windows';
+export { binaryCrossEntropy, BCE_LOG_FLOOR, BCE_GRAD_EPS, emaSquare, rootStep } from './fused';
 export { where, concat, stack } from './ops';
 export { noGrad } from './autograd';
 export { grad, valueAndGrad } from './grad';

@@ -118,7 +118,7 @@ export interface Kernels<D = unknown> {
   ready(): Promise<void>;
 
   // storage
-  /** A new storage holding `values` (exactly `size` of them, converted to dtype). */
+  /** A new storage holding a copy of `values` (exactly `size` of them, converted to dtype): the caller reuses `values` (fit gathers every batch into one buffer). */
   upload(values: ArrayLike<number>, size: number): D;
   /** A new storage of `size` elements, all `value`. */
   fill(size: number, value: number): D;
@@ -148,6 +148,16 @@ export interface Kernels<D = unknown> {
   rowwise(op: 'softmax' | 'logSoftmax', x: KernelTensor<D>, rows: number, k: number): D;
   /** One-hot rows; an index outside [0, depth) or not an integer gives a row of zeros. */
   oneHot(indices: KernelTensor<D>, depth: number): D;
+  /**
+   * Optional, fused BCELoss (same shapes; see `binaryCrossEntropy` in fused.ts for the formulas): one pass
+   * where the op layer would otherwise chain the primitives. A backend without it gets them.
+   */
+  bce?(y: KernelTensor<D>, p: KernelTensor<D>, grad: boolean, c: number): D;
+  /**
+   * Optional, fused optimizer updates (fused.ts): 'emaSquare' (x, a or null, null, [β]) →
+   * β·a + (1 − β)·x²; 'rootStep' (p, m, v, [lr, s, ε]) → p − lr·m / (√v·s + ε). Same shapes.
+   */
+  optimizerStep?(op: 'emaSquare' | 'rootStep', x: KernelTensor<D>, a: KernelTensor<D> | null, b: KernelTensor<D> | null, h: readonly number[]): D;
 
   // layout and selection (the tensor methods of core/src/ops.ts)
   /** max (or min) along split.axis (len > 0): `Tensor.max`/`min`, logsumexp; NaN propagates. */

@@ -10,6 +10,7 @@ import {
   decodeSafetensors,
   encodeSafetensors,
   fans,
+  gatherRows,
   getBackend,
   init,
   matmulShape,
@@ -135,5 +136,26 @@ describe('gradcheck helpers', () => {
   it('flags a wrong gradient', () => {
     expect(compareGradients([1, 2], [1, 2.01])).toBeGreaterThan(1e-3);
     expect(compareGradients([NaN], [1])).toBe(Infinity);
+  });
+});
+
+describe('gatherRows', () => {
+  const t = { data: Uint8Array.from({ length: 12 }, (_, i) => i * 20), shape: [4, 3], scale: 1 / 255 };
+  it('applies a host tensor\'s scale: bytes read as fround(v / 255), rows by index or range', () => {
+    const { data, shape } = gatherRows(t, [2, 0]);
+    expect(shape).toEqual([2, 3]);
+    expect(Array.from(data)).toEqual([120, 140, 160, 0, 20, 40].map((v) => Math.fround(v / 255)));
+    expect(Array.from(gatherRows({ ...t, scale: undefined }, { start: 3, end: 4 }).data)).toEqual([180, 200, 220]);
+  });
+  it('writes into a buffer of the right type and length (reused batch after batch), else a fresh one', () => {
+    const into = new Float32Array(6).fill(NaN);
+    expect(gatherRows(t, [1, 3], false, into).data).toBe(into);
+    expect(Array.from(into)).toEqual([60, 80, 100, 180, 200, 220].map((v) => Math.fround(v / 255)));
+    for (const other of [new Float32Array(3), new Float64Array(6)]) {
+      const got = gatherRows(t, [1, 3], false, other).data;
+      expect(got).not.toBe(other);
+      expect(got).toBeInstanceOf(Float32Array);
+    }
+    expect(gatherRows(t, [0], true, new Float64Array(3)).data).toBeInstanceOf(Float64Array);
   });
 });

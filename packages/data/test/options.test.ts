@@ -7,7 +7,7 @@ const ds = { x: { data: new Float32Array(8), shape: [4, 2] }, y: { data: new Flo
 describe('unknown option names are refused with the valid ones listed', () => {
   it('loaders', () => {
     expect(() => loadFashionMnist({ train: true } as never)).toThrow(ValueError);
-    expect(() => loadFashionMnist({ train: true } as never)).toThrow(/loadFashionMnist: unknown option 'train'; valid options: normalize, limit, dir/);
+    expect(() => loadFashionMnist({ train: true } as never)).toThrow(/loadFashionMnist: unknown option 'train'; valid options: normalize, limit, bytes, dir/);
     expect(() => loadMnist({ normalise: false } as never)).toThrow(/unknown option 'normalise'/);
   });
   it('batches, trainValidationSplit, standardize', () => {

@@ -1,4 +1,4 @@
-import { ValueError, tidy } from '@neurone/core';
+import { ValueError, binaryCrossEntropy, tidy } from '@neurone/core';
 import type { HostTensor, Shape, Tensor } from '@neurone/core';
 import { BaseLoss, outside, swapped } from './common';
 
@@ -15,10 +15,6 @@ function checkNotLabels(name: string, yhat: HostTensor): void {
   }
 }
 
-/** PyTorch clamps each log of BCELoss at −100 so that ŷ ∈ {0, 1} gives a finite loss. */
-const LOG_FLOOR = -100;
-/** PyTorch's floor of ŷ(1 − ŷ) in BCELoss's gradient. */
-const GRAD_EPS = 1e-12;
 
 /**
  * Binary cross-entropy on probabilities ŷ ∈ [0, 1] (after a Sigmoid), per element:
@@ -42,24 +38,14 @@ export class BCELoss extends BaseLoss {
 
   forward(y: Tensor, yhat: Tensor): Tensor {
     this.checkSameShape(y, yhat);
-    return tidy(() => {
-      const be = yhat.backend;
-      const logP = be.clamp(be.unary('log', yhat), LOG_FLOOR, Infinity);
-      const log1mP = be.clamp(be.unary('log', be.affine(yhat, -1, 1)), LOG_FLOOR, Infinity);
-      // seed: BCE = −(y log ŷ + (1 − y) log(1 − ŷ)) = −(y·(log ŷ − log(1 − ŷ)) + log(1 − ŷ))
-      const terms = be.binary('add', be.binary('mul', y, be.binary('sub', logP, log1mP)), log1mP);
-      return this.reduceElements(terms, -1);
-    });
+    // BCE = −(y log ŷ + (1 − y) log(1 − ŷ)), each log floored at −100 (one fused op)
+    return tidy(() => this.reduceElements(binaryCrossEntropy(y, yhat, false), -1));
   }
 
   backward(y: Tensor, yhat: Tensor): Tensor {
     this.checkSameShape(y, yhat);
-    return tidy(() => {
-      const be = yhat.backend;
-      const c = this.reduction === 'mean' ? 1 / yhat.size : 1;
-      const den = be.clamp(be.binary('mul', yhat, be.affine(yhat, -1, 1)), GRAD_EPS, Infinity);
-      return be.binary('div', be.axpby(c, yhat, -c, y), den); // seed: −(y/ŷ + (y−1)/(1−ŷ)) = (ŷ − y)/(ŷ(1 − ŷ))
-    });
+    // seed: −(y/ŷ + (y−1)/(1−ŷ)) = (ŷ − y)/(ŷ(1 − ŷ)), the denominator floored at 1e-12 (one fused op)
+    return binaryCrossEntropy(y, yhat, true, this.reduction === 'mean' ? 1 / yhat.size : 1);
   }
 }
 

@@ -1,4 +1,4 @@
-import { ValueError, tidy } from '@neurone/core';
+import { ValueError, emaSquare, rootStep, tidy } from '@neurone/core';
 import type { Parameter } from '@neurone/core';
 import { BaseOptimizer, checkHyper } from './optimizer';
 import type { ParamsInput } from './optimizer';
@@ -54,17 +54,13 @@ export class Adam extends BaseOptimizer<AdamHyper> {
       if (h.weightDecay !== 0 && !decoupled) g = b.axpby(1, g, h.weightDecay, p.value); // Adam: g = grad + wd·p
       if (h.weightDecay !== 0 && decoupled) p.value = b.affine(p.value, 1 - h.lr * h.weightDecay, 0); // AdamW: p −= lr·wd·p
       const m0 = this.getState(i, 'expAvg');
-      const v0 = this.getState(i, 'expAvgSq');
-      const g2 = b.unary('square', g);
       // m = β₁·m + (1 − β₁)·g ; v = β₂·v + (1 − β₂)·g²   (m = v = 0 before the first step)
       const m = m0 ? b.axpby(b1, m0, 1 - b1, g) : b.affine(g, 1 - b1, 0);
-      const v = v0 ? b.axpby(b2, v0, 1 - b2, g2) : b.affine(g2, 1 - b2, 0);
+      const v = emaSquare(this.getState(i, 'expAvgSq') ?? null, g, b2);
       this.setState(i, 'expAvg', m);
       this.setState(i, 'expAvgSq', v);
-      const bc1 = 1 - b1 ** t;
-      const bc2 = 1 - b2 ** t;
-      const denom = b.affine(b.unary('sqrt', v), 1 / Math.sqrt(bc2), h.eps); // √v / √(1 − β₂ᵗ) + ε
-      p.value = b.axpby(1, p.value, -h.lr / bc1, b.binary('div', m, denom)); // p −= lr/(1 − β₁ᵗ) · m / denom
+      // p −= lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε), one pass
+      p.value = rootStep(p.value, m, v, h.lr / (1 - b1 ** t), 1 / Math.sqrt(1 - b2 ** t), h.eps);
     });
   }
 }

@@ -181,9 +181,13 @@ async function toHost(owner: string, data: FitData): Promise<Dataset> {
   return { x, y };
 }
 
+/** Host buffers that batches are gathered into before upload (the upload copies), one per host tensor and batch length: no allocation per step. */
+const scratch = new WeakMap<HostTensor, Float32Array | Float64Array>();
+
 /** Rows `order[start..end)` (or start..end) of a host tensor, uploaded to `backend` as one batch (core's `gatherRows`, as `@neurone/data`'s batches). */
 function gather(backend: Backend, h: HostTensor, order: Uint32Array | null, start: number, end: number): Tensor {
-  const { data, shape } = gatherRows(h, order ? order.subarray(start, end) : { start, end }, backend.dtype === 'float64');
+  const { data, shape } = gatherRows(h, order ? order.subarray(start, end) : { start, end }, backend.dtype === 'float64', scratch.get(h));
+  scratch.set(h, data);
   return backend.tensor(data, shape);
 }
 
@@ -216,7 +220,9 @@ async function readScalars(ts: readonly Tensor[]): Promise<number[]> {
 
 /** The loss's host check of a dataset's targets, given one batch's predictions (shapes only: no read). */
 function checkTargets(loss: Loss, y: HostTensor, yhat: Tensor): void {
-  loss.checkTargets?.(y, [y.shape[0]!, ...yhat.shape.slice(1)]);
+  if (typeof loss.checkTargets !== 'function') return;
+  const values = (y.scale ?? 1) === 1 ? y : gatherRows(y, { start: 0, end: y.shape[0]! }); // scaled targets (bytes) as their values
+  loss.checkTargets(values, [y.shape[0]!, ...yhat.shape.slice(1)]);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ValueError, tidy } from '@neurone/core';
+import { ValueError, emaSquare, rootStep, tidy } from '@neurone/core';
 import type { Parameter, Tensor } from '@neurone/core';
 import { BaseOptimizer, checkHyper } from './optimizer';
 import type { ParamsInput } from './optimizer';
@@ -60,15 +60,16 @@ export class RMSprop extends BaseOptimizer<RMSpropHyper> {
         this.setState(i, key, next);
         return next;
       };
-      let s = ema('squareAvg', b.unary('square', g)); // s = α·s + (1 − α)·g²
+      let s = emaSquare(this.getState(i, 'squareAvg') ?? null, g, a); // s = α·s + (1 − α)·g²
+      this.setState(i, 'squareAvg', s);
       if (h.centered) s = b.binary('sub', s, b.unary('square', ema('gradAvg', g))); // s − ḡ²
-      const step = b.binary('div', g, b.affine(b.unary('sqrt', s), 1, h.eps)); // g / (√s + ε)
       if (mu > 0) {
+        const step = b.binary('div', g, b.affine(b.unary('sqrt', s), 1, h.eps)); // g / (√s + ε)
         const prev = this.getState(i, 'momentumBuffer');
         const buf = prev ? b.axpby(mu, prev, 1, step) : step; // buf = μ·buf + g/d
         this.setState(i, 'momentumBuffer', buf);
         p.value = b.axpby(1, p.value, -h.lr, buf);
-      } else p.value = b.axpby(1, p.value, -h.lr, step); // p −= lr·g/d
+      } else p.value = rootStep(p.value, g, s, h.lr, 1, h.eps); // p −= lr·g/(√s + ε), one pass
     });
   }
 }

@@ -392,3 +392,24 @@ describe('evaluate and predict', () => {
     expect(() => accuracy(backend.zeros([3]), yhat)).toThrow(/accuracy: targets must be class indices/);
   });
 });
+
+describe('fit on scaled byte inputs (HostTensor scale)', () => {
+  it('trains exactly as on the float32 values they stand for: the same losses and weights', async () => {
+    const n = 96;
+    const rng = new RNG(5);
+    const bytes = Uint8Array.from(rng.uniformArray(n * 4, 0, 256), Math.floor);
+    const y = Float32Array.from({ length: n }, (_, i) => (bytes[i * 4]! > 127 ? 1 : 0));
+    const floats = Float32Array.from(bytes, (v) => v / 255);
+    const run = async (x: Dataset['x']) => {
+      const B = cpu();
+      const net = mlp(B, 3);
+      const hist = await fit(net, new CrossEntropyLoss(), new SGD(net.parameters(), { lr: 0.1 }), { x, y: { data: y, shape: [n] } }, { epochs: 2, batchSize: 10, seed: 2, progress: false });
+      return { loss: hist.loss, w: net.parameters().map((p) => Array.from(p.value.dataSync())) };
+    };
+    const a = await run({ data: floats, shape: [n, 4] });
+    const b = await run({ data: bytes, shape: [n, 4], scale: 1 / 255 });
+    expect(b).toEqual(a);
+    const raw = await run({ data: bytes, shape: [n, 4] }); // without the scale: other numbers (the scale is used)
+    expect(raw.loss).not.toEqual(a.loss);
+  });
+});

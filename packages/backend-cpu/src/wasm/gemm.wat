@@ -9,8 +9,11 @@
 ;; the same speed. Loop nest (Goto/BLIS): k in blocks of kcMax (a B panel, 8·kc floats, stays
 ;; in L1), m in blocks of mcMax (the packed A block stays in L2), then B panels × A panels.
 ;;
-;; Memory bytes [0, 128) are the micro-kernel's scratch tile for edge tiles; the caller places
-;; A, B, C and the two pack buffers elsewhere (16-byte aligned) and grows memory as needed.
+;; The caller places A, B, C, the two pack buffers and a 128-byte scratch tile for edge tiles
+;; (16-byte aligned) and grows memory as needed. C has row pitch ldc floats, so that threads
+;; sharing one memory can each compute a block of rows or columns of the same C (each with its
+;; own pack buffers and scratch tile): every element is summed in the same order either way.
+;; scripts/build-wasm.mjs also assembles a variant that imports a shared memory (the thread pool).
 (module
   (memory (export "memory") 1)
 
@@ -150,9 +153,9 @@
 
   ;; 4×8 micro-kernel: the 4×8 tile at c (row pitch ldc bytes) gets Σₚ Apanel[p]·Bpanel[p]ᵀ,
   ;; stored when first (the first k block) and added otherwise. Only rows × cols of the tile
-  ;; are written (edge tiles go through the scratch tile at address 0). kc ≥ 1.
+  ;; are written (edge tiles go through the 128-byte scratch tile at address sc). kc ≥ 1.
   (func $kernel (param $pa i32) (param $pb i32) (param $kc i32) (param $c i32) (param $ldc i32)
-                (param $rows i32) (param $cols i32) (param $first i32)
+                (param $rows i32) (param $cols i32) (param $first i32) (param $sc i32)
     (local $end i32) (local $a v128) (local $b0 v128) (local $b1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
@@ -205,21 +208,21 @@
             (v128.store offset=16 (local.get $c) (f32x4.add (v128.load offset=16 (local.get $c)) (local.get $c31))))))
       (else
         ;; edge tile: spill the accumulators to the scratch tile, then move rows × cols of it
-        (v128.store (i32.const 0) (local.get $c00))
-        (v128.store (i32.const 16) (local.get $c01))
-        (v128.store (i32.const 32) (local.get $c10))
-        (v128.store (i32.const 48) (local.get $c11))
-        (v128.store (i32.const 64) (local.get $c20))
-        (v128.store (i32.const 80) (local.get $c21))
-        (v128.store (i32.const 96) (local.get $c30))
-        (v128.store (i32.const 112) (local.get $c31))
+        (v128.store (local.get $sc) (local.get $c00))
+        (v128.store offset=16 (local.get $sc) (local.get $c01))
+        (v128.store offset=32 (local.get $sc) (local.get $c10))
+        (v128.store offset=48 (local.get $sc) (local.get $c11))
+        (v128.store offset=64 (local.get $sc) (local.get $c20))
+        (v128.store offset=80 (local.get $sc) (local.get $c21))
+        (v128.store offset=96 (local.get $sc) (local.get $c30))
+        (v128.store offset=112 (local.get $sc) (local.get $c31))
         (local.set $r (i32.const 0))
         (loop $rloop
           (local.set $j (i32.const 0))
           (loop $jloop
             (local.set $o (i32.add (i32.add (local.get $c) (i32.mul (local.get $r) (local.get $ldc)))
                                    (i32.shl (local.get $j) (i32.const 2))))
-            (local.set $s (i32.shl (i32.add (i32.shl (local.get $r) (i32.const 3)) (local.get $j)) (i32.const 2)))
+            (local.set $s (i32.add (local.get $sc) (i32.shl (i32.add (i32.shl (local.get $r) (i32.const 3)) (local.get $j)) (i32.const 2))))
             (if (local.get $first)
               (then (f32.store (local.get $o) (f32.load (local.get $s))))
               (else (f32.store (local.get $o) (f32.add (f32.load (local.get $o)) (f32.load (local.get $s))))))
@@ -228,15 +231,15 @@
           (local.set $r (i32.add (local.get $r) (i32.const 1)))
           (br_if $rloop (i32.lt_u (local.get $r) (local.get $rows)))))))
 
-  ;; C = op(A)·op(B) with m, n, k ≥ 1 (addresses in bytes, strides in floats; see the header).
+  ;; C = op(A)·op(B) with m, n, k ≥ 1 (addresses in bytes, strides and ldc in floats; see the header).
   ;; pa holds ceil(min(m, mcMax)/4)·4·min(k, kcMax) floats, pb ceil(n/8)·8·min(k, kcMax) floats.
   (func (export "gemm")
     (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32)
     (param $ars i32) (param $aps i32) (param $brs i32) (param $bps i32)
-    (param $pa i32) (param $pb i32) (param $kcMax i32) (param $mcMax i32)
+    (param $pa i32) (param $pb i32) (param $kcMax i32) (param $mcMax i32) (param $ldcf i32) (param $sc i32)
     (local $k0 i32) (local $kc i32) (local $i0 i32) (local $mc i32) (local $j0 i32) (local $i i32)
     (local $ldc i32) (local $first i32) (local $cols i32) (local $bpanel i32) (local $crow i32)
-    (local.set $ldc (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $ldc (i32.shl (local.get $ldcf) (i32.const 2)))
     (local.set $k0 (i32.const 0))
     (loop $kblock
       (local.set $kc (i32.sub (local.get $k) (local.get $k0)))
@@ -264,9 +267,9 @@
               (i32.add (local.get $pa) (i32.shl (i32.mul (local.get $i) (local.get $kc)) (i32.const 2)))
               (local.get $bpanel) (local.get $kc)
               (i32.add (local.get $c)
-                (i32.shl (i32.add (i32.mul (i32.add (local.get $i0) (local.get $i)) (local.get $n)) (local.get $j0))
+                (i32.shl (i32.add (i32.mul (i32.add (local.get $i0) (local.get $i)) (local.get $ldcf)) (local.get $j0))
                          (i32.const 2)))
-              (local.get $ldc) (local.get $crow) (local.get $cols) (local.get $first))
+              (local.get $ldc) (local.get $crow) (local.get $cols) (local.get $first) (local.get $sc))
             (local.set $i (i32.add (local.get $i) (i32.const 4)))
             (br_if $ipanel (i32.lt_u (local.get $i) (local.get $mc))))
           (local.set $j0 (i32.add (local.get $j0) (i32.const 8)))

@@ -6,6 +6,7 @@ import { BackendMismatchError, DisposedError, NeuroneError, ShapeError, ValueErr
 import { RNG } from '../random';
 import { col2im, im2col, pool, poolGrad } from '../windows';
 import { concat, stack, where } from '../ops';
+import { binaryCrossEntropy, emaSquare, rootStep } from '../fused';
 import { referenceMatmul } from './reference';
 import type { Shape } from '../shape';
 import type { Tensor } from '../tensor';
@@ -461,6 +462,26 @@ export const conformanceCases: ConformanceCase[] = [
     await expectClose(B.activationGrad('tanh', B.tensor(th, [2, 3]), B.tensor(d, [2, 3])), [2, 3], th.map((s, i) => d[i]! * (1 - s * s)), rtol, atol, 'tanh grad');
     await expectClose(B.activationGrad('sigmoid', B.tensor(sg, [2, 3]), B.tensor(d, [2, 3])), [2, 3], sg.map((s, i) => d[i]! * s * (1 - s)), rtol, atol, 'sigmoid grad');
     await expectClose(B.activationGrad('relu', B.tensor(a, [2, 3]), B.tensor(d, [2, 3])), [2, 3], a.map((v, i) => (v > 0 ? d[i]! : 0)), rtol, 0, 'relu grad');
+  }),
+  c('fused binary cross-entropy: terms and gradient against float64, predictions at 0 and 1 (the floors), sizes off the SIMD width', async (B, { rtol, atol }) => {
+    const round = (v: Float64Array): Float64Array => (B.dtype === 'float32' ? v.map(Math.fround) : v);
+    const p = round(rand(37, 11, 1e-3, 1 - 1e-3));
+    const y = round(rand(37, 12, 0, 1));
+    [p[0], y[0], p[1], y[1], p[2], y[2], p[3], y[3]] = [0, 1, 1, 0, 0, 0.5, 1, 1];
+    const [yt, pt] = [B.tensor(y, [37]), B.tensor(p, [37])];
+    const floor = (v: number): number => Math.max(v, -100);
+    await expectClose(binaryCrossEntropy(yt, pt, false), [37], Array.from(p, (q, i) => y[i]! * floor(Math.log(q)) + (1 - y[i]!) * floor(Math.log(1 - q))), rtol, atol, 'bce terms');
+    await expectClose(binaryCrossEntropy(yt, pt, true, 0.25), [37], Array.from(p, (q, i) => (0.25 * (q - y[i]!)) / Math.max(q * (1 - q), 1e-12)), rtol, atol, 'bce gradient');
+    expectThrow(() => binaryCrossEntropy(yt, B.tensor(p.subarray(1), [36]), false), ShapeError, /bce: .*same shape/, 'bce with other shapes');
+  }),
+  c('fused optimizer steps: emaSquare (with and without an average) and rootStep against float64, sizes off the SIMD width', async (B, { rtol, atol }) => {
+    const round = (v: Float64Array): Float64Array => (B.dtype === 'float32' ? v.map(Math.fround) : v);
+    const [x, a, p] = [round(rand(37, 21, -3, 3)), round(rand(37, 22, 0, 2)), round(rand(37, 23))];
+    const t = (v: Float64Array): Tensor => B.tensor(v, [37]);
+    await expectClose(emaSquare(t(a), t(x), 0.9), [37], Array.from(x, (v, i) => 0.9 * a[i]! + 0.1 * v * v), rtol, atol, 'emaSquare');
+    await expectClose(emaSquare(null, t(x), 0.999), [37], Array.from(x, (v) => 0.001 * v * v), rtol, atol, 'emaSquare, first step');
+    await expectClose(rootStep(t(p), t(x), t(a), 0.01, 3.2, 1e-8), [37], Array.from(p, (v, i) => v - (0.01 * x[i]!) / (Math.sqrt(a[i]!) * 3.2 + 1e-8)), rtol, atol, 'rootStep');
+    expectThrow(() => rootStep(t(p), t(x), B.tensor(a.subarray(1), [36]), 0.1, 1, 0), ShapeError, /rootStep: .*same shape/, 'rootStep with other shapes');
   }),
   c('reductions: sum over all, each axis, several axes, keepDims, negative axis, no axes; argmax with ties', async (B, { rtol, atol }) => {
     const shape = [3, 4, 5];

@@ -1,0 +1,303 @@
+/**
+ * The thread pool of `cpu({ threads })`: threads − 1 workers (worker_threads in Node, Web Workers
+ * in a browser worker or cross-origin-isolated page) and the calling thread share one WebAssembly
+ * memory. Ops stay synchronous: the caller lays out the job in the shared memory, writes each
+ * worker's part into a control block, wakes the workers (Atomics.notify), computes part 0 itself
+ * and blocks in Atomics.wait until every part is done. Nothing here runs where the caller cannot
+ * block (a browser's main thread): there `threads` is 1. Parts are fixed blocks of the output,
+ * each computed in the same order as on one thread, so results are bit-identical for any count.
+ */
+import { GEMM_WASM_SHARED_BASE64 } from './wasm/gemm-shared.wasm';
+import { KC, MC, align4, compileGemm, ensureMemory, packA, packB } from './wasm-gemm';
+import type { GemmExports } from './wasm-gemm';
+import { unaryRange } from './kernels';
+import { pool, poolGrad, windowTable } from './conv';
+import type { ConvGeometry, PoolKind, TypedArray } from '@neurone/core';
+
+/**
+ * Work floors: products below `gemm` flops (2·m·n·k), the unary ops of THREADED_UNARY below
+ * `unary` elements and the pools (pool, poolGrad) over fewer than `window` elements stay on the
+ * calling thread (waking a worker costs more). im2col and col2im are copies: moving half of
+ * their operands through the shared memory costs what a thread would save, so they never split.
+ */
+export const floors = { gemm: 2 ** 22, unary: 2 ** 14, window: 2 ** 16 };
+
+/** The unary ops worth a thread (the others cost less than copying their operand to the shared memory). */
+const THREADED_UNARY = ['tanh', 'sigmoid', 'exp', 'log', 'softplus'];
+
+/** Sets the work floors (tests run every product across the threads with 0); returns the previous ones. Not public API. */
+export function setFloors(next: Partial<typeof floors>): typeof floors {
+  const was = { ...floors };
+  Object.assign(floors, next);
+  return was;
+}
+
+/**
+ * Control block (Int32): the job's sequence number, parts still running, workers started, the
+ * job's kind (0: gemm, 1: unary, 2: pool), a pool's geometry (GEOMETRY, 12 fields),
+ * whether a worker failed its part; then 16 arguments per thread. Workers are unref'd: they end
+ * with the process.
+ */
+const SEQ = 0;
+const PENDING = 1;
+const READY = 2;
+const KIND = 3;
+const GEO = 4;
+const FAILED = 16;
+const ARGS = 20;
+const GEOMETRY = ['batch', 'inH', 'inW', 'chan', 'outH', 'outW', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw'] as const;
+
+/** What the workers run besides the wasm GEMM: kernels.ts's and conv.ts's own functions, sent as source text. */
+const KERNELS = { unaryRange, pool, poolGrad };
+type Kernels = typeof KERNELS;
+
+interface WorkerInit {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  ctl: SharedArrayBuffer;
+  id: number;
+  unaryOps: string[];
+  geometry: readonly string[];
+}
+
+/**
+ * The worker's whole program; its source is sent to the worker as text, so it closes over
+ * nothing: `k` holds the kernels of KERNELS, sent as text beside it.
+ */
+function workerMain(init: WorkerInit, k: Kernels): void {
+  const ctl = new Int32Array(init.ctl);
+  const ex = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports as unknown as GemmExports;
+  const o = 20 + init.id * 16;
+  let heap = new Float32Array(init.memory.buffer);
+  let seen = Atomics.load(ctl, 0);
+  Atomics.add(ctl, 2, 1);
+  for (;;) {
+    // spin briefly (the next job of a training step comes within microseconds), then sleep
+    for (let i = 0; i < 4000 && Atomics.load(ctl, 0) === seen; i++);
+    while (Atomics.load(ctl, 0) === seen) Atomics.wait(ctl, 0, seen);
+    seen = Atomics.load(ctl, 0);
+    try {
+      if (ctl[3] !== 0 && heap.length < init.memory.buffer.byteLength / 4) heap = new Float32Array(init.memory.buffer);
+      if (ctl[3] === 1) {
+        // unary: [op, in, out, lo, hi] in floats of the shared memory
+        const n = ctl[o + 4]!;
+        k.unaryRange(init.unaryOps[ctl[o]!] as Parameters<Kernels['unaryRange']>[0], heap.subarray(ctl[o + 1]!, ctl[o + 1]! + n), heap.subarray(ctl[o + 2]!, ctl[o + 2]! + n), ctl[o + 3]!, n, 0);
+      } else if (ctl[3] === 2) {
+        // pool (op 0) or poolGrad (1) on images [b0, b1): [op, max?, x, x per image, delta, delta per image, out, out per image, b0, b1]
+        const [op, max, x, xs, d, ds, out, os, b0, b1] = ctl.subarray(o, o + 10);
+        const g: Record<string, number> = {};
+        init.geometry.forEach((f, i) => (g[f] = ctl[4 + i]!));
+        g.batch = b1! - b0!; // this part's images
+        const geo = g as unknown as ConvGeometry;
+        const at = (off: number, per: number): Float32Array => heap.subarray(off + b0! * per, off + b1! * per);
+        const kind = max ? 'max' : 'avg';
+        if (op === 0) k.pool(kind, at(x!, xs!), at(out!, os!), geo);
+        else k.poolGrad(kind, at(x!, xs!), at(d!, ds!), at(out!, os!), geo);
+      } else if (ctl[o + 3]! > 0 && ctl[o + 4]! > 0)
+        ex.gemm(ctl[o]!, ctl[o + 1]!, ctl[o + 2]!, ctl[o + 3]!, ctl[o + 4]!, ctl[o + 5]!, ctl[o + 6]!, ctl[o + 7]!,
+          ctl[o + 8]!, ctl[o + 9]!, ctl[o + 10]!, ctl[o + 11]!, ctl[o + 12]!, ctl[o + 13]!, ctl[o + 14]!, ctl[o + 15]!);
+    } catch {
+      Atomics.store(ctl, 16, 1); // the caller then computes the whole job itself
+    } finally {
+      if (Atomics.sub(ctl, 1, 1) === 1) Atomics.notify(ctl, 1);
+    }
+  }
+}
+
+interface NodeWorkerThreads {
+  Worker: new (src: string, opts: { eval: true; workerData: unknown; execArgv: string[] }) => { unref(): void };
+}
+
+/** Starts one worker running workerMain(init); false where this environment cannot. */
+function spawn(init: WorkerInit): boolean {
+  // each function under its own (possibly minified) name, as the others call it
+  const fns = [...Object.values(KERNELS), windowTable];
+  const main = `((init) => { const __name = (f) => f; ${fns.map((f) => `const ${f.name} = (${f.toString()});`).join('\n')}
+    (${workerMain.toString()})(init, { ${Object.entries(KERNELS).map(([key, f]) => `${key}: ${f.name}`).join(', ')} }); })`;
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const wt = proc?.getBuiltinModule?.('node:worker_threads') as NodeWorkerThreads | undefined;
+  if (wt) {
+    // execArgv: [] — the worker runs only this source, without the parent's loaders (tsx, …)
+    new wt.Worker(`${main}(require('node:worker_threads').workerData)`, { eval: true, workerData: init, execArgv: [] }).unref();
+    return true;
+  }
+  const W = (globalThis as { Worker?: new (url: string) => { postMessage(m: unknown): void } }).Worker;
+  if (!W || typeof Blob !== 'function') return false;
+  const url = URL.createObjectURL(new Blob([`onmessage = (e) => ${main}(e.data);`], { type: 'text/javascript' }));
+  new W(url).postMessage(init);
+  return true;
+}
+
+/** Whether this thread may block in Atomics.wait over shared memory (not a browser's main thread, not a page without cross-origin isolation). */
+export function canBlock(): boolean {
+  try {
+    return Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0) === 'not-equal';
+  } catch {
+    return false;
+  }
+}
+
+/** The cores of this machine (Node's availableParallelism, a browser's hardwareConcurrency), 1 when unknown. */
+export function availableCores(): number {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism(): number } | undefined;
+  const n = os ? os.availableParallelism() : (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return Math.max(1, Math.floor(n ?? 1));
+}
+
+export class ThreadPool {
+  readonly threads: number;
+  readonly #ctl: Int32Array;
+  readonly #memory: WebAssembly.Memory;
+  readonly #ex: GemmExports;
+
+  private constructor(threads: number, module: WebAssembly.Module) {
+    this.threads = threads;
+    this.#ctl = new Int32Array(new SharedArrayBuffer((ARGS + 16 * threads) * 4));
+    this.#memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+    this.#ex = new WebAssembly.Instance(module, { env: { memory: this.#memory } }).exports as unknown as GemmExports;
+    for (let id = 1; id < threads; id++) spawn({ module, memory: this.#memory, ctl: this.#ctl.buffer as SharedArrayBuffer, id, unaryOps: THREADED_UNARY, geometry: GEOMETRY });
+  }
+
+  static #pools = new Map<number, ThreadPool | null>();
+
+  /** The process's pool of `threads` threads, made on first use; null where threads cannot run here. */
+  static get(threads: number): ThreadPool | null {
+    let pool = ThreadPool.#pools.get(threads);
+    if (pool === undefined) {
+      pool = null;
+      const module = canBlock() ? compileGemm(GEMM_WASM_SHARED_BASE64) : null;
+      try {
+        if (module) pool = new ThreadPool(threads, module);
+      } catch {
+        pool = null; // no shared memory or no workers here: one thread
+      }
+      ThreadPool.#pools.set(threads, pool);
+    }
+    return pool;
+  }
+
+  /** Workers started so far (they start asynchronously; until all have, jobs run on the caller alone). */
+  get ready(): number {
+    return Atomics.load(this.#ctl, FAILED) ? 0 : Atomics.load(this.#ctl, READY);
+  }
+
+  /**
+   * Runs parts 1.. on the workers and part 0 on this thread; returns when all are done: true, or
+   * false when a worker failed its part (then the pool takes no more jobs, and the caller
+   * computes this one itself: never a result with a part missing).
+   */
+  #run(kind: number, args: number[][], part0: () => void): boolean {
+    const ctl = this.#ctl;
+    const workers = args.length - 1;
+    ctl[KIND] = kind;
+    for (let t = 1; t < args.length; t++) ctl.set(args[t]!, ARGS + t * 16);
+    Atomics.store(ctl, PENDING, workers);
+    Atomics.add(ctl, SEQ, 1);
+    Atomics.notify(ctl, SEQ);
+    try {
+      part0();
+    } finally {
+      for (let i = 0; i < 20_000 && Atomics.load(ctl, PENDING) !== 0; i++);
+      for (let p = Atomics.load(ctl, PENDING); p !== 0; p = Atomics.load(ctl, PENDING)) Atomics.wait(ctl, PENDING, p);
+    }
+    return Atomics.load(ctl, FAILED) === 0;
+  }
+
+  /**
+   * C[m×n] = op(A)·op(B) split over the threads (m, n, k ≥ 1): C in blocks of columns (multiples
+   * of 8) when n ≥ m, of rows (multiples of 4) otherwise, each part with its own pack buffers and
+   * scratch tile after C; a part may be empty. Every element is summed in the same order in any
+   * split. False when memory cannot grow.
+   */
+  gemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transposeA: boolean, transposeB: boolean): boolean {
+    const parts = this.ready === this.threads - 1 ? this.threads : 1;
+    // gemmWasm's layout (A, B, C), then a region per part: its pack buffers and scratch tile
+    const aOff = 32;
+    const bOff = aOff + align4(m * k);
+    const cOff = bOff + align4(k * n);
+    const end = cOff + align4(m * n);
+    const [ars, aps, brs, bps] = [transposeA ? 1 : k, transposeA ? m : 1, transposeB ? k : 1, transposeB ? 1 : n];
+    const byCols = n >= m;
+    const unit = byCols ? 8 : 4;
+    const len = byCols ? n : m;
+    const chunk = Math.ceil(Math.ceil(len / unit) / parts) * unit;
+    const pa = packA(byCols ? m : chunk, k);
+    const pb = packB(byCols ? chunk : n, k);
+    const region = pa + pb + 32;
+    if (!ensureMemory(this.#memory, end + parts * region)) return false;
+    const args: number[][] = [];
+    for (let t = 0; t < parts; t++) {
+      const lo = Math.min(len, t * chunk);
+      const size = Math.min(len, lo + chunk) - lo;
+      const r = end + t * region;
+      args.push([
+        (aOff + (byCols ? 0 : lo * ars)) * 4, (bOff + (byCols ? lo * brs : 0)) * 4, (cOff + (byCols ? lo : lo * n)) * 4,
+        byCols ? m : size, byCols ? size : n, k, ars, aps, brs, bps, r * 4, (r + pa) * 4, KC, MC, n, (r + pa + pb) * 4,
+      ]);
+    }
+    const heap = new Float32Array(this.#memory.buffer);
+    heap.set(a.subarray(0, m * k), aOff);
+    heap.set(b.subarray(0, k * n), bOff);
+    const run0 = (): void => {
+      const [a0, b0, c0, m0, n0, ...rest] = args[0]!;
+      if (m0! > 0 && n0! > 0) this.#ex.gemm(a0!, b0!, c0!, m0!, n0!, ...(rest as [number, number, number, number, number, number, number, number, number, number, number]));
+    };
+    if (parts === 1) run0();
+    else if (!this.#run(0, args, run0)) return false;
+    c.set(heap.subarray(cOff, cOff + m * n));
+    return true;
+  }
+
+  /** out = op(a) split over the threads, for the costly ops of THREADED_UNARY on float32; false when it does not take the job. */
+  unary(op: string, a: Float32Array | Float64Array, out: Float32Array | Float64Array): boolean {
+    const n = a.length;
+    const code = THREADED_UNARY.indexOf(op);
+    if (code < 0 || n < floors.unary || !(a instanceof Float32Array) || !(out instanceof Float32Array) || this.ready !== this.threads - 1) return false;
+    const parts = this.threads;
+    const chunk = Math.min(n, Math.ceil(n / parts / 4) * 4);
+    if (!ensureMemory(this.#memory, 2 * n)) return false;
+    const heap = new Float32Array(this.#memory.buffer);
+    // the workers' share of a goes to the shared memory (a at 0, out at n); the caller computes its own in place
+    heap.set(a.subarray(chunk), chunk);
+    const args: number[][] = [];
+    for (let t = 0; t < parts; t++) args.push([code, 0, n, Math.min(n, t * chunk), Math.min(n, (t + 1) * chunk)]);
+    if (!this.#run(1, args, () => unaryRange(op as Parameters<typeof unaryRange>[0], a, out, 0, chunk, 0))) return false;
+    out.set(heap.subarray(n + chunk, 2 * n), chunk);
+    return true;
+  }
+
+  /**
+   * A pool (conv.ts: 0 pool, 1 poolGrad) split over the threads by images (each image's outputs
+   * depend on that image alone); false when it does not take the job.
+   */
+  window(op: 0 | 1, kind: PoolKind, x: TypedArray, delta: TypedArray | null, out: TypedArray, g: ConvGeometry): boolean {
+    if (!(x instanceof Float32Array) || !(out instanceof Float32Array) || g.batch < 2 || this.ready !== this.threads - 1) return false;
+    const parts = this.threads;
+    const xs = x.length / g.batch;
+    const ds = delta ? delta.length / g.batch : 0;
+    const os = out.length / g.batch;
+    const dOff = align4(x.length);
+    const oOff = dOff + align4(delta ? delta.length : 0);
+    if (!ensureMemory(this.#memory, oOff + out.length)) return false;
+    const heap = new Float32Array(this.#memory.buffer);
+    const chunk = Math.ceil(g.batch / parts);
+    // the workers' images go to the shared memory; the caller computes its own in place
+    heap.set(x.subarray(chunk * xs), chunk * xs);
+    if (delta) heap.set(delta.subarray(chunk * ds), dOff + chunk * ds);
+    const ctl = this.#ctl;
+    GEOMETRY.forEach((f, i) => (ctl[GEO + i] = g[f]));
+    const args: number[][] = [];
+    for (let t = 0; t < parts; t++) args.push([op, kind === 'max' ? 1 : 0, 0, xs, dOff, ds, oOff, os, Math.min(g.batch, t * chunk), Math.min(g.batch, (t + 1) * chunk)]);
+    const own = { ...g, batch: chunk };
+    const ok = this.#run(2, args, () => {
+      const xo = x.subarray(0, chunk * xs);
+      const oo = out.subarray(0, chunk * os);
+      if (op === 0) pool(kind, xo, oo, own);
+      else poolGrad(kind, xo, delta!.subarray(0, chunk * ds), oo, own);
+    });
+    if (!ok) return false;
+    out.set(heap.subarray(oOff + chunk * os, oOff + out.length), chunk * os);
+    return true;
+  }
+}

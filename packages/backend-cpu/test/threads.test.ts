@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { referenceMatmul, runConformance } from '@neurone/core/testing';
+import { GELU_TANH, UNARY_OPS, ValueError, col2im, erf, im2col, pool, poolGrad } from '@neurone/core';
+import { cpu } from '../src/index';
+import { ThreadPool, setFloors } from '../src/threads';
+import { pool as poolLoop } from '../src/conv';
+import { unaryRange } from '../src/kernels';
+import { gemm } from '../src/gemm';
+
+/** The pool of `threads` threads once its workers have started (they start asynchronously). */
+async function readyPool(threads: number): Promise<ThreadPool> {
+  const pool = ThreadPool.get(threads);
+  if (!pool) throw new Error('no thread pool under Node');
+  for (let i = 0; i < 600 && pool.ready < threads - 1; i++) await new Promise((r) => setTimeout(r, 50));
+  expect(pool.ready).toBe(threads - 1);
+  return pool;
+}
+
+function rnd(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+const FLAGS: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
+// none a multiple of the SIMD width (4), the tile (4×8), the blocks (KC 256, MC 128) or the thread counts
+const SHAPES: [number, number, number][] = [[131, 259, 97], [67, 515, 301], [5, 7, 3], [1, 300, 1001], [1001, 3, 1], [29, 1, 37]];
+
+describe('cpu({ threads })', () => {
+  let floors: ReturnType<typeof setFloors>;
+  beforeAll(async () => {
+    floors = setFloors({ gemm: 0, unary: 0, window: 0 }); // every product and unary op across the threads
+    await readyPool(2);
+    await readyPool(3);
+  });
+  afterAll(() => {
+    setFloors(floors);
+  });
+
+  it('float32 matmul is bit-identical on 1, 2 and 3 threads, every transpose, sizes off every block', () => {
+    const backends = [1, 2, 3].map((threads) => cpu({ threads }));
+    let seed = 1;
+    for (const [m, k, n] of SHAPES)
+      for (const [ta, tb] of FLAGS) {
+        const a = rnd(m * k, seed++);
+        const b = rnd(k * n, seed++);
+        const [one, ...rest] = backends.map((B) => B.matmul(B.tensor(a, ta ? [k, m] : [m, k]), B.tensor(b, tb ? [n, k] : [k, n]), ta, tb).dataSync());
+        for (const [i, r] of rest.entries())
+          for (let j = 0; j < one!.length; j++)
+            if (!Object.is(r[j], one![j])) expect.fail(`${m}×${k}×${n} ta=${ta} tb=${tb}, ${i + 2} threads [${j}]: ${r[j]} ≠ ${one![j]}`);
+        // and within the float32 summation bound of the float64 triple loop
+        const want = referenceMatmul(a, b, m, n, k, ta, tb);
+        const mag = referenceMatmul(a.map(Math.abs), b.map(Math.abs), m, n, k, ta, tb);
+        for (let j = 0; j < want.length; j++)
+          if (!(Math.abs(one![j]! - want[j]!) <= k * 2 ** -23 * mag[j]!)) expect.fail(`${m}×${k}×${n} [${j}]: ${one![j]} vs ${want[j]}`);
+      }
+  });
+
+  it('unary ops are bit-identical on 1, 2 and 3 threads (NaN, ±Infinity, sizes off the thread count)', () => {
+    const backends = [1, 2, 3].map((threads) => cpu({ threads }));
+    for (const n of [1, 5, 16387, 100_003]) {
+      const x = rnd(n, n).map((v, i) => (i % 97 === 1 ? NaN : i % 89 === 2 ? Infinity : i % 83 === 3 ? -Infinity : v * 30));
+      for (const op of UNARY_OPS) {
+        const input = op === 'log' || op === 'sqrt' ? x.map(Math.abs) : x;
+        const p = op === 'elu' ? 1.3 : 0.2; // the parametric ops' slope or α (others ignore it)
+        const [one, ...rest] = backends.map((B) => B.unary(op, B.tensor(input, [n]), p).dataSync());
+        for (const [i, r] of rest.entries())
+          for (let j = 0; j < n; j++) if (!Object.is(r[j], one![j])) expect.fail(`${op} n=${n}, ${i + 2} threads [${j}]: ${r[j]} ≠ ${one![j]}`);
+        // one thread against the float32 rounding of Math's value
+        for (let j = 0; j < n; j += 101) {
+          const v = input[j]!;
+          const want = ({
+            abs: Math.abs(v), exp: Math.exp(v), log: Math.log(v), sqrt: Math.sqrt(v), square: v * v, tanh: Math.tanh(v), sigmoid: 1 / (1 + Math.exp(-v)), relu: v < 0 ? 0 : v, softplus: Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))),
+            leakyRelu: v > 0 ? v : p * v, elu: v > 0 ? v : p * Math.expm1(v), gelu: 0.5 * v * (1 + erf(v * Math.SQRT1_2)), geluTanh: 0.5 * v * (1 + Math.tanh(GELU_TANH.c * (v + GELU_TANH.k * v ** 3))) } as Record<string, number>)[op]!;
+          if (!Object.is(one![j], Math.fround(want)) && !(Math.abs(one![j]! - want) <= 1e-7 * Math.abs(want))) expect.fail(`${op}(${v}) = ${one![j]}, want ${want}`);
+        }
+      }
+    }
+  });
+
+  it('pool and poolGrad (and im2col, col2im beside them) are bit-identical on 1, 2 and 3 threads (batches off the thread count, padding, strides)', () => {
+    const backends = [1, 2, 3].map((threads) => cpu({ threads }));
+    for (const [batch, h, w, c, k, stride, pad] of [[1, 6, 5, 2, 3, 1, 1], [5, 9, 7, 3, 3, 2, 1], [7, 28, 28, 1, 3, 1, 0], [4, 8, 8, 8, 2, 2, 0]] as const) {
+      const x = rnd(batch * h * w * c, batch + h).map((v) => Math.round(v * 4) / 4); // ties, so max picks a first arg-max
+      const outs = backends.map((B) => {
+        const t = B.tensor(x, [batch, h, w, c]);
+        const win = { kernel: [k, k], stride: [stride, stride], padding: [pad, pad] } as const;
+        const cols = im2col(t, win);
+        const back = col2im(cols, win, t.shape);
+        const out = [cols, back];
+        for (const kind of ['max', 'avg'] as const) {
+          const p = pool(kind, t, { kernel: [2, 2], stride: [2, 2] });
+          out.push(p, poolGrad(kind, t, B.tensor(rnd(p.size, 3), p.shape), { kernel: [2, 2], stride: [2, 2] }));
+        }
+        return out.map((o) => o.dataSync());
+      });
+      for (const [i, r] of outs.slice(1).entries())
+        r.forEach((arr, j) => {
+          for (let e = 0; e < arr.length; e++) if (!Object.is(arr[e], outs[0]![j]![e])) expect.fail(`batch ${batch} ${h}×${w}×${c}, output ${j}, ${i + 2} threads [${e}]`);
+        });
+    }
+  });
+
+  it('the pool itself takes each kind of job and matches the single-thread loops exactly', () => {
+    const p3 = ThreadPool.get(3)!;
+    const a = rnd(3 * 17, 1);
+    const b = rnd(17 * 5, 2);
+    const c = new Float32Array(15);
+    const c1 = new Float32Array(15);
+    expect(p3.gemm(a, b, c, 3, 5, 17, false, false)).toBe(true);
+    gemm(a, b, c1, 3, 5, 17, false, false);
+    expect(Array.from(c)).toEqual(Array.from(c1));
+    const u = new Float32Array(1001);
+    const u1 = new Float32Array(1001);
+    const x = rnd(1001, 3);
+    expect(p3.unary('tanh', x, u)).toBe(true);
+    unaryRange('tanh', x, u1, 0, 1001, 0);
+    expect(Array.from(u)).toEqual(Array.from(u1));
+    expect(p3.unary('relu', x, u)).toBe(false); // cheap ops stay on the caller
+    const g = { batch: 5, inH: 4, inW: 4, chan: 2, outH: 2, outW: 2, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 };
+    const img = rnd(5 * 32, 4);
+    const o = new Float32Array(5 * 8);
+    const o1 = new Float32Array(5 * 8);
+    expect(p3.window(0, 'max', img, null, o, g)).toBe(true);
+    poolLoop('max', img, o1, g);
+    expect(Array.from(o)).toEqual(Array.from(o1));
+  });
+
+  it('a product too large for one 4 GiB memory is refused by the pool and computed by the caller', () => {
+    // the pool's gemm returns false (no memory) rather than corrupting: the single-thread path then runs
+    const pool = ThreadPool.get(2)!;
+    expect(pool.gemm(new Float32Array(1), new Float32Array(1), new Float32Array(1), 40_000, 40_000, 1, false, false)).toBe(false);
+  });
+
+  it('threads must be a positive integer (a ValueError names it)', () => {
+    for (const bad of [0, -1, 1.5, NaN, 1000]) expect(() => cpu({ threads: bad })).toThrow(ValueError);
+    expect(() => cpu({ threads: 0 })).toThrow(/threads/);
+    expect(() => cpu({ threads: 2, thread: 1 } as never)).toThrow(/unknown option 'thread'/);
+  });
+});
+
+// the whole primitive suite (extremum, where, strided, concat, gather, the tensor API's maps
+// included) with every product, costly unary op and pool split across the threads; 1: no pool
+for (const threads of [1, 2, 3]) {
+  describe(`conformance with every product on ${threads} thread(s)`, () => {
+    let floors: ReturnType<typeof setFloors>;
+    beforeAll(async () => {
+      floors = setFloors({ gemm: 0, unary: 0, window: 0 });
+      if (threads > 1) await readyPool(threads);
+    });
+    afterAll(() => {
+      setFloors(floors);
+    });
+    runConformance(`cpu float32, ${threads} threads`, () => cpu({ threads }), { describe, it });
+  });
+}
