@@ -111,12 +111,12 @@ describe("headless Chromium, gpu({ mode: 'webgpu' }): a training loop with no ti
       `chromium webgpu no-tidy loop: Chromium RSS ${mib(start!.rss)} at step 1, ${mib(warm!.rss)} at step 1000, ${mib(end!.rss)} at step 2000; ` +
         `JS heap ${mib(warm!.jsHeap)} → ${mib(end!.jsHeap)}; live tensors ${start!.tensors} → ${end!.tensors}, GPU buffers ${start!.device} → ${end!.device}; last loss ${(r.lastLoss as number).toFixed(4)}`,
     );
-    expect(end!.tensors).toBe(start!.tensors);
-    expect(end!.bytes).toBe(start!.bytes);
-    expect(end!.device).toBe(warm!.device);
+    expect(end!.tensors).toBe(warm!.tensors);
+    expect(end!.bytes).toBe(warm!.bytes);
+    expect(end!.device).toBeLessThanOrEqual(warm!.device); // gpu.js keeps a few buffers for reuse
     expect(end!.rss - warm!.rss).toBeLessThan(24 * MiB);
     expect(Number.isFinite(r.lastLoss as number)).toBe(true);
-  }, 600_000);
+  }, 1_200_000);
 });
 
 describe("headless Chromium, gpu({ mode: 'webgl2' }) device errors", () => {

@@ -211,8 +211,10 @@ export async function noTidyLoop<M>(
   const ys = Array.from({ length: 8 }, (_, k) => B.tensor(Float32Array.from({ length: 64 }, (_, i) => (i + k) % 10), [64]));
   const settle = async () => {
     await (B as { flush?: () => Promise<void> }).flush?.();
-    gc?.();
-    await new Promise((r) => setTimeout(r, 0)); // let the FinalizationRegistry's callbacks run
+    for (let k = 0; k < 3; k++) {
+      gc?.();
+      await new Promise((r) => setTimeout(r, 20)); // the FinalizationRegistry's callbacks run in later tasks
+    }
   };
   let start: M | undefined;
   let warm: M | undefined;
