@@ -35,6 +35,7 @@ export async function launchChromium({ flags = [], prefix = 'neurone-chromium-',
     context,
     profile,
     rss: () => chromiumRss(profile),
+    rssByType: () => chromiumRss(profile, true),
     close: async () => {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
@@ -42,9 +43,13 @@ export async function launchChromium({ flags = [], prefix = 'neurone-chromium-',
   };
 }
 
-/** Bytes resident in every process of the Chromium launched on `profile` (Linux /proc; 0 elsewhere). */
-export function chromiumRss(profile) {
-  if (!existsSync('/proc/self/status')) return 0;
+/**
+ * Bytes resident in every process of the Chromium launched on `profile` (Linux /proc; 0
+ * elsewhere); with `byType`, an object of bytes per process type (browser, renderer, gpu-process,
+ * utility, …).
+ */
+export function chromiumRss(profile, byType = false) {
+  if (!existsSync('/proc/self/status')) return byType ? {} : 0;
   const procs = [];
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
@@ -53,7 +58,8 @@ export function chromiumRss(profile) {
       const ppid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      procs.push({ pid, ppid, root: cmd.includes(profile), bytes: rss ? Number(rss[1]) * 1024 : 0 });
+      const type = /--type=([\w-]+)/.exec(cmd)?.[1] ?? 'browser';
+      procs.push({ pid, ppid, type, root: cmd.includes(profile), bytes: rss ? Number(rss[1]) * 1024 : 0 });
     } catch {
       // the process ended while we looked
     }
@@ -63,5 +69,9 @@ export function chromiumRss(profile) {
     grew = false;
     for (const p of procs) if (!ours.has(p.pid) && ours.has(p.ppid)) (ours.add(p.pid), (grew = true));
   }
-  return procs.filter((p) => ours.has(p.pid)).reduce((sum, p) => sum + p.bytes, 0);
+  const mine = procs.filter((p) => ours.has(p.pid));
+  if (!byType) return mine.reduce((sum, p) => sum + p.bytes, 0);
+  const out = {};
+  for (const p of mine) out[p.type] = (out[p.type] ?? 0) + p.bytes;
+  return out;
 }

@@ -43,7 +43,7 @@ beforeAll(async () => {
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   browser = await launchChromium({ flags: ['--enable-unsafe-webgpu', '--enable-precise-memory-info', '--js-flags=--expose-gc'] });
   page = await browser.context.newPage();
-  await page.exposeFunction('chromiumRss', () => browser!.rss());
+  await page.exposeFunction('chromiumRss', () => browser!.rssByType());
 }, 120_000);
 
 afterAll(async () => {
@@ -104,17 +104,20 @@ for (const mode of ['webgl2', 'webgpu'] as const) {
 describe("headless Chromium, gpu({ mode: 'webgpu' }): a training loop with no tidy() and no dispose()", () => {
   it('2,000 steps (Linear, BatchNorm1d, Dropout, AdamW through Optim.step) leave tensors, GPU buffers and memory flat', async () => {
     const r = await runInPage({ kind: 'no-tidy', mode: 'webgpu', steps: 2000 });
-    type Sample = { tensors: number; bytes: number; device: number; jsHeap: number; rss: number };
+    type Sample = { tensors: number; bytes: number; device: number; jsHeap: number; rss: Record<string, number> };
     const [start, warm, end] = [r.start, r.warm, r.end] as Sample[];
     const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
+    const total = (s: Sample) => Object.values(s.rss).reduce((a, b) => a + b, 0);
+    const byType = (s: Sample) => Object.entries(s.rss).map(([k, v]) => `${k} ${mib(v)}`).join(', ');
     console.log(
-      `chromium webgpu no-tidy loop: Chromium RSS ${mib(start!.rss)} at step 1, ${mib(warm!.rss)} at step 1000, ${mib(end!.rss)} at step 2000; ` +
+      `chromium webgpu no-tidy loop: Chromium RSS ${mib(total(start!))} at step 1, ${mib(total(warm!))} at step 1000, ${mib(total(end!))} at step 2000 ` +
+        `(step 1000: ${byType(warm!)}; step 2000: ${byType(end!)}); ` +
         `JS heap ${mib(warm!.jsHeap)} → ${mib(end!.jsHeap)}; live tensors ${start!.tensors} → ${end!.tensors}, GPU buffers ${start!.device} → ${end!.device}; last loss ${(r.lastLoss as number).toFixed(4)}`,
     );
     expect(end!.tensors).toBe(warm!.tensors);
     expect(end!.bytes).toBe(warm!.bytes);
     expect(end!.device).toBeLessThanOrEqual(warm!.device); // gpu.js keeps a few buffers for reuse
-    expect(end!.rss - warm!.rss).toBeLessThan(24 * MiB);
+    expect(end!.rss.renderer! - warm!.rss.renderer!).toBeLessThan(24 * MiB);
     expect(Number.isFinite(r.lastLoss as number)).toBe(true);
   }, 1_200_000);
 });

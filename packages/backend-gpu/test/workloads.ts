@@ -219,8 +219,9 @@ export async function noTidyLoop<M>(
   let start: M | undefined;
   let warm: M | undefined;
   let lastLoss = NaN;
+  let l: Tensor | undefined;
   for (let i = 1; i <= steps; i++) {
-    const l = optim.step(xs[i % 8]!, ys[i % 8]!);
+    l = optim.step(xs[i % 8]!, ys[i % 8]!);
     if (i % 100 === 0) lastLoss = (await l.data())[0]!;
     if (i === 1 || i === warmAt) {
       await settle();
@@ -230,7 +231,8 @@ export async function noTidyLoop<M>(
   }
   await settle();
   const end = await probe();
-  // the model is still in use here: a collector may reclaim whatever a finished loop no longer reaches
-  if (net.parameters().length !== 6 || xs.length + ys.length !== 16) throw new Error('noTidyLoop: the model changed');
+  // the model, its optimizer and the last loss are still in use here, as at every probe: a
+  // collector may reclaim whatever a finished loop no longer reaches
+  if (optim.net !== net || net.parameters().length !== 6 || xs.length + ys.length !== 16 || l?.shape.length !== 0) throw new Error('noTidyLoop: the model changed');
   return { start: start!, warm: warm!, end, lastLoss };
 }
