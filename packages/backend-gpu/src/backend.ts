@@ -490,7 +490,7 @@ export class GpuKernels implements Kernels<Store> {
   }
 
   unary(op: UnaryOp, x: KernelTensor<Store>, p: number): Store {
-    return this.#launch(op, src.unary(op), [Math.max(x.size, 1)], takesP(op) ? [x.data, p] : [x.data], x.size);
+    return this.#launch(op, src.unary(op), [Math.max(x.size, 1)], takesP(op) ? [x.data, op === 'log' ? -Infinity : p] : [x.data], x.size);
   }
 
   binary(op: BinaryOp, a: KernelTensor<Store>, b: KernelTensor<Store>, shape: Shape): Store {

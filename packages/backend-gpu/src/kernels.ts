@@ -53,8 +53,8 @@ const ERF = (v: string): string =>
   `let erf_v = 1.0 - ((((1.061405429 * erf_t - 1.453152027) * erf_t + 1.421413741) * erf_t - 0.284496736) * erf_t + 0.254829592) * erf_t * Math.exp(-erf_z * erf_z);\n` +
   `if (${v} < 0.0) { erf_v = -erf_v; }\n`;
 
-/** The unary and activation-gradient ops that take a parameter p (a kernel argument). */
-export const takesP = (op: string): boolean => op === 'leakyRelu' || op === 'elu';
+/** The unary and activation-gradient ops that take a parameter p (a kernel argument; log's is −∞). */
+export const takesP = (op: string): boolean => op === 'leakyRelu' || op === 'elu' || op === 'log';
 
 export const src = {
   /** Host → device: a copy of a flat Float32Array. */
@@ -65,7 +65,8 @@ export const src = {
     const body: Record<UnaryOp, string> = {
       abs: `return Math.abs(x);`,
       exp: `return Math.exp(x);`,
-      log: `return Math.log(x);`,
+      // log 0 is −∞ (p, an argument: shaders have no infinity literal); some drivers' log(0) is finite (−88 on SwiftShader)
+      log: `if (x == 0.0) { return p; }\nreturn Math.log(x);`,
       sqrt: `return Math.sqrt(x);`,
       square: `return x * x;`,
       // tanh(±15) is ±1 in float32; clamping keeps every driver's tanh away from exp overflow

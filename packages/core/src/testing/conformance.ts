@@ -396,7 +396,7 @@ export const conformanceCases: ConformanceCase[] = [
     expectThrow(() => B.matmul(A, Bm, false, false, B.tensor([1, 2, 3], [3])), ShapeError, /matmul: the bias must be 1-D with one value per output column: \[2\].*bias: \[3\]/, 'bias of the wrong length');
     expectThrow(() => B.matmul(A, Bm, false, false, B.zeros([1, 2])), ShapeError, /matmul.*bias: \[1, 2\]/, 'a 2-D bias');
   }),
-  c('unary maps against Math', async (B, { rtol, atol }) => {
+  c('unary maps against Math, log 0 = −∞', async (B, { rtol, atol }) => {
     const xs = [-3.5, -1, -0.25, 0, 0.3, 1, 2.75, 20, -20];
     const pos = [0.01, 0.5, 1, 2, 10, 1e3];
     for (const op of Object.keys(unaryRef) as PlainUnary[]) {
@@ -409,6 +409,7 @@ export const conformanceCases: ConformanceCase[] = [
     await expectClose(B.unary('sigmoid', B.tensor([-800, 800], [2])), [2], [0, 1], 0, atol, 'sigmoid saturates');
     await expectClose(B.unary('tanh', B.tensor([-800, 800], [2])), [2], [-1, 1], 0, atol, 'tanh saturates');
     await expectClose(B.unary('softplus', B.tensor([-800, 800], [2])), [2], [0, 800], rtol, atol, 'softplus stable');
+    await expectClose(B.unary('log', B.tensor([0, 1], [2])), [2], [-Infinity, 0], 0, 0, 'log 0 is −∞ (a shader log may be finite there)');
   }),
   c('binary ops with broadcasting: same shape, row, column, scalar, both sides, 3-D', async (B, { rtol, atol }) => {
     const cases: [Shape, Shape][] = [
