@@ -290,8 +290,9 @@ describe('the dev server', () => {
     for (const s of [dev.stdout, dev.stderr]) s.on('data', (d: Buffer) => (log += d.toString()));
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setInterval(() => log.includes(`127.0.0.1:${DEV_PORT}`) && (clearInterval(timer), resolve()), 100);
+        const timer = setInterval(() => log.replace(/\x1b\[[0-9;]*m/g, '').includes(`127.0.0.1:${DEV_PORT}`) && (clearInterval(timer), resolve()), 100); // colours split the URL when CI is set
         dev.once('exit', (code) => (clearInterval(timer), reject(new Error(`the dev server exited (${code}):\n${log}`))));
+        setTimeout(() => (clearInterval(timer), reject(new Error(`the dev server printed no 127.0.0.1:${DEV_PORT} in 120 s:\n${log}`))), 120_000).unref();
       });
       const page = await launch(['--enable-unsafe-webgpu']);
       const errors: string[] = [];

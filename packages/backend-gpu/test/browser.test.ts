@@ -106,18 +106,30 @@ describe("headless Chromium, gpu({ mode: 'webgpu' }): a training loop with no ti
     const r = await runInPage({ kind: 'no-tidy', mode: 'webgpu', steps: 2000 });
     type Sample = { tensors: number; bytes: number; device: number; jsHeap: number; rss: Record<string, number> };
     const [start, warm, end] = [r.start, r.warm, r.end] as Sample[];
+    const samples = r.samples as Sample[]; // steps 1000, 1250, 1500, 1750, 2000
     const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
     const total = (s: Sample) => Object.values(s.rss).reduce((a, b) => a + b, 0);
     const byType = (s: Sample) => Object.entries(s.rss).map(([k, v]) => `${k} ${mib(v)}`).join(', ');
+    const renderer = samples.map((s) => s.rss.renderer!);
+    const steps = renderer.slice(1).map((v, k) => v - renderer[k]!);
     console.log(
       `chromium webgpu no-tidy loop: Chromium RSS ${mib(total(start!))} at step 1, ${mib(total(warm!))} at step 1000, ${mib(total(end!))} at step 2000 ` +
-        `(step 1000: ${byType(warm!)}; step 2000: ${byType(end!)}); ` +
+        `(step 1000: ${byType(warm!)}; step 2000: ${byType(end!)}); renderer every 250 steps from 1000: ${renderer.map(mib).join(', ')}; ` +
         `JS heap ${mib(warm!.jsHeap)} → ${mib(end!.jsHeap)}; live tensors ${start!.tensors} → ${end!.tensors}, GPU buffers ${start!.device} → ${end!.device}; last loss ${(r.lastLoss as number).toFixed(4)}`,
     );
+    expect(samples).toHaveLength(5);
     expect(end!.tensors).toBe(warm!.tensors);
     expect(end!.bytes).toBe(warm!.bytes);
     expect(end!.device).toBeLessThanOrEqual(warm!.device); // gpu.js keeps a few buffers for reuse
-    expect(end!.rss.renderer! - warm!.rss.renderer!).toBeLessThan(24 * MiB);
+    // The counters above are the exact leak check. The renderer's RSS is the backstop for what
+    // they cannot see (Dawn's client objects, mapped read-back buffers). It reaches a plateau of
+    // ~580 MiB, but not always by step 1000: on an idle machine it was flat from 1000 to 2000
+    // (583.5 → 581.2 MiB); with the whole test suite beside it, it still grew 539 → 589 MiB. A
+    // leak grows in every interval, a warm-up once: at least one of the four 250-step intervals
+    // grows < 4 MiB (a leak of 16 KiB per step, one 64×64 float tensor, grows 4 MiB in each), and
+    // the 1,000 steps grow < 64 MiB (the leak this loop was written for grew 256 KiB per step).
+    expect(Math.min(...steps)).toBeLessThan(4 * MiB);
+    expect(renderer[4]! - renderer[0]!).toBeLessThan(64 * MiB);
     expect(Number.isFinite(r.lastLoss as number)).toBe(true);
   }, 1_200_000);
 });

@@ -196,14 +196,15 @@ export async function memoryProbe(
  * ReLU → Dropout → Linear, cross-entropy, AdamW through `Optim.step`, the loss read every 100
  * steps. What each step leaves behind (the returned loss) is reclaimed by the garbage collector
  * through the backend's FinalizationRegistry. `probe` samples memory after the first step, after
- * step `warmAt` (once JIT compilation and the allocators' pools have warmed up) and at the end,
- * each time after `gc` when the runtime exposes one.
+ * step `warmAt` (once JIT compilation and the allocators' pools have warmed up), every `every`
+ * steps after it (`samples`, ending with `end`) and at the end, each time after `gc` when the
+ * runtime exposes one.
  */
 export async function noTidyLoop<M>(
   B: Backend,
-  { steps = 2000, warmAt = 100, gc }: { steps?: number; warmAt?: number; gc?: () => void },
+  { steps = 2000, warmAt = 100, every = 0, gc }: { steps?: number; warmAt?: number; every?: number; gc?: () => void },
   probe: () => M | Promise<M>,
-): Promise<{ start: M; warm: M; end: M; lastLoss: number }> {
+): Promise<{ start: M; warm: M; end: M; samples: M[]; lastLoss: number }> {
   const rng = new RNG(5);
   const net = new Sequential(new Linear(32, 64, { backend: B, rng }), new BatchNorm1d(64, { backend: B }), new ReLU(), new Dropout({ p: 0.1, rng }), new Linear(64, 10, { backend: B, rng }));
   const optim = new Optim(net, new CrossEntropyLoss(), new AdamW(net, { lr: 1e-3 }));
@@ -218,21 +219,26 @@ export async function noTidyLoop<M>(
   };
   let start: M | undefined;
   let warm: M | undefined;
+  const samples: M[] = []; // at warmAt, then every `every` steps after it (the last is `end`)
   let lastLoss = NaN;
   let l: Tensor | undefined;
   for (let i = 1; i <= steps; i++) {
     l = optim.step(xs[i % 8]!, ys[i % 8]!);
     if (i % 100 === 0) lastLoss = (await l.data())[0]!;
-    if (i === 1 || i === warmAt) {
+    const sampled = i === warmAt || (every > 0 && i > warmAt && i < steps && (i - warmAt) % every === 0);
+    if (i === 1 || sampled) {
       await settle();
-      if (i === 1) start = await probe();
-      else warm = await probe();
+      const m = await probe();
+      if (i === 1) start = m;
+      if (i === warmAt) warm = m;
+      if (sampled) samples.push(m);
     }
   }
   await settle();
   const end = await probe();
+  samples.push(end);
   // the model, its optimizer and the last loss are still in use here, as at every probe: a
   // collector may reclaim whatever a finished loop no longer reaches
   if (optim.net !== net || net.parameters().length !== 6 || xs.length + ys.length !== 16 || l?.shape.length !== 0) throw new Error('noTidyLoop: the model changed');
-  return { start: start!, warm: warm!, end, lastLoss };
+  return { start: start!, warm: warm!, end, samples, lastLoss };
 }

@@ -85,7 +85,7 @@ async function run(task: Task): Promise<unknown> {
     // gc: Chromium runs with --js-flags=--expose-gc; chromiumRss: exposed by the test (all of Chromium's processes)
     const g = globalThis as unknown as { gc?: () => void; chromiumRss: () => Promise<Record<string, number>>; performance: { memory?: { usedJSHeapSize: number } } };
     const probe = async () => ({ ...B.memory(), device: counter(), jsHeap: g.performance.memory?.usedJSHeapSize ?? NaN, rss: await g.chromiumRss() });
-    return { ...info, ...(await noTidyLoop(B, { steps: task.steps ?? 2000, warmAt: 1000, gc: g.gc }, probe)) };
+    return { ...info, ...(await noTidyLoop(B, { steps: task.steps ?? 2000, warmAt: 1000, every: 250, gc: g.gc }, probe)) };
   }
   if (task.kind === 'device-errors') return { ...info, ...(await deviceErrors(task.mode)) };
   const r = await memoryProbe(B, { ...SMALL, steps: task.steps ?? SMALL.steps }, () => ({ ...B.memory(), device: counter() }));
