@@ -13,6 +13,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '@neurone/core';
@@ -287,10 +288,10 @@ describe('the dev server', () => {
     const DEV_PORT = await freePort(); // vite's --strictPort fails on a held port; ask the OS for one
     const dev = spawn('pnpm', ['run', 'dev', '--port', String(DEV_PORT), '--strictPort'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
-    for (const s of [dev.stdout, dev.stderr]) s.on('data', (d: Buffer) => (log += d.toString()));
+    for (const s of [dev.stdout, dev.stderr]) s.on('data', (d: Buffer) => (log += stripVTControlCharacters(d.toString()))); // with CI set, Vite prints the port in bold
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setInterval(() => log.replace(/\x1b\[[0-9;]*m/g, '').includes(`127.0.0.1:${DEV_PORT}`) && (clearInterval(timer), resolve()), 100); // colours split the URL when CI is set
+        const timer = setInterval(() => log.includes(`127.0.0.1:${DEV_PORT}`) && (clearInterval(timer), resolve()), 100);
         dev.once('exit', (code) => (clearInterval(timer), reject(new Error(`the dev server exited (${code}):\n${log}`))));
         setTimeout(() => (clearInterval(timer), reject(new Error(`the dev server printed no 127.0.0.1:${DEV_PORT} in 120 s:\n${log}`))), 120_000).unref();
       });
