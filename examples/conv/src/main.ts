@@ -30,7 +30,8 @@ filters, conv2d), metrics.json and weights.safetensors to --out.
   conv1d: the course's Conv1D(3, 1, 32) → MaxPool1D(2, 2) → Flatten → Linear(391·32, 100) → ReLU →
           Linear(100, 10), on 784×1 sequences
   bn:     (Conv2D(3, pad 1) → BatchNorm2d → ReLU → MaxPool 2) × 2 (32, 64 channels) → Flatten →
-          Dropout(0.25) → Linear(3136, 10), trained with AdamW and OneCycleLR (max lr = --lr × 10)`,
+          Dropout(0.25) → Linear(3136, 128) → ReLU → Dropout(0.5) → Linear(128, 10), trained with AdamW
+          and OneCycleLR (max lr = --lr × 10)`,
     options: {
       model: { type: 'string', arg: 'NAME', choices: ['conv2d', 'conv1d', 'bn'], default: 'conv2d', description: 'which network' },
       backend: backendOption('cpu'),

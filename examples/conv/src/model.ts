@@ -23,8 +23,10 @@ export function buildConv2d(backend: Backend): Sequential {
 
 /**
  * The batch-normalised network (issue 16): Conv2D(3, 1→32, pad 1) → BatchNorm2d → ReLU → MaxPool 2 →
- * Conv2D(3, 32→64, pad 1) → BatchNorm2d → ReLU → MaxPool 2 → Flatten → Dropout(0.25) → Linear(7·7·64, 10),
- * on [batch, 28, 28, 1] (28 → 14 → 7); the convolutions have no bias (BatchNorm's β replaces it).
+ * Conv2D(3, 32→64, pad 1) → BatchNorm2d → ReLU → MaxPool 2 → Flatten → Dropout(0.25) → Linear(7·7·64, 128) →
+ * ReLU → Dropout(0.5) → Linear(128, 10), on [batch, 28, 28, 1] (28 → 14 → 7); the convolutions have no
+ * bias (BatchNorm's β replaces it). The same recipe in PyTorch (scripts/bn_torch.py) reached 99.49 %
+ * after 10 epochs; without the hidden layer, 99.32 %.
  */
 export function buildBn(backend: Backend): Sequential {
   return new Sequential([
@@ -38,7 +40,10 @@ export function buildBn(backend: Backend): Sequential {
     new MaxPool2D(2),
     new Flatten(),
     new Dropout(0.25),
-    new Linear(7 * 7 * 64, 10, { backend }),
+    new Linear(7 * 7 * 64, 128, { backend }),
+    new ReLU(),
+    new Dropout(0.5),
+    new Linear(128, 10, { backend }),
   ]);
 }
 

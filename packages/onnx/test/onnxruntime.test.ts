@@ -61,11 +61,12 @@ describe('toOnnx → ONNX Runtime on MNIST', () => {
 
   it("the conv example's --model bn CNN (BatchNorm2d with running statistics, Dropout)", async () => {
     manualSeed(4);
-    // examples/conv buildBn: (Conv2D 3×3 pad 1, no bias → BatchNorm2d → ReLU → MaxPool 2) × 2 → Flatten → Dropout → Linear
+    // examples/conv buildBn: (Conv2D 3×3 pad 1, no bias → BatchNorm2d → ReLU → MaxPool 2) × 2 → Flatten → Dropout →
+    // Linear → ReLU → Dropout → Linear
     const net = new Sequential([
       new Conv2D(3, 1, 32, { padding: 1, bias: false, backend }), new BatchNorm2d(32, { backend }), new ReLU(), new MaxPool2D(2),
       new Conv2D(3, 32, 64, { padding: 1, bias: false, backend }), new BatchNorm2d(64, { backend }), new ReLU(), new MaxPool2D(2),
-      new Flatten(), new Dropout(0.25), new Linear(7 * 7 * 64, 10, { backend }),
+      new Flatten(), new Dropout(0.25), new Linear(7 * 7 * 64, 128, { backend }), new ReLU(), new Dropout(0.5), new Linear(128, 10, { backend }),
     ]);
     await fit(net, new CrossEntropyLoss(), new SGD(net.parameters(), { lr: 0.05, momentum: 0.9 }), images(take(train, 256)), { epochs: 1, batchSize: 32, seed: 4 });
     expect(net.stateDict()['1.num_batches_tracked']!.item()).toBe(8);
