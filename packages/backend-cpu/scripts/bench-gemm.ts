@@ -1,7 +1,7 @@
 /**
  * GFLOP/s of cpu() float32 matmul: 2·m·n·k / median time of 7 timed samples after warm-up
- * (and / best sample, steadier on a loaded machine). Run from packages/backend-cpu:
- *   npx -y tsx@4 --conditions=@neurone/source scripts/bench-gemm.ts [--js] [--threads N]
+ * (and / best sample, steadier on a loaded machine). Run from bench/ (whose tsx loads it):
+ *   node --conditions=@neurone/source --import tsx ../packages/backend-cpu/scripts/bench-gemm.ts [--js] [--threads N]
  * (--js forces the packed JavaScript kernel, i.e. the pre-WebAssembly path; --threads N runs
  * cpu({ threads: N }) instead of the default, every core).
  */
@@ -16,7 +16,7 @@ if (forceJs) {
 }
 const ti = process.argv.indexOf('--threads');
 const threads = ti > 0 ? Number(process.argv[ti + 1]) : undefined;
-const B = cpu(threads === undefined ? {} : { threads });
+const B = cpu({ threads });
 
 function rand(n: number): Float32Array {
   const a = new Float32Array(n);
@@ -52,7 +52,7 @@ function bench(name: string, m: number, k: number, n: number, ta: boolean, tb: b
   b.dispose();
 }
 
-console.log(`cpu(float32, ${threads ?? 'every core as'} threads) matmul, ${forceJs ? 'JavaScript kernel (--js)' : 'default kernel'}, node ${process.version}`);
+console.log(`cpu(float32, threads: ${threads ?? 'every core'}) matmul, ${forceJs ? 'JavaScript kernel (--js)' : 'default kernel'}, node ${process.version}`);
 for (const N of [256, 512, 1024]) bench(`W1 A·B ${N}²`, N, N, N, false, false);
 bench('W1 A·Bᵀ 512²', 512, 512, 512, false, true);
 bench('W1 Aᵀ·B 512²', 512, 512, 512, true, false);
