@@ -20,10 +20,13 @@ import type { ConvGeometry, PoolKind, TypedArray } from '@neurone/core';
  * calling thread (waking a worker costs more). im2col and col2im are copies: moving half of
  * their operands through the shared memory costs what a thread would save, so they never split.
  */
-export const floors = { gemm: 2 ** 22, unary: 2 ** 14, window: 2 ** 16 };
+export const floors = { gemm: 2 ** 22, unary: 2 ** 14, window: 2 ** 16, ...JSON.parse((globalThis as any).process?.env?.NF ?? "{}") };
 
-/** The unary ops worth a thread (the others cost less than copying their operand to the shared memory). */
-const THREADED_UNARY = ['tanh', 'sigmoid', 'exp', 'log', 'softplus'];
+/**
+ * The unary ops worth a thread (the others cost less than copying their operand to the shared
+ * memory; float32 tanh runs on the WebAssembly kernel at ≈ 5 ns an element: a wake-up costs more).
+ */
+const THREADED_UNARY = ['sigmoid', 'exp', 'log', 'softplus'];
 
 /** Sets the work floors (tests run every product across the threads with 0); returns the previous ones. Not public API. */
 export function setFloors(next: Partial<typeof floors>): typeof floors {

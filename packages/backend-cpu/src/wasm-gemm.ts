@@ -16,6 +16,18 @@ export const KC = 256;
 export const MC = 128;
 
 export interface GemmExports {
+  /** out = α·x + β·y on n floats (byte offsets; room for n rounded up to 4 at each). */
+  axpby(x: number, y: number, out: number, n: number, alpha: number, beta: number): void;
+  /** out = tanh(x) on n floats, kernels.ts's tanh32 two lanes at a time. */
+  tanh(x: number, out: number, n: number): void;
+  /** out = x < 0 ? 0 : x. */
+  relu(x: number, out: number, n: number): void;
+  /** The activations' backward from the saved s and δ: δ(1 − s²), δ·s(1 − s), s > 0 ? δ : 0. */
+  tanhGrad(s: number, d: number, out: number, n: number): void;
+  sigmoidGrad(s: number, d: number, out: number, n: number): void;
+  reluGrad(s: number, d: number, out: number, n: number): void;
+  /** Float64 column sums of a rows×cols float32 matrix at x into the float64 accumulators at acc. */
+  colsum(x: number, rows: number, cols: number, acc: number): void;
   gemm(
     a: number, b: number, c: number, m: number, n: number, k: number,
     ars: number, aps: number, brs: number, bps: number,
@@ -112,6 +124,60 @@ export function gemmWasm(
   ex.gemm(aOff * 4, bOff * 4, cOff * 4, m, n, k, transposeA ? 1 : k, transposeA ? m : 1, transposeB ? k : 1, transposeB ? 1 : n, pa * 4, pb * 4, KC, MC, n, 0);
   c.set(heap.subarray(cOff, cOff + m * n));
   // a large product: let its memory go rather than hold it for the life of the process
+  if (ex.memory.buffer.byteLength > KEEP_BYTES) wasm = null;
+  return true;
+}
+
+/**
+ * An element-wise map of gemm.wat on this thread: the operands are copied into the module's
+ * memory (16-byte aligned, n rounded up to 4), `run` gets their byte offsets and the output's,
+ * and the result is copied into `out`. False when the kernel is unavailable or memory cannot grow.
+ */
+function mapWasm(inputs: readonly Float32Array[], out: Float32Array, run: (ex: GemmExports, offsets: number[]) => void): boolean {
+  const ex = instance();
+  if (ex === null) return false;
+  const n = out.length;
+  const step = align4(n);
+  const offsets = [...inputs, out].map((_, i) => 32 + i * step);
+  if (!ensureMemory(ex.memory, 32 + (inputs.length + 1) * step)) return false;
+  const heap = new Float32Array(ex.memory.buffer);
+  inputs.forEach((x, i) => heap.set(x.subarray(0, n), offsets[i]!));
+  run(ex, offsets.map((o) => o * 4));
+  const o = offsets[inputs.length]!;
+  out.set(heap.subarray(o, o + n));
+  if (ex.memory.buffer.byteLength > KEEP_BYTES) wasm = null;
+  return true;
+}
+
+/** out = α·x + β·y with gemm.wat's `axpby` (the same bits as kernels.ts's loop); false when unavailable. */
+export const axpbyWasm = (alpha: number, x: Float32Array, beta: number, y: Float32Array, out: Float32Array): boolean =>
+  mapWasm([x, y], out, (ex, [xo, yo, oo]) => ex.axpby(xo!, yo!, oo!, out.length, alpha, beta));
+
+/** The element-wise maps of gemm.wat taking float32 operands only (kernels.ts's loops give the same bits). */
+export type WasmMap = 'tanh' | 'relu' | 'tanhGrad' | 'sigmoidGrad' | 'reluGrad';
+
+/** out = op(inputs…) with gemm.wat's map `op` (one input for tanh and relu, saved output and δ for the gradients); false when unavailable. */
+export const mapOnWasm = (op: WasmMap, inputs: readonly Float32Array[], out: Float32Array): boolean =>
+  mapWasm(inputs, out, (ex, offs) => (ex[op] as (...args: number[]) => void)(...offs, out.length));
+
+/**
+ * out[o·cols + j] = Σᵣ x[(o·rows + r)·cols + j] in float64, summed in row order (kernels.ts's
+ * loop for few long columns, the same bits), for o < outer; false when the kernel is unavailable.
+ */
+export function colsumWasm(x: Float32Array, outer: number, rows: number, cols: number, out: Float64Array): boolean {
+  const ex = instance();
+  if (ex === null) return false;
+  const block = rows * cols;
+  const xOff = 32;
+  const accOff = xOff + align4(block + 1); // floats; 16-byte aligned
+  if (!ensureMemory(ex.memory, accOff + 2 * align4(cols))) return false;
+  const heap = new Float32Array(ex.memory.buffer);
+  const acc = new Float64Array(ex.memory.buffer, accOff * 4, cols);
+  for (let o = 0; o < outer; o++) {
+    heap.set(x.subarray(o * block, (o + 1) * block), xOff);
+    ex.colsum(xOff * 4, rows, cols, accOff * 4);
+    out.set(acc, o * cols);
+  }
   if (ex.memory.buffer.byteLength > KEEP_BYTES) wasm = null;
   return true;
 }

@@ -277,4 +277,165 @@
         (local.set $i0 (i32.add (local.get $i0) (local.get $mcMax)))
         (br_if $mblock (i32.lt_u (local.get $i0) (local.get $m))))
       (local.set $k0 (i32.add (local.get $k0) (local.get $kcMax)))
-      (br_if $kblock (i32.lt_u (local.get $k0) (local.get $k))))))
+      (br_if $kblock (i32.lt_u (local.get $k0) (local.get $k)))))
+  ;; ---- element-wise maps on float32 arrays, computed in float64 -----------------------------
+  ;;
+  ;; Two floats at a time, promoted to one f64x2, with the same float64 operations in the same
+  ;; order as kernels.ts's JavaScript loop, so the results are bit-identical to it. Written inline
+  ;; (no helper calls: V8 does not inline calls between wasm functions). The caller places the
+  ;; operands 8-byte aligned with room for n rounded up to 2 (a lane past n computes on whatever is
+  ;; there and is never read back).
+
+  ;; out = α·x + β·y (SGD's step p − lr·g, and every axpby)
+  (func (export "axpby") (param $x i32) (param $y i32) (param $out i32) (param $n i32) (param $alpha f64) (param $beta f64)
+    (local $end i32) (local $al v128) (local $be v128)
+    (local.set $al (f64x2.splat (local.get $alpha)))
+    (local.set $be (f64x2.splat (local.get $beta)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (v128.store64_lane 0 (local.get $out)
+          (f32x4.demote_f64x2_zero
+            (f64x2.add (f64x2.mul (local.get $al) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $x))))
+                       (f64x2.mul (local.get $be) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $y)))))))
+        (local.set $x (i32.add (local.get $x) (i32.const 8)))
+        (local.set $y (i32.add (local.get $y) (i32.const 8)))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (br $next))))
+
+  ;; out = δ·(1 − s²): tanh's backward from its output s (float64 lanes)
+  (func (export "tanhGrad") (param $ps i32) (param $pd i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $s v128) (local $d v128)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+        (local.set $s (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $ps))))
+        (local.set $d (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $pd))))
+        (v128.store64_lane 0 (local.get $out) (f32x4.demote_f64x2_zero (f64x2.mul (local.get $d) (f64x2.sub (v128.const f64x2 1 1) (f64x2.mul (local.get $s) (local.get $s))))))
+        (local.set $ps (i32.add (local.get $ps) (i32.const 8)))
+        (local.set $pd (i32.add (local.get $pd) (i32.const 8)))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (br $next))))
+
+  ;; out = δ·s·(1 − s): sigmoid's backward from its output s (float64 lanes)
+  (func (export "sigmoidGrad") (param $ps i32) (param $pd i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $s v128) (local $d v128)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+        (local.set $s (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $ps))))
+        (local.set $d (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $pd))))
+        (v128.store64_lane 0 (local.get $out) (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.mul (local.get $d) (local.get $s)) (f64x2.sub (v128.const f64x2 1 1) (local.get $s)))))
+        (local.set $ps (i32.add (local.get $ps) (i32.const 8)))
+        (local.set $pd (i32.add (local.get $pd) (i32.const 8)))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (br $next))))
+
+  ;; out = x < 0 ? 0 : x, four floats at a time (NaN and −0 pass through, as in the loop); n rounded up to 4
+  (func (export "relu") (param $px i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $x v128)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+        (local.set $x (v128.load (local.get $px)))
+        (v128.store (local.get $out) (v128.bitselect (v128.const f32x4 0 0 0 0) (local.get $x) (f32x4.lt (local.get $x) (v128.const f32x4 0 0 0 0))))
+        (local.set $px (i32.add (local.get $px) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $next))))
+
+  ;; out = s > 0 ? δ : 0 (ReLU's backward), four floats at a time; n rounded up to 4
+  (func (export "reluGrad") (param $ps i32) (param $pd i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $s v128) (local $d v128)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+        (local.set $s (v128.load (local.get $ps)))
+        (local.set $d (v128.load (local.get $pd)))
+        (v128.store (local.get $out) (v128.bitselect (local.get $d) (v128.const f32x4 0 0 0 0) (f32x4.gt (local.get $s) (v128.const f32x4 0 0 0 0))))
+        (local.set $ps (i32.add (local.get $ps) (i32.const 16)))
+        (local.set $pd (i32.add (local.get $pd) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $next))))
+
+  ;; Column sums in float64 of a rows×cols float32 matrix (a convolution's bias gradient: many
+  ;; rows, few columns): acc[j] = Σᵣ x[r·cols + j] summed in row order, exactly kernels.ts's loop
+  ;; (one float64 accumulator per column), two columns per f64x2 lane pair. The accumulators are
+  ;; `align2(cols)` float64 at $acc (8-byte aligned), zeroed here; the caller reads the first
+  ;; cols. x has room for one float past its end (the odd column's idle lane reads it).
+  (func (export "colsum") (param $x i32) (param $rows i32) (param $cols i32) (param $acc i32)
+    (local $r i32) (local $j i32) (local $row i32) (local $a i32) (local $pitch i32) (local $pairs i32)
+    (local.set $pairs (i32.shr_u (i32.add (local.get $cols) (i32.const 1)) (i32.const 1)))
+    (local.set $pitch (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $j (i32.const 0))
+    (block $zdone
+      (loop $zero
+        (br_if $zdone (i32.ge_u (local.get $j) (local.get $pairs)))
+        (v128.store (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 4))) (v128.const f64x2 0 0))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $zero)))
+    (local.set $row (local.get $x))
+    (local.set $r (i32.const 0))
+    (block $rdone
+      (loop $rows
+        (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $j (i32.const 0))
+        (local.set $a (local.get $acc))
+        (block $jdone
+          (loop $pair
+            (br_if $jdone (i32.ge_u (local.get $j) (local.get $pairs)))
+            (v128.store (local.get $a)
+              (f64x2.add (v128.load (local.get $a))
+                         (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 3)))))))
+            (local.set $a (i32.add (local.get $a) (i32.const 16)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $pair)))
+        (local.set $row (i32.add (local.get $row) (local.get $pitch)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows))))
+
+  ;; out = tanh(x) on n floats, kernels.ts's tanh32 step for step: x·(1 + x²·P(x²)) (Taylor) below
+  ;; |x| = 1/16, else ±(1 − 2/(e^(2|x|) + 1)) with e^y = 2^k·e^r, r = y − k·ln 2 (Cody–Waite), e^r
+  ;; by Taylor to r^12 in Estrin's scheme (|r| ≤ ln2/2: error ≈ 2e-16), |x| capped at 19 (tanh =
+  ;; 1 in float64 there). Four floats an iteration as two independent f64x2 halves (suffixes 0
+  ;; and 1), so that the two dependency chains overlap; n is rounded up to 4 by the caller.
+  (func (export "tanh") (param $px i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $v v128) (local $x0 v128) (local $a0 v128) (local $x20 v128) (local $y0 v128) (local $k0 v128) (local $r0 v128) (local $r20 v128) (local $r40 v128) (local $t0 v128) (local $x1 v128) (local $a1 v128) (local $x21 v128) (local $y1 v128) (local $k1 v128) (local $r1 v128) (local $r21 v128) (local $r41 v128) (local $t1 v128)
+    (local.set $end (i32.add (local.get $px) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $px) (local.get $end)))
+        (local.set $v (v128.load (local.get $px)))
+        (local.set $x0 (f64x2.promote_low_f32x4 (local.get $v)))
+        (local.set $a0 (f64x2.abs (local.get $x0)))
+        (local.set $y0 (f64x2.mul (v128.const f64x2 2 2) (f64x2.min (local.get $a0) (v128.const f64x2 19 19))))
+        (local.set $k0 (f64x2.floor (f64x2.add (f64x2.mul (local.get $y0) (v128.const f64x2 1.4426950408889634 1.4426950408889634)) (v128.const f64x2 0.5 0.5))))
+        (local.set $r0 (f64x2.sub (f64x2.sub (local.get $y0) (f64x2.mul (local.get $k0) (v128.const f64x2 0.6931471803691238 0.6931471803691238))) (f64x2.mul (local.get $k0) (v128.const f64x2 1.9082149292705877e-10 1.9082149292705877e-10))))
+        (local.set $r20 (f64x2.mul (local.get $r0) (local.get $r0)))
+        (local.set $r40 (f64x2.mul (local.get $r20) (local.get $r20)))
+        (local.set $t0 (f64x2.mul (f64x2.add (f64x2.add (f64x2.add (f64x2.add (v128.const f64x2 1.0 1.0) (f64x2.mul (local.get $r0) (v128.const f64x2 1.0 1.0))) (f64x2.mul (f64x2.add (v128.const f64x2 0.5 0.5) (f64x2.mul (local.get $r0) (v128.const f64x2 0.16666666666666666 0.16666666666666666))) (local.get $r20))) (f64x2.mul (f64x2.add (f64x2.add (v128.const f64x2 0.041666666666666664 0.041666666666666664) (f64x2.mul (local.get $r0) (v128.const f64x2 0.008333333333333333 0.008333333333333333))) (f64x2.mul (f64x2.add (v128.const f64x2 0.001388888888888889 0.001388888888888889) (f64x2.mul (local.get $r0) (v128.const f64x2 0.0001984126984126984 0.0001984126984126984))) (local.get $r20))) (local.get $r40))) (f64x2.mul (f64x2.add (f64x2.add (f64x2.add (v128.const f64x2 2.48015873015873e-05 2.48015873015873e-05) (f64x2.mul (local.get $r0) (v128.const f64x2 2.7557319223985893e-06 2.7557319223985893e-06))) (f64x2.mul (f64x2.add (v128.const f64x2 2.755731922398589e-07 2.755731922398589e-07) (f64x2.mul (local.get $r0) (v128.const f64x2 2.505210838544172e-08 2.505210838544172e-08))) (local.get $r20))) (f64x2.mul (v128.const f64x2 2.08767569878681e-09 2.08767569878681e-09) (local.get $r40))) (f64x2.mul (local.get $r40) (local.get $r40)))) (i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k0))) (v128.const i64x2 1023 1023)) (i32.const 52))))
+        (local.set $t0 (f64x2.sub (v128.const f64x2 1 1) (f64x2.div (v128.const f64x2 2 2) (f64x2.add (local.get $t0) (v128.const f64x2 1 1)))))
+        (local.set $x20 (f64x2.mul (local.get $x0) (local.get $x0)))
+        (local.set $t0 (v128.bitselect (f64x2.mul (local.get $x0) (f64x2.add (v128.const f64x2 1 1) (f64x2.mul (local.get $x20) (f64x2.add (v128.const f64x2 -0.3333333333333333 -0.3333333333333333) (f64x2.mul (local.get $x20) (f64x2.add (v128.const f64x2 0.13333333333333333 0.13333333333333333) (f64x2.mul (local.get $x20) (f64x2.add (v128.const f64x2 -0.05396825396825397 -0.05396825396825397) (f64x2.mul (local.get $x20) (v128.const f64x2 0.021869488536155203 0.021869488536155203)))))))))) (v128.bitselect (f64x2.neg (local.get $t0)) (local.get $t0) (f64x2.lt (local.get $x0) (v128.const f64x2 0 0))) (f64x2.lt (local.get $a0) (v128.const f64x2 0.0625 0.0625))))
+        (local.set $x1 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+        (local.set $a1 (f64x2.abs (local.get $x1)))
+        (local.set $y1 (f64x2.mul (v128.const f64x2 2 2) (f64x2.min (local.get $a1) (v128.const f64x2 19 19))))
+        (local.set $k1 (f64x2.floor (f64x2.add (f64x2.mul (local.get $y1) (v128.const f64x2 1.4426950408889634 1.4426950408889634)) (v128.const f64x2 0.5 0.5))))
+        (local.set $r1 (f64x2.sub (f64x2.sub (local.get $y1) (f64x2.mul (local.get $k1) (v128.const f64x2 0.6931471803691238 0.6931471803691238))) (f64x2.mul (local.get $k1) (v128.const f64x2 1.9082149292705877e-10 1.9082149292705877e-10))))
+        (local.set $r21 (f64x2.mul (local.get $r1) (local.get $r1)))
+        (local.set $r41 (f64x2.mul (local.get $r21) (local.get $r21)))
+        (local.set $t1 (f64x2.mul (f64x2.add (f64x2.add (f64x2.add (f64x2.add (v128.const f64x2 1.0 1.0) (f64x2.mul (local.get $r1) (v128.const f64x2 1.0 1.0))) (f64x2.mul (f64x2.add (v128.const f64x2 0.5 0.5) (f64x2.mul (local.get $r1) (v128.const f64x2 0.16666666666666666 0.16666666666666666))) (local.get $r21))) (f64x2.mul (f64x2.add (f64x2.add (v128.const f64x2 0.041666666666666664 0.041666666666666664) (f64x2.mul (local.get $r1) (v128.const f64x2 0.008333333333333333 0.008333333333333333))) (f64x2.mul (f64x2.add (v128.const f64x2 0.001388888888888889 0.001388888888888889) (f64x2.mul (local.get $r1) (v128.const f64x2 0.0001984126984126984 0.0001984126984126984))) (local.get $r21))) (local.get $r41))) (f64x2.mul (f64x2.add (f64x2.add (f64x2.add (v128.const f64x2 2.48015873015873e-05 2.48015873015873e-05) (f64x2.mul (local.get $r1) (v128.const f64x2 2.7557319223985893e-06 2.7557319223985893e-06))) (f64x2.mul (f64x2.add (v128.const f64x2 2.755731922398589e-07 2.755731922398589e-07) (f64x2.mul (local.get $r1) (v128.const f64x2 2.505210838544172e-08 2.505210838544172e-08))) (local.get $r21))) (f64x2.mul (v128.const f64x2 2.08767569878681e-09 2.08767569878681e-09) (local.get $r41))) (f64x2.mul (local.get $r41) (local.get $r41)))) (i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k1))) (v128.const i64x2 1023 1023)) (i32.const 52))))
+        (local.set $t1 (f64x2.sub (v128.const f64x2 1 1) (f64x2.div (v128.const f64x2 2 2) (f64x2.add (local.get $t1) (v128.const f64x2 1 1)))))
+        (local.set $x21 (f64x2.mul (local.get $x1) (local.get $x1)))
+        (local.set $t1 (v128.bitselect (f64x2.mul (local.get $x1) (f64x2.add (v128.const f64x2 1 1) (f64x2.mul (local.get $x21) (f64x2.add (v128.const f64x2 -0.3333333333333333 -0.3333333333333333) (f64x2.mul (local.get $x21) (f64x2.add (v128.const f64x2 0.13333333333333333 0.13333333333333333) (f64x2.mul (local.get $x21) (f64x2.add (v128.const f64x2 -0.05396825396825397 -0.05396825396825397) (f64x2.mul (local.get $x21) (v128.const f64x2 0.021869488536155203 0.021869488536155203)))))))))) (v128.bitselect (f64x2.neg (local.get $t1)) (local.get $t1) (f64x2.lt (local.get $x1) (v128.const f64x2 0 0))) (f64x2.lt (local.get $a1) (v128.const f64x2 0.0625 0.0625))))
+        (v128.store (local.get $out)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (local.get $t0)) (f32x4.demote_f64x2_zero (local.get $t1))))
+        (local.set $px (i32.add (local.get $px) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $next))))
+)
