@@ -20,7 +20,7 @@ import type { ConvGeometry, PoolKind, TypedArray } from '@neurone/core';
  * calling thread (waking a worker costs more). im2col and col2im are copies: moving half of
  * their operands through the shared memory costs what a thread would save, so they never split.
  */
-export const floors = { gemm: 2 ** 22, unary: 2 ** 14, window: 2 ** 16, ...JSON.parse((globalThis as any).process?.env?.NF ?? "{}") };
+export const floors = { gemm: 2 ** 22, unary: 2 ** 14, window: 2 ** 16 };
 
 /**
  * The unary ops worth a thread (the others cost less than copying their operand to the shared

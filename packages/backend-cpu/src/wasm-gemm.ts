@@ -9,6 +9,7 @@
  * grow that far, `gemmWasm` returns false and the caller uses the JavaScript kernel.
  * The thread pool (threads.ts) runs the same layout on a shared memory, one part per thread.
  */
+import type { ConvGeometry } from '@neurone/core';
 import { GEMM_WASM_BASE64 } from './wasm/gemm.wasm';
 
 /** k block (B panel of 8·KC floats = 8 KB stays in L1) and m block (A block of MC·KC floats = 128 KB in L2). */
@@ -28,6 +29,11 @@ export interface GemmExports {
   reluGrad(s: number, d: number, out: number, n: number): void;
   /** Float64 column sums of a rows×cols float32 matrix at x into the float64 accumulators at acc. */
   colsum(x: number, rows: number, cols: number, acc: number): void;
+  /** conv.ts's 2×2 stride-2 max pool and its backward (C a multiple of 4), and im2col, on byte offsets. */
+  maxpool2(x: number, out: number, batch: number, inH: number, inW: number, C: number, outH: number, outW: number): void;
+  maxpool2Grad(x: number, d: number, out: number, batch: number, inH: number, inW: number, C: number, outH: number, outW: number): void;
+  im2col(x: number, out: number, batch: number, inH: number, inW: number, C: number, outH: number, outW: number,
+    kh: number, kw: number, sh: number, sw: number, ph: number, pw: number): void;
   gemm(
     a: number, b: number, c: number, m: number, n: number, k: number,
     ars: number, aps: number, brs: number, bps: number,
@@ -129,36 +135,40 @@ export function gemmWasm(
 }
 
 /**
- * An element-wise map of gemm.wat on this thread: the operands are copied into the module's
- * memory (16-byte aligned, n rounded up to 4), `run` gets their byte offsets and the output's,
- * and the result is copied into `out`. False when the kernel is unavailable or memory cannot grow.
+ * A kernel of gemm.wat on this thread over float32 arrays: the inputs are copied into the module's
+ * memory (each 16-byte aligned, with room for its length rounded up to 4 plus 4), `run` gets their
+ * byte offsets and the output's, and the result is copied into `out`. False when the kernel is
+ * unavailable or memory cannot grow.
  */
-function mapWasm(inputs: readonly Float32Array[], out: Float32Array, run: (ex: GemmExports, offsets: number[]) => void): boolean {
+function onWasm(inputs: readonly Float32Array[], out: Float32Array, run: (ex: GemmExports, offsets: number[]) => void): boolean {
   const ex = instance();
   if (ex === null) return false;
-  const n = out.length;
-  const step = align4(n);
-  const offsets = [...inputs, out].map((_, i) => 32 + i * step);
-  if (!ensureMemory(ex.memory, 32 + (inputs.length + 1) * step)) return false;
+  const offsets: number[] = [];
+  let end = 32;
+  for (const a of [...inputs, out]) {
+    offsets.push(end);
+    end += align4(a.length) + 4;
+  }
+  if (!ensureMemory(ex.memory, end)) return false;
   const heap = new Float32Array(ex.memory.buffer);
-  inputs.forEach((x, i) => heap.set(x.subarray(0, n), offsets[i]!));
+  inputs.forEach((x, i) => heap.set(x, offsets[i]!));
   run(ex, offsets.map((o) => o * 4));
   const o = offsets[inputs.length]!;
-  out.set(heap.subarray(o, o + n));
+  out.set(heap.subarray(o, o + out.length));
   if (ex.memory.buffer.byteLength > KEEP_BYTES) wasm = null;
   return true;
 }
 
 /** out = α·x + β·y with gemm.wat's `axpby` (the same bits as kernels.ts's loop); false when unavailable. */
 export const axpbyWasm = (alpha: number, x: Float32Array, beta: number, y: Float32Array, out: Float32Array): boolean =>
-  mapWasm([x, y], out, (ex, [xo, yo, oo]) => ex.axpby(xo!, yo!, oo!, out.length, alpha, beta));
+  onWasm([x, y], out, (ex, [xo, yo, oo]) => ex.axpby(xo!, yo!, oo!, out.length, alpha, beta));
 
 /** The element-wise maps of gemm.wat taking float32 operands only (kernels.ts's loops give the same bits). */
 export type WasmMap = 'tanh' | 'relu' | 'tanhGrad' | 'sigmoidGrad' | 'reluGrad';
 
 /** out = op(inputs…) with gemm.wat's map `op` (one input for tanh and relu, saved output and δ for the gradients); false when unavailable. */
 export const mapOnWasm = (op: WasmMap, inputs: readonly Float32Array[], out: Float32Array): boolean =>
-  mapWasm(inputs, out, (ex, offs) => (ex[op] as (...args: number[]) => void)(...offs, out.length));
+  onWasm(inputs, out, (ex, offs) => (ex[op] as (...args: number[]) => void)(...offs, out.length));
 
 /**
  * out[o·cols + j] = Σᵣ x[(o·rows + r)·cols + j] in float64, summed in row order (kernels.ts's
@@ -181,3 +191,19 @@ export function colsumWasm(x: Float32Array, outer: number, rows: number, cols: n
   if (ex.memory.buffer.byteLength > KEEP_BYTES) wasm = null;
   return true;
 }
+
+/** Whether `g` is the 2×2 stride-2 unpadded window with channels in multiples of 4 that gemm.wat's max pool takes. */
+export const maxPool2Fits = (g: ConvGeometry): boolean =>
+  g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.ph === 0 && g.pw === 0 && g.chan % 4 === 0;
+
+/** conv.ts's max pool for a window where maxPool2Fits, on WebAssembly (the same values); false when unavailable. */
+export const maxPool2Wasm = (x: Float32Array, out: Float32Array, g: ConvGeometry): boolean =>
+  onWasm([x], out, (ex, [xo, oo]) => ex.maxpool2(xo!, oo!, g.batch, g.inH, g.inW, g.chan, g.outH, g.outW));
+
+/** Its backward (conv.ts's poolGrad for max, the same bits); false when unavailable. */
+export const maxPool2GradWasm = (x: Float32Array, delta: Float32Array, out: Float32Array, g: ConvGeometry): boolean =>
+  onWasm([x, delta], out, (ex, [xo, dOff, oo]) => ex.maxpool2Grad(xo!, dOff!, oo!, g.batch, g.inH, g.inW, g.chan, g.outH, g.outW));
+
+/** conv.ts's im2col on WebAssembly (the same values); false when unavailable. */
+export const im2colWasm = (x: Float32Array, out: Float32Array, g: ConvGeometry): boolean =>
+  onWasm([x], out, (ex, [xo, oo]) => ex.im2col(xo!, oo!, g.batch, g.inH, g.inW, g.chan, g.outH, g.outW, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw));

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { cpu } from '../src/index';
 import { useWasmGemm } from '../src/gemm';
 import { tanh32, unaryRange } from '../src/kernels';
-import { axpbyWasm, colsumWasm, mapOnWasm } from '../src/wasm-gemm';
+import { axpbyWasm, colsumWasm, im2colWasm, mapOnWasm, maxPool2Fits, maxPool2GradWasm, maxPool2Wasm } from '../src/wasm-gemm';
+import { im2col, pool, poolGrad } from '../src/conv';
+import type { ConvGeometry } from '@neurone/core';
 
 const tanhWasm = (x: Float32Array, out: Float32Array): boolean => mapOnWasm('tanh', [x], out);
 
@@ -113,6 +115,49 @@ describe('element-wise maps on WebAssembly (tanh, relu, the activations\' backwa
       expect(Array.from(g.sum([1]).dataSync())).toEqual(on);
     } finally {
       useWasmGemm(was);
+    }
+  });
+
+  it('max pool 2×2 stride 2 and its backward: the loops\' bits, with ties, NaN, −0 and odd sizes (uncovered cells stay 0)', () => {
+    for (const [batch, inH, inW, chan] of [[1, 2, 2, 4], [3, 5, 7, 8], [2, 26, 26, 8], [1, 4, 6, 12]] as const) {
+      const outH = Math.floor(inH / 2);
+      const outW = Math.floor(inW / 2);
+      const g: ConvGeometry = { batch, inH, inW, chan, outH, outW, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 };
+      expect(maxPool2Fits(g)).toBe(true);
+      const x = rnd(batch * inH * inW * chan, inH * 31 + chan);
+      for (let i = 0; i < x.length; i += 7) x[i] = Math.round(x[i]!); // ties inside windows
+      x.set([NaN, -0, 0, 0], 0);
+      x.set([-0, -0, 0, -0], chan * 2);
+      const want = new Float32Array(batch * outH * outW * chan);
+      const got = new Float32Array(want.length).fill(9);
+      pool('max', x, want, g);
+      expect(maxPool2Wasm(x, got, g)).toBe(true);
+      expect(firstDiff(got, want), `${batch}×${inH}×${inW}×${chan}`).toBeNull();
+      const d = rnd(want.length, 77);
+      d[1] = -0;
+      const gw = new Float32Array(x.length);
+      const gg = new Float32Array(x.length).fill(9);
+      poolGrad('max', x, d, gw, g);
+      expect(maxPool2GradWasm(x, d, gg, g)).toBe(true);
+      expect(firstDiff(gg, gw), `grad ${batch}×${inH}×${inW}×${chan}`).toBeNull();
+    }
+    expect(maxPool2Fits({ batch: 1, inH: 4, inW: 4, chan: 3, outH: 2, outW: 2, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 })).toBe(false);
+  });
+
+  it('im2col: the loop\'s values with padding, strides, one and several channels', () => {
+    const cases: ConvGeometry[] = [
+      { batch: 2, inH: 28, inW: 28, chan: 1, outH: 26, outW: 26, kh: 3, kw: 3, sh: 1, sw: 1, ph: 0, pw: 0 },
+      { batch: 2, inH: 7, inW: 9, chan: 3, outH: 4, outW: 5, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1 },
+      { batch: 1, inH: 5, inW: 5, chan: 8, outH: 7, outW: 7, kh: 3, kw: 3, sh: 1, sw: 1, ph: 2, pw: 2 },
+      { batch: 3, inH: 1, inW: 30, chan: 2, outH: 1, outW: 14, kh: 1, kw: 4, sh: 1, sw: 2, ph: 0, pw: 0 },
+    ];
+    for (const g of cases) {
+      const x = rnd(g.batch * g.inH * g.inW * g.chan, g.inW);
+      const want = new Float32Array(g.batch * g.outH * g.outW * g.kh * g.kw * g.chan);
+      const got = new Float32Array(want.length).fill(9);
+      im2col(x, want, g);
+      expect(im2colWasm(x, got, g)).toBe(true);
+      expect(firstDiff(got, want), JSON.stringify(g)).toBeNull();
     }
   });
 });

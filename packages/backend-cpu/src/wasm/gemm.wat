@@ -398,6 +398,177 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rows))))
 
+  ;; ---- window kernels on channels-last float32 images [batch, H, W, C] (conv.ts's loops) --------
+
+  ;; Max pool with a 2×2 window of stride 2, no padding, C a multiple of 4: out[b, oy, ox, c] =
+  ;; max of the four cells, four channels at a time (f32x4.max: NaN wins, max(−0, +0) = +0, as
+  ;; Math.max). $ipitch: bytes of one input row (inW·C·4); $cb: bytes of C floats.
+  (func (export "maxpool2") (param $x i32) (param $out i32) (param $batch i32) (param $inH i32) (param $inW i32)
+                            (param $C i32) (param $outH i32) (param $outW i32)
+    (local $b i32) (local $oy i32) (local $ox i32) (local $c i32) (local $s i32) (local $row i32)
+    (local $ipitch i32) (local $cb i32)
+    (local.set $ipitch (i32.shl (i32.mul (local.get $inW) (local.get $C)) (i32.const 2)))
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $b (i32.const 0))
+    (block $bdone (loop $bl
+      (br_if $bdone (i32.ge_u (local.get $b) (local.get $batch)))
+      (local.set $oy (i32.const 0))
+      (block $ydone (loop $yl
+        (br_if $ydone (i32.ge_u (local.get $oy) (local.get $outH)))
+        ;; first cell of this output row: image b, input row 2·oy
+        (local.set $row (i32.add (local.get $x) (i32.mul (i32.add (i32.mul (local.get $b) (local.get $inH)) (i32.shl (local.get $oy) (i32.const 1))) (local.get $ipitch))))
+        (local.set $ox (i32.const 0))
+        (block $xdone (loop $xl
+          (br_if $xdone (i32.ge_u (local.get $ox) (local.get $outW)))
+          (local.set $s (i32.add (local.get $row) (i32.mul (i32.shl (local.get $ox) (i32.const 1)) (local.get $cb))))
+          (local.set $c (i32.const 0))
+          (block $cdone (loop $cl
+            (br_if $cdone (i32.ge_u (local.get $c) (local.get $cb)))
+            (v128.store (local.get $out)
+              (f32x4.max (f32x4.max (v128.load (local.get $s)) (v128.load (i32.add (local.get $s) (local.get $cb))))
+                         (f32x4.max (v128.load (i32.add (local.get $s) (local.get $ipitch)))
+                                    (v128.load (i32.add (i32.add (local.get $s) (local.get $ipitch)) (local.get $cb))))))
+            (local.set $out (i32.add (local.get $out) (i32.const 16)))
+            (local.set $s (i32.add (local.get $s) (i32.const 16)))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $cl)))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $xl)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $yl)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bl))))
+
+  ;; Its backward into out [batch, inH, inW, C] (zeroed here first): each δ goes to the first
+  ;; arg-max of its window in row-major order, to the first cell when none equals the max (NaN);
+  ;; written as 0 + δ, the loop's `out[at] += δ` onto zeros (windows of stride 2 do not overlap).
+  (func (export "maxpool2Grad") (param $x i32) (param $d i32) (param $out i32) (param $batch i32) (param $inH i32) (param $inW i32)
+                                (param $C i32) (param $outH i32) (param $outW i32)
+    (local $b i32) (local $oy i32) (local $ox i32) (local $c i32) (local $s i32) (local $o i32) (local $row i32) (local $orow i32)
+    (local $ipitch i32) (local $cb i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $best v128) (local $dv v128)
+    (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128) (local $taken v128)
+    (local.set $ipitch (i32.shl (i32.mul (local.get $inW) (local.get $C)) (i32.const 2)))
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    (memory.fill (local.get $out) (i32.const 0) (i32.mul (i32.mul (local.get $batch) (local.get $inH)) (local.get $ipitch)))
+    (local.set $b (i32.const 0))
+    (block $bdone (loop $bl
+      (br_if $bdone (i32.ge_u (local.get $b) (local.get $batch)))
+      (local.set $oy (i32.const 0))
+      (block $ydone (loop $yl
+        (br_if $ydone (i32.ge_u (local.get $oy) (local.get $outH)))
+        (local.set $row (i32.mul (i32.add (i32.mul (local.get $b) (local.get $inH)) (i32.shl (local.get $oy) (i32.const 1))) (local.get $ipitch)))
+        (local.set $ox (i32.const 0))
+        (block $xdone (loop $xl
+          (br_if $xdone (i32.ge_u (local.get $ox) (local.get $outW)))
+          ;; byte offset of the window's first cell, in x and in out alike
+          (local.set $o (i32.add (local.get $row) (i32.mul (i32.shl (local.get $ox) (i32.const 1)) (local.get $cb))))
+          (local.set $c (i32.const 0))
+          (block $cdone (loop $cl
+            (br_if $cdone (i32.ge_u (local.get $c) (local.get $cb)))
+            (local.set $s (i32.add (local.get $x) (local.get $o)))
+            (local.set $v0 (v128.load (local.get $s)))
+            (local.set $v1 (v128.load (i32.add (local.get $s) (local.get $cb))))
+            (local.set $v2 (v128.load (i32.add (local.get $s) (local.get $ipitch))))
+            (local.set $v3 (v128.load (i32.add (i32.add (local.get $s) (local.get $ipitch)) (local.get $cb))))
+            (local.set $best (f32x4.max (f32x4.max (local.get $v0) (local.get $v1)) (f32x4.max (local.get $v2) (local.get $v3))))
+            (local.set $dv (v128.load (local.get $d)))
+            (local.set $m1 (v128.andnot (f32x4.eq (local.get $v1) (local.get $best)) (f32x4.eq (local.get $v0) (local.get $best))))
+            (local.set $taken (v128.or (f32x4.eq (local.get $v0) (local.get $best)) (local.get $m1)))
+            (local.set $m2 (v128.andnot (f32x4.eq (local.get $v2) (local.get $best)) (local.get $taken)))
+            (local.set $taken (v128.or (local.get $taken) (local.get $m2)))
+            (local.set $m3 (v128.andnot (f32x4.eq (local.get $v3) (local.get $best)) (local.get $taken)))
+            (local.set $taken (v128.or (local.get $taken) (local.get $m3)))
+            ;; the first cell: v0 is the max, or no cell is (NaN)
+            (local.set $m0 (v128.or (f32x4.eq (local.get $v0) (local.get $best)) (v128.not (local.get $taken))))
+            (local.set $s (i32.add (local.get $out) (local.get $o)))
+            (v128.store (local.get $s) (f32x4.add (v128.const f32x4 0 0 0 0) (v128.and (local.get $dv) (local.get $m0))))
+            (v128.store (i32.add (local.get $s) (local.get $cb)) (f32x4.add (v128.const f32x4 0 0 0 0) (v128.and (local.get $dv) (local.get $m1))))
+            (v128.store (i32.add (local.get $s) (local.get $ipitch)) (f32x4.add (v128.const f32x4 0 0 0 0) (v128.and (local.get $dv) (local.get $m2))))
+            (v128.store (i32.add (i32.add (local.get $s) (local.get $ipitch)) (local.get $cb))
+                        (f32x4.add (v128.const f32x4 0 0 0 0) (v128.and (local.get $dv) (local.get $m3))))
+            (local.set $d (i32.add (local.get $d) (i32.const 16)))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $cl)))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $xl)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $yl)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bl))))
+
+  ;; Patches of x as rows [batch·outH·outW, kh·kw·C] (row (b, oy, ox), column (ky, kx, c)), zeros
+  ;; in the padding: conv.ts's im2col. Channels-last, so a kernel row inside the image is kw·C
+  ;; consecutive floats: one copy of 4-byte words; a row in the padding, zeros; a row that
+  ;; overhangs the left or right edge, cell by cell. Strides and padding are in cells.
+  (func (export "im2col") (param $x i32) (param $out i32) (param $batch i32) (param $inH i32) (param $inW i32) (param $C i32)
+                          (param $outH i32) (param $outW i32) (param $kh i32) (param $kw i32)
+                          (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32)
+    (local $b i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32)
+    (local $y i32) (local $x0 i32) (local $xx i32) (local $s i32) (local $row i32) (local $img i32)
+    (local $cb i32) (local $ipitch i32) (local $kwb i32) (local $e i32) (local $inside i32)
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $ipitch (i32.mul (local.get $inW) (local.get $cb)))
+    (local.set $kwb (i32.mul (local.get $kw) (local.get $cb)))
+    (local.set $b (i32.const 0))
+    (block $bdone (loop $bl
+      (br_if $bdone (i32.ge_u (local.get $b) (local.get $batch)))
+      (local.set $img (i32.add (local.get $x) (i32.mul (i32.mul (local.get $b) (local.get $inH)) (local.get $ipitch))))
+      (local.set $oy (i32.const 0))
+      (block $ydone (loop $yl
+        (br_if $ydone (i32.ge_s (local.get $oy) (local.get $outH)))
+        (local.set $ox (i32.const 0))
+        (block $xdone (loop $xl
+          (br_if $xdone (i32.ge_s (local.get $ox) (local.get $outW)))
+          (local.set $x0 (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $pw)))
+          (local.set $inside (i32.and (i32.ge_s (local.get $x0) (i32.const 0)) (i32.le_s (i32.add (local.get $x0) (local.get $kw)) (local.get $inW))))
+          (local.set $ky (i32.const 0))
+          (block $kydone (loop $kyl
+            (br_if $kydone (i32.ge_s (local.get $ky) (local.get $kh)))
+            (local.set $y (i32.add (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $ph)) (local.get $ky)))
+            (local.set $e (i32.add (local.get $out) (local.get $kwb)))
+            (if (i32.or (i32.lt_s (local.get $y) (i32.const 0)) (i32.ge_s (local.get $y) (local.get $inH)))
+              (then
+                ;; the kernel row lies in the padding
+                (block $zdone (loop $zl
+                  (br_if $zdone (i32.ge_u (local.get $out) (local.get $e)))
+                  (i32.store (local.get $out) (i32.const 0))
+                  (local.set $out (i32.add (local.get $out) (i32.const 4)))
+                  (br $zl))))
+              (else
+                (local.set $row (i32.add (local.get $img) (i32.mul (local.get $y) (local.get $ipitch))))
+                (if (local.get $inside)
+                  (then
+                    ;; kw·C consecutive floats
+                    (local.set $s (i32.add (local.get $row) (i32.mul (local.get $x0) (local.get $cb))))
+                    (block $cdone (loop $cl
+                      (br_if $cdone (i32.ge_u (local.get $out) (local.get $e)))
+                      (i32.store (local.get $out) (i32.load (local.get $s)))
+                      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+                      (local.set $s (i32.add (local.get $s) (i32.const 4)))
+                      (br $cl))))
+                  (else
+                    ;; the window overhangs an edge: cell by cell
+                    (local.set $kx (i32.const 0))
+                    (block $kxdone (loop $kxl
+                      (br_if $kxdone (i32.ge_s (local.get $kx) (local.get $kw)))
+                      (local.set $xx (i32.add (local.get $x0) (local.get $kx)))
+                      (if (i32.or (i32.lt_s (local.get $xx) (i32.const 0)) (i32.ge_s (local.get $xx) (local.get $inW)))
+                        (then (memory.fill (local.get $out) (i32.const 0) (local.get $cb)))
+                        (else (memory.copy (local.get $out) (i32.add (local.get $row) (i32.mul (local.get $xx) (local.get $cb))) (local.get $cb))))
+                      (local.set $out (i32.add (local.get $out) (local.get $cb)))
+                      (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                      (br $kxl)))))))
+            (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+            (br $kyl)))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $xl)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $yl)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bl))))
+
   ;; out = tanh(x) on n floats, kernels.ts's tanh32 step for step: x·(1 + x²·P(x²)) (Taylor) below
   ;; |x| = 1/16, else ±(1 − 2/(e^(2|x|) + 1)) with e^y = 2^k·e^r, r = y − k·ln 2 (Cody–Waite), e^r
   ;; by Taylor to r^12 in Estrin's scheme (|r| ≤ ln2/2: error ≈ 2e-16), |x| capped at 19 (tanh =
