@@ -16,7 +16,8 @@ export function useWasmGemm(on: boolean): boolean {
 export const wasmGemmEnabled = (): boolean => wasmEnabled;
 
 /**
- * C[m×n] = op(A)·op(B), overwriting c. float32 runs on the WebAssembly SIMD kernel
+ * C[m×n] = op(A)·op(B), overwriting c; true when it also added `bias` to every row (the wasm
+ * kernel does, in its memory before the copy out), false when the caller must. float32 runs on the WebAssembly SIMD kernel
  * (wasm/gemm.wat) where the runtime has one; float64, and float32 without WebAssembly SIMD, on
  * the packed JavaScript kernel below. (index.ts's threaded kernels try the thread pool first.)
  */
@@ -29,16 +30,19 @@ export function gemm(
   k: number,
   transposeA: boolean,
   transposeB: boolean,
-): void {
+  bias?: Arr,
+): boolean {
   if (
     wasmEnabled &&
     m > 0 && n > 0 && k > 0 &&
     a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array &&
-    gemmWasm(a, b, c, m, n, k, transposeA, transposeB)
+    (bias === undefined || bias instanceof Float32Array) &&
+    gemmWasm(a, b, c, m, n, k, transposeA, transposeB, bias)
   ) {
-    return;
+    return bias !== undefined;
   }
   gemmJs(a, b, c, m, n, k, transposeA, transposeB);
+  return false;
 }
 
 /**

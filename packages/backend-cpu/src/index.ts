@@ -30,9 +30,11 @@ class ThreadedKernels extends CpuKernels {
   }
 
   protected override readonly k = {
-    gemm: (a: TypedArray, b: TypedArray, c: TypedArray, m: number, n: number, k: number, ta: boolean, tb: boolean): void => {
+    gemm: (a: TypedArray, b: TypedArray, c: TypedArray, m: number, n: number, k: number, ta: boolean, tb: boolean, bias?: TypedArray): boolean => {
       const f32 = wasmGemmEnabled() && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array;
-      if (!(f32 && m > 0 && n > 0 && k > 0 && this.#get(2 * m * n * k, floors.gemm)?.gemm(a, b, c, m, n, k, ta, tb))) gemm(a, b, c, m, n, k, ta, tb);
+      const dense = m * n * k >= floors.intensity * (m * k + k * n + m * n);
+      if (f32 && dense && m > 0 && n > 0 && k > 0 && this.#get(2 * m * n * k, floors.gemm)?.gemm(a, b, c, m, n, k, ta, tb)) return false; // bias: the caller's
+      return gemm(a, b, c, m, n, k, ta, tb, bias);
     },
     unaryRange: (op: UnaryOp, a: TypedArray, out: TypedArray, lo: number, hi: number, p: number): void => {
       if (!(lo === 0 && hi === a.length && this.#get(a.length, floors.unary)?.unary(op, a, out))) unaryRange(op, a, out, lo, hi, p);

@@ -108,8 +108,8 @@ export class CpuKernels implements Kernels<TypedArray> {
 
   matmul(a: T, b: T, { m, k, n, transposeA, transposeB }: MatmulDims, bias?: T): TypedArray {
     const out = this.#alloc(m * n);
-    this.k.gemm(a.data, b.data, out, m, n, k, transposeA, transposeB);
-    if (bias) {
+    // the wasm kernel adds the bias itself (f32 adds: the same rounding as the loops below)
+    if (!this.k.gemm(a.data, b.data, out, m, n, k, transposeA, transposeB, bias?.data) && bias) {
       // + bias on each row, in place: the same rounding as a separate add, without its buffer
       const bv = bias.data;
       if (n < 16 && m >= 64) {

@@ -15,12 +15,15 @@ import { pool, poolGrad, windowTable } from './conv';
 import type { ConvGeometry, PoolKind, TypedArray } from '@neurone/core';
 
 /**
- * Work floors: products below `gemm` flops (2·m·n·k), the unary ops of THREADED_UNARY below
- * `unary` elements and the pools (pool, poolGrad) over fewer than `window` elements stay on the
- * calling thread (waking a worker costs more). im2col and col2im are copies: moving half of
- * their operands through the shared memory costs what a thread would save, so they never split.
+ * Work floors: products below `gemm` flops (2·m·n·k), or with fewer than `intensity`
+ * multiply-adds per float copied through the shared memory (m·n·k against m·k + k·n + m·n: a
+ * convolution's im2col product, [positions × 9]·[9 × 8], does 4 and runs slower split), the
+ * unary ops of THREADED_UNARY below `unary` elements and the pools (pool, poolGrad) over fewer
+ * than `window` elements stay on the calling thread (waking a worker or copying costs more).
+ * im2col and col2im are copies: moving half of their operands through the shared memory costs
+ * what a thread would save, so they never split.
  */
-export const floors = { gemm: 2 ** 22, unary: 2 ** 14, window: 2 ** 16 };
+export const floors = { gemm: 2 ** 22, intensity: 32, unary: 2 ** 14, window: 2 ** 16 };
 
 /**
  * The unary ops worth a thread (the others cost less than copying their operand to the shared

@@ -29,6 +29,8 @@ export interface GemmExports {
   reluGrad(s: number, d: number, out: number, n: number): void;
   /** Float64 column sums of a rows×cols float32 matrix at x into the float64 accumulators at acc. */
   colsum(x: number, rows: number, cols: number, acc: number): void;
+  /** C[m×n] += bias on every row, in place. */
+  addBias(c: number, bias: number, m: number, n: number): void;
   /** conv.ts's 2×2 stride-2 max pool and its backward (C a multiple of 4), and im2col, on byte offsets. */
   maxpool2(x: number, out: number, batch: number, inH: number, inW: number, C: number, outH: number, outW: number): void;
   maxpool2Grad(x: number, d: number, out: number, batch: number, inH: number, inW: number, C: number, outH: number, outW: number): void;
@@ -106,12 +108,12 @@ export function ensureMemory(memory: WebAssembly.Memory, floats: number): boolea
 }
 
 /**
- * C[m×n] = op(A)·op(B) into `c` (overwritten) with the WebAssembly kernel on this thread; m, n, k ≥ 1.
+ * C[m×n] = op(A)·op(B) (+ bias on every row) into `c` (overwritten) with the WebAssembly kernel on this thread; m, n, k ≥ 1.
  * Returns false, leaving `c` untouched, when the kernel is unavailable or memory cannot grow.
  */
 export function gemmWasm(
   a: Float32Array, b: Float32Array, c: Float32Array,
-  m: number, n: number, k: number, transposeA: boolean, transposeB: boolean,
+  m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, bias?: Float32Array,
 ): boolean {
   const ex = instance();
   if (ex === null) return false;
@@ -121,13 +123,18 @@ export function gemmWasm(
   const cOff = bOff + align4(k * n);
   const pa = cOff + align4(m * n);
   const pb = pa + packA(m, k);
-  if (!ensureMemory(ex.memory, pb + packB(n, k))) return false;
+  const biasOff = pb + packB(n, k);
+  if (!ensureMemory(ex.memory, biasOff + (bias ? n : 0))) return false;
   const heap = new Float32Array(ex.memory.buffer);
   heap.set(a.subarray(0, m * k), aOff);
   heap.set(b.subarray(0, k * n), bOff);
   // logical A is m×k: element (i,p) at a[i*k+p], or a[p*m+i] when transposed;
   // logical Bᵀ is n×k: element (j,p) at b[p*n+j], or b[j*k+p] when B is transposed
   ex.gemm(aOff * 4, bOff * 4, cOff * 4, m, n, k, transposeA ? 1 : k, transposeA ? m : 1, transposeB ? k : 1, transposeB ? 1 : n, pa * 4, pb * 4, KC, MC, n, 0);
+  if (bias) {
+    heap.set(bias.subarray(0, n), biasOff);
+    ex.addBias(cOff * 4, biasOff * 4, m, n);
+  }
   c.set(heap.subarray(cOff, cOff + m * n));
   // a large product: let its memory go rather than hold it for the life of the process
   if (ex.memory.buffer.byteLength > KEEP_BYTES) wasm = null;

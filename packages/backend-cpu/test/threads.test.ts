@@ -33,7 +33,7 @@ const SHAPES: [number, number, number][] = [[131, 259, 97], [67, 515, 301], [5, 
 describe('cpu({ threads })', () => {
   let floors: ReturnType<typeof setFloors>;
   beforeAll(async () => {
-    floors = setFloors({ gemm: 0, unary: 0, window: 0 }); // every product and unary op across the threads
+    floors = setFloors({ gemm: 0, intensity: 0, unary: 0, window: 0 }); // every product and unary op across the threads
     await readyPool(2);
     await readyPool(3);
   });
@@ -150,7 +150,7 @@ for (const threads of [1, 2, 3]) {
   describe(`conformance with every product on ${threads} thread(s)`, () => {
     let floors: ReturnType<typeof setFloors>;
     beforeAll(async () => {
-      floors = setFloors({ gemm: 0, unary: 0, window: 0 });
+      floors = setFloors({ gemm: 0, intensity: 0, unary: 0, window: 0 });
       if (threads > 1) await readyPool(threads);
     });
     afterAll(() => {

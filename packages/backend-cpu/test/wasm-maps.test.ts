@@ -160,4 +160,22 @@ describe('element-wise maps on WebAssembly (tanh, relu, the activations\' backwa
       expect(firstDiff(got, want), JSON.stringify(g)).toBeNull();
     }
   });
+
+  it('matmul with a bias: the wasm kernel adds it (4 lanes and the ragged end) with the loop\'s rounding', () => {
+    const B = cpu({ threads: 1 });
+    for (const [m, k, n] of [[100, 9, 8], [7, 13, 10], [64, 30, 3], [5, 4, 257]] as const) {
+      const ints = (len: number, seed: number): Float32Array => rnd(len, seed, 8).map(Math.round); // exact products and sums
+      const a = B.tensor(ints(m * k, m), [m, k]);
+      const w = B.tensor(ints(n * k, n), [n, k]);
+      const bias = B.tensor(rnd(n, k, 3), [n]);
+      const run = (): number[] => Array.from(a.matmul(w, { transposeB: true, bias }).dataSync());
+      const wasm = run();
+      const was = useWasmGemm(false);
+      try {
+        expect(run(), `${m}×${k}×${n}`).toEqual(wasm);
+      } finally {
+        useWasmGemm(was);
+      }
+    }
+  });
 });

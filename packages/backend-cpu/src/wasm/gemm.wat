@@ -278,6 +278,31 @@
         (br_if $mblock (i32.lt_u (local.get $i0) (local.get $m))))
       (local.set $k0 (i32.add (local.get $k0) (local.get $kcMax)))
       (br_if $kblock (i32.lt_u (local.get $k0) (local.get $k)))))
+  ;; C[m×n] += bias on every row, in place (matmul's bias): f32 adds, four at a time and the
+  ;; ragged end one by one: the loop's fround(c + b) (a float32 sum rounded once either way)
+  (func (export "addBias") (param $c i32) (param $bias i32) (param $m i32) (param $n i32)
+    (local $i i32) (local $j i32) (local $n4 i32) (local $p i32)
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (local.set $p (local.get $c))
+    (local.set $i (i32.const 0))
+    (block $idone (loop $il
+      (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
+      (local.set $j (i32.const 0))
+      (block $vdone (loop $vl
+        (br_if $vdone (i32.ge_u (local.get $j) (local.get $n4)))
+        (v128.store (local.get $p) (f32x4.add (v128.load (local.get $p)) (v128.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $vl)))
+      (block $sdone (loop $sl
+        (br_if $sdone (i32.ge_u (local.get $j) (local.get $n)))
+        (f32.store (local.get $p) (f32.add (f32.load (local.get $p)) (f32.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $sl)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $il))))
+
   ;; ---- element-wise maps on float32 arrays, computed in float64 -----------------------------
   ;;
   ;; Two floats at a time, promoted to one f64x2, with the same float64 operations in the same
@@ -500,7 +525,7 @@
 
   ;; Patches of x as rows [batch·outH·outW, kh·kw·C] (row (b, oy, ox), column (ky, kx, c)), zeros
   ;; in the padding: conv.ts's im2col. Channels-last, so a kernel row inside the image is kw·C
-  ;; consecutive floats: one copy of 4-byte words; a row in the padding, zeros; a row that
+  ;; consecutive floats: a copy in 16-byte pieces; a row in the padding, zeros; a row that
   ;; overhangs the left or right edge, cell by cell. Strides and padding are in cells.
   (func (export "im2col") (param $x i32) (param $out i32) (param $batch i32) (param $inH i32) (param $inW i32) (param $C i32)
                           (param $outH i32) (param $outW i32) (param $kh i32) (param $kw i32)
@@ -540,14 +565,16 @@
                 (local.set $row (i32.add (local.get $img) (i32.mul (local.get $y) (local.get $ipitch))))
                 (if (local.get $inside)
                   (then
-                    ;; kw·C consecutive floats
+                    ;; kw·C consecutive floats, 16 bytes at a time: the last store may run up to 12
+                    ;; bytes past this row's end, into what the next store writes (the caller
+                    ;; leaves 16 bytes after the output); the loads may read past x's row likewise
                     (local.set $s (i32.add (local.get $row) (i32.mul (local.get $x0) (local.get $cb))))
-                    (block $cdone (loop $cl
-                      (br_if $cdone (i32.ge_u (local.get $out) (local.get $e)))
-                      (i32.store (local.get $out) (i32.load (local.get $s)))
-                      (local.set $out (i32.add (local.get $out) (i32.const 4)))
-                      (local.set $s (i32.add (local.get $s) (i32.const 4)))
-                      (br $cl))))
+                    (loop $cl
+                      (v128.store (local.get $out) (v128.load (local.get $s)))
+                      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+                      (local.set $s (i32.add (local.get $s) (i32.const 16)))
+                      (br_if $cl (i32.lt_u (local.get $out) (local.get $e))))
+                    (local.set $out (local.get $e)))
                   (else
                     ;; the window overhangs an edge: cell by cell
                     (local.set $kx (i32.const 0))
