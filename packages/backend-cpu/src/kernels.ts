@@ -15,11 +15,22 @@ function onWasm(op: WasmMap, inputs: readonly TypedArray[], out: TypedArray): bo
   return f32Wasm(out, inputs) && mapOnWasm(op, inputs as Float32Array[], out as Float32Array);
 }
 
-/** Whether a kernel over these arrays should try WebAssembly: all float32, the output from WASM_MAP_MIN elements, wasm on. */
+/**
+ * At most this many floats (operands and output) go through the WebAssembly memory in one kernel:
+ * 24 MiB, under the 32 MiB that wasm-gemm.ts keeps between calls (more is let go and re-grown on
+ * the next call, page by page: larger ones, evaluation batches of a CNN, run the loops).
+ */
+const WASM_MAP_MAX = 6 * 2 ** 20;
+
+/** Whether a kernel over these arrays should try WebAssembly: all float32, the output from WASM_MAP_MIN elements, all within WASM_MAP_MAX, wasm on. */
 function f32Wasm(out: TypedArray, inputs: readonly TypedArray[]): boolean {
   if (out.length < WASM_MAP_MIN || !(out instanceof Float32Array) || !wasmGemmEnabled()) return false;
-  for (const x of inputs) if (!(x instanceof Float32Array)) return false;
-  return true;
+  let total = out.length;
+  for (const x of inputs) {
+    if (!(x instanceof Float32Array)) return false;
+    total += x.length;
+  }
+  return total <= WASM_MAP_MAX;
 }
 
 /**
@@ -236,7 +247,7 @@ export class CpuKernels implements Kernels<TypedArray> {
         // few long columns (a conv's bias gradient: [positions, channels] over positions): one
         // register accumulator per column beats a read-modify-write of `out` per element; float32
         // on WebAssembly, two columns per f64x2 (the same sums in the same order)
-        if (a instanceof Float32Array && wasmGemmEnabled() && colsumWasm(a, outer, red, inner, out)) return this.#fromF64(out);
+        if (a instanceof Float32Array && a.length <= WASM_MAP_MAX && wasmGemmEnabled() && colsumWasm(a, outer, red, inner, out)) return this.#fromF64(out);
         for (let o = 0; o < outer; o++)
           for (let i = 0; i < inner; i++) {
             let acc = 0;
