@@ -1,13 +1,13 @@
 import { BCE_GRAD_EPS, BCE_LOG_FLOOR, GELU_TANH, ValueError, activationSlope, erf, broadcastStrides, stridesOf } from '@neurone/core';
 import type { ActivationGrad, AxisSplit, BinaryOp, ConvGeometry, DType, KernelTensor, Kernels, MatmulDims, PoolKind, Shape, TypedArray, UnaryOp } from '@neurone/core';
 import { gemm, wasmGemmEnabled } from './gemm';
-import { axpbyWasm, colsumWasm, im2colWasm, mapOnWasm, maxPool2Fits, maxPool2GradWasm, maxPool2Wasm } from './wasm-gemm';
+import { axpbyWasm, colsumWasm, emaSquareWasm, im2colWasm, mapOnWasm, maxPool2Fits, maxPool2GradWasm, maxPool2Wasm, rootStepWasm } from './wasm-gemm';
 import type { WasmMap } from './wasm-gemm';
 import { col2im, im2col, pool, poolGrad } from './conv';
 
 type T = KernelTensor<TypedArray>;
 
-/** Element-wise maps with a WebAssembly kernel (gemm.wat: tanh, relu, their and sigmoid's backward, axpby) run there from this many float32 elements. */
+/** Element-wise maps with a WebAssembly kernel (gemm.wat: tanh, sigmoid, relu, their backward, axpby) run there from this many float32 elements. */
 const WASM_MAP_MIN = 64;
 
 /** out = op(inputs) on the WebAssembly kernel when every array is float32, large enough, and wasm is on; false otherwise (the caller's loop runs). */
@@ -137,7 +137,7 @@ export class CpuKernels implements Kernels<TypedArray> {
 
   unary(op: UnaryOp, x: T, p: number): TypedArray {
     const out = this.#alloc(x.data.length);
-    if ((op === 'tanh' || op === 'relu') && onWasm(op, [x.data], out)) return out;
+    if ((op === 'tanh' || op === 'sigmoid' || op === 'relu') && onWasm(op, [x.data], out)) return out;
     this.k.unaryRange(op, x.data, out, 0, out.length, p);
     return out;
   }
@@ -243,11 +243,14 @@ export class CpuKernels implements Kernels<TypedArray> {
       const outer = sizeOfShape(xs.slice(0, ax[0]));
       const red = sizeOfShape(ax.map((i) => xs[i]!));
       const inner = sizeOfShape(xs.slice(ax[ax.length - 1]! + 1));
+      // float32 on WebAssembly (bias gradients: a conv's few long columns, a Linear's wide rows over
+      // the batch; blocks large enough to pay for a call each), two columns per f64x2: the same
+      // float64 sums in the same order as the loops below
+      const pays = (inner <= 16 && red >= 64) || (red >= 8 && red * inner >= 1024);
+      if (pays && a instanceof Float32Array && a.length <= WASM_MAP_MAX && wasmGemmEnabled() && colsumWasm(a, outer, red, inner, out)) return this.#fromF64(out);
       if (inner <= 16 && red >= 64) {
         // few long columns (a conv's bias gradient: [positions, channels] over positions): one
-        // register accumulator per column beats a read-modify-write of `out` per element; float32
-        // on WebAssembly, two columns per f64x2 (the same sums in the same order)
-        if (a instanceof Float32Array && a.length <= WASM_MAP_MAX && wasmGemmEnabled() && colsumWasm(a, outer, red, inner, out)) return this.#fromF64(out);
+        // register accumulator per column beats a read-modify-write of `out` per element
         for (let o = 0; o < outer; o++)
           for (let i = 0; i < inner; i++) {
             let acc = 0;
@@ -342,16 +345,18 @@ export class CpuKernels implements Kernels<TypedArray> {
   }
 
   optimizerStep(op: 'emaSquare' | 'rootStep', x: T, a: T | null, b: T | null, h: readonly number[]): TypedArray {
-    const xv = x.data;
+    const [xv, av, bv] = [x.data, a?.data, b?.data];
     const out = this.#alloc(xv.length);
     if (op === 'emaSquare') {
       const [beta, c] = [h[0]!, 1 - h[0]!];
-      const av = a?.data;
+      // float32 on WebAssembly from the second step: the same float64 arithmetic
+      if (av && f32Wasm(out, [xv, av]) && emaSquareWasm(xv as Float32Array, av as Float32Array, out as Float32Array, beta, c)) return out;
       if (av) for (let i = 0; i < xv.length; i++) out[i] = beta * av[i]! + c * (xv[i]! * xv[i]!); // β·a + (1 − β)·x²
       else for (let i = 0; i < xv.length; i++) out[i] = c * (xv[i]! * xv[i]!);
     } else {
       const [lr, s, eps] = h as [number, number, number];
-      const [mv, vv] = [a!.data, b!.data];
+      const [mv, vv] = [av!, bv!];
+      if (f32Wasm(out, [xv, mv, vv]) && rootStepWasm(xv as Float32Array, mv as Float32Array, vv as Float32Array, out as Float32Array, lr, s, eps)) return out;
       for (let i = 0; i < xv.length; i++) out[i] = xv[i]! - (lr * mv[i]!) / (Math.sqrt(vv[i]!) * s + eps); // p − lr·m / (√v·s + ε)
     }
     return out;

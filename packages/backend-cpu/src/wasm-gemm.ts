@@ -19,8 +19,15 @@ export const MC = 128;
 export interface GemmExports {
   /** out = α·x + β·y on n floats (byte offsets; room for n rounded up to 4 at each). */
   axpby(x: number, y: number, out: number, n: number, alpha: number, beta: number): void;
+  /** Adam's and RMSprop's kernels: out = β·a + c·x²; out = x − lr·m / (√v·s + ε). */
+  emaSquare(x: number, a: number, out: number, n: number, beta: number, c: number): void;
+  rootStep(x: number, m: number, v: number, out: number, n: number, lr: number, s: number, eps: number): void;
   /** out = tanh(x) on n floats, kernels.ts's tanh32 two lanes at a time. */
   tanh(x: number, out: number, n: number): void;
+  /** out = σ(x), kernels.ts's loop (V8's exp: the same bits). */
+  sigmoid(x: number, out: number, n: number): void;
+  /** V8's exp, the one sigmoid uses (for the test that holds it to Math.exp). */
+  exp(x: number): number;
   /** out = x < 0 ? 0 : x. */
   relu(x: number, out: number, n: number): void;
   /** The activations' backward from the saved s and δ: δ(1 − s²), δ·s(1 − s), s > 0 ? δ : 0. */
@@ -170,8 +177,19 @@ function onWasm(inputs: readonly Float32Array[], out: Float32Array, run: (ex: Ge
 export const axpbyWasm = (alpha: number, x: Float32Array, beta: number, y: Float32Array, out: Float32Array): boolean =>
   onWasm([x, y], out, (ex, [xo, yo, oo]) => ex.axpby(xo!, yo!, oo!, out.length, alpha, beta));
 
+/** The second moment β·a + c·x² of kernels.ts's optimizerStep on WebAssembly (the same bits); false when unavailable. */
+export const emaSquareWasm = (x: Float32Array, a: Float32Array, out: Float32Array, beta: number, c: number): boolean =>
+  onWasm([x, a], out, (ex, [xo, ao, oo]) => ex.emaSquare(xo!, ao!, oo!, out.length, beta, c));
+
+/** The step x − lr·m / (√v·s + ε) of kernels.ts's optimizerStep on WebAssembly (the same bits); false when unavailable. */
+export const rootStepWasm = (x: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, lr: number, s: number, eps: number): boolean =>
+  onWasm([x, m, v], out, (ex, [xo, mo, vo, oo]) => ex.rootStep(xo!, mo!, vo!, oo!, out.length, lr, s, eps));
+
+/** gemm.wat's exp of x (V8's Math.exp), or null when WebAssembly SIMD is unavailable: for tests. */
+export const expWasm = (x: number): number | null => instance()?.exp(x) ?? null;
+
 /** The element-wise maps of gemm.wat taking float32 operands only (kernels.ts's loops give the same bits). */
-export type WasmMap = 'tanh' | 'relu' | 'tanhGrad' | 'sigmoidGrad' | 'reluGrad';
+export type WasmMap = 'tanh' | 'sigmoid' | 'relu' | 'tanhGrad' | 'sigmoidGrad' | 'reluGrad';
 
 /** out = op(inputs…) with gemm.wat's map `op` (one input for tanh and relu, saved output and δ for the gradients); false when unavailable. */
 export const mapOnWasm = (op: WasmMap, inputs: readonly Float32Array[], out: Float32Array): boolean =>

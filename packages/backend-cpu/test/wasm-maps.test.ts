@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { cpu } from '../src/index';
 import { useWasmGemm } from '../src/gemm';
 import { tanh32, unaryRange } from '../src/kernels';
-import { axpbyWasm, colsumWasm, im2colWasm, mapOnWasm, maxPool2Fits, maxPool2GradWasm, maxPool2Wasm } from '../src/wasm-gemm';
+import { axpbyWasm, colsumWasm, emaSquareWasm, expWasm, im2colWasm, mapOnWasm, maxPool2Fits, maxPool2GradWasm, maxPool2Wasm, rootStepWasm } from '../src/wasm-gemm';
 import { im2col, pool, poolGrad } from '../src/conv';
+import { emaSquare, rootStep } from '@neurone/core';
 import type { ConvGeometry } from '@neurone/core';
 
 const tanhWasm = (x: Float32Array, out: Float32Array): boolean => mapOnWasm('tanh', [x], out);
@@ -67,6 +68,91 @@ describe('element-wise maps on WebAssembly (tanh, relu, the activations\' backwa
     }
   });
 
+  it('Adam\'s and RMSprop\'s update (emaSquare, rootStep): the wasm kernels give the JavaScript loops bit for bit, with zeros, tiny moments and specials', () => {
+    for (const n of [1, 3, 4, 5, 65, 1001]) {
+      const x = rnd(n, 30 + n, 1e-2);
+      const m = rnd(n, 40 + n, 1e-3);
+      const v = rnd(n, 50 + n, 1e-4).map(Math.abs);
+      x.set([0, -0, NaN, Infinity].slice(0, n));
+      v.set([0, 1e-45, 1e-20].slice(0, n));
+      const out = new Float32Array(n);
+      for (const beta of [0.999, 0.9, 0.5]) {
+        expect(emaSquareWasm(x, v, out, beta, 1 - beta)).toBe(true);
+        expect(firstDiff(out, Array.from(x, (g, i) => Math.fround(beta * v[i]! + (1 - beta) * (g * g)))), `emaSquare n = ${n}`).toBeNull();
+      }
+      for (const [lr, sc, eps] of [[1e-3, 1.0005, 1e-8], [0.01, 31.6, 1e-10], [0.5, 1, 0]] as const) {
+        expect(rootStepWasm(x, m, v, out, lr, sc, eps)).toBe(true);
+        expect(firstDiff(out, Array.from(x, (p, i) => Math.fround(p - (lr * m[i]!) / (Math.sqrt(v[i]!) * sc + eps)))), `rootStep n = ${n}`).toBeNull();
+      }
+    }
+    // through cpu(): Adam's fused kernels give the same bits with wasm on and off
+    const B = cpu({ threads: 1 });
+    const [x, m, v] = [rnd(300, 1, 1e-2), rnd(300, 2, 1e-3), rnd(300, 3, 1e-4).map(Math.abs)].map((d) => B.tensor(d, [3, 100]));
+    const run = (): number[][] => [
+      Array.from(emaSquare(v!, x!, 0.999).dataSync()),
+      Array.from(emaSquare(null, x!, 0.999).dataSync()),
+      Array.from(rootStep(x!, m!, v!, 1e-3, 1.0005, 1e-8).dataSync()),
+    ];
+    const wasm = run();
+    const was = useWasmGemm(false);
+    try {
+      expect(run()).toEqual(wasm);
+    } finally {
+      useWasmGemm(was);
+    }
+  });
+
+  it('gemm.wat\'s exp (V8\'s) is Math.exp bit for bit: every 61st float32 of both signs, doubles over [−750, 750], the thresholds, specials', () => {
+    const f = new Float32Array(1);
+    const fb = new Uint32Array(f.buffer);
+    let s = 777;
+    const next = (): number => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0);
+    const xs: number[] = [0, -0, 1, -1, 2, 0.5, NaN, Infinity, -Infinity, 709.782712893384, 709.7827128933841, 709.79, -745.1332191019411, -745.1332191019412, -745.2, 1e-300, -1e-300, 2 ** -28, -(2 ** -28), 0.5 * Math.LN2, 1.5 * Math.LN2, -0.5 * Math.LN2, -1.5 * Math.LN2, -708.4, -708.5, -720, 709.5];
+    for (let b = 0; b < 0x7f800000; b += 61 * 8) {
+      fb[0] = b + (next() & 0x1ff);
+      xs.push(f[0]!, -f[0]!);
+    }
+    for (let i = 0; i < 1 << 20; i++) xs.push((next() / 2 ** 32 - 0.5) * 1500, (next() / 2 ** 32 - 0.5) * 3);
+    let diff = 0;
+    for (const x of xs) if (!same(expWasm(x)!, Math.exp(x))) diff++;
+    expect(xs.length).toBeGreaterThan(6e6);
+    expect(diff).toBe(0);
+  });
+
+  it('sigmoid: the wasm kernel gives the loop (Math.exp) bit for bit on a sweep of float32 inputs of both signs and the specials; float64 keeps the loop', () => {
+    const n = 1 << 20;
+    const x = new Float32Array(n);
+    const bits = new Uint32Array(x.buffer);
+    for (let i = 0; i < n; i++) bits[i] = (Math.floor((i >> 1) * (0x42d00000 / (n / 2))) | (i & 1 ? 0x80000000 : 0)) >>> 0; // |x| up to 104
+    x.set([0, -0, NaN, Infinity, -Infinity, 1e-45, -1e-45, 88, -88, 104, -104, 20, -20, 2 ** -28, -(2 ** -28), 3e-9]);
+    // around ln2/2 (where $exp's k = 0 form ends) and 1.5·ln2, both signs, float32 neighbours
+    const around = new Float32Array(1);
+    const aroundBits = new Uint32Array(around.buffer);
+    [Math.LN2 / 2, 1.5 * Math.LN2].forEach((c, j) => {
+      around[0] = c;
+      const b0 = aroundBits[0]!;
+      for (let d = -16; d <= 16; d++) {
+        aroundBits[0] = b0 + d;
+        x[100 + j * 70 + 2 * (d + 16)] = around[0]!;
+        x[101 + j * 70 + 2 * (d + 16)] = -around[0]!;
+      }
+    });
+    const got = new Float32Array(n);
+    expect(mapOnWasm('sigmoid', [x], got)).toBe(true);
+    const want = new Float32Array(n);
+    unaryRange('sigmoid', x, want, 0, n, 0);
+    expect(firstDiff(got, want)).toBeNull();
+    const B = cpu({ threads: 1 });
+    const t = B.tensor(rnd(300, 11, 30), [3, 100]);
+    const on = Array.from(t.sigmoid().dataSync());
+    const was = useWasmGemm(false);
+    try {
+      expect(Array.from(t.sigmoid().dataSync())).toEqual(on);
+    } finally {
+      useWasmGemm(was);
+    }
+  });
+
   it('cpu(): tanh, relu, the tanh / sigmoid / relu backward and axpby give the same bits on the wasm path and the JavaScript loops, and float64 keeps Math.tanh', () => {
     const B = cpu({ threads: 1 });
     const xs = rnd(3 * 97, 5); // 291 elements: past the wasm floor, not a multiple of 4
@@ -93,7 +179,7 @@ describe('element-wise maps on WebAssembly (tanh, relu, the activations\' backwa
   });
 
   it('colsum: float64 column sums in row order, the same bits as the loop, on odd and even column counts and several blocks', () => {
-    for (const [outer, rows, cols] of [[1, 64, 1], [1, 100, 3], [2, 65, 8], [3, 77, 5], [1, 4, 3], [1, 43264, 16]] as const) {
+    for (const [outer, rows, cols] of [[1, 64, 1], [1, 100, 3], [2, 65, 8], [3, 77, 5], [1, 4, 3], [1, 43264, 16], [1, 128, 784], [2, 9, 33]] as const) {
       const x = rnd(outer * rows * cols, rows + cols, 100);
       const out = new Float64Array(outer * cols);
       expect(colsumWasm(x, outer, rows, cols, out)).toBe(true);
@@ -106,13 +192,15 @@ describe('element-wise maps on WebAssembly (tanh, relu, the activations\' backwa
         }
       expect(Array.from(out), `${outer}×${rows}×${cols}`).toEqual(Array.from(want));
     }
-    // through cpu(): a conv bias gradient's shape, wasm on and off
+    // through cpu(): a conv bias gradient's shape and a Linear's (wide rows over the batch), wasm on and off
     const B = cpu({ threads: 1 });
     const g = B.tensor(rnd(2 * 100 * 5, 9, 10), [2, 100, 5]);
-    const on = Array.from(g.sum([1]).dataSync());
+    const lin = B.tensor(rnd(128 * 257, 10, 10), [128, 257]);
+    const sums = (): number[][] => [Array.from(g.sum([1]).dataSync()), Array.from(lin.sum([0]).dataSync()), Array.from(g.sum([0, 1]).dataSync())];
+    const on = sums();
     const was = useWasmGemm(false);
     try {
-      expect(Array.from(g.sum([1]).dataSync())).toEqual(on);
+      expect(sums()).toEqual(on);
     } finally {
       useWasmGemm(was);
     }
@@ -150,6 +238,10 @@ describe('element-wise maps on WebAssembly (tanh, relu, the activations\' backwa
       { batch: 2, inH: 7, inW: 9, chan: 3, outH: 4, outW: 5, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1 },
       { batch: 1, inH: 5, inW: 5, chan: 8, outH: 7, outW: 7, kh: 3, kw: 3, sh: 1, sw: 1, ph: 2, pw: 2 },
       { batch: 3, inH: 1, inW: 30, chan: 2, outH: 1, outW: 14, kh: 1, kw: 4, sh: 1, sw: 2, ph: 0, pw: 0 },
+      // kernel rows of ≤ 16 bytes (the one-load path) beside windows in the padding, on one row
+      { batch: 2, inH: 9, inW: 10, chan: 1, outH: 9, outW: 10, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 },
+      { batch: 2, inH: 11, inW: 12, chan: 1, outH: 6, outW: 6, kh: 3, kw: 4, sh: 2, sw: 2, ph: 1, pw: 1 },
+      { batch: 1, inH: 6, inW: 6, chan: 4, outH: 4, outW: 6, kh: 3, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0 },
     ];
     for (const g of cases) {
       const x = rnd(g.batch * g.inH * g.inW * g.chan, g.inW);

@@ -329,6 +329,179 @@
         (local.set $out (i32.add (local.get $out) (i32.const 8)))
         (br $next))))
 
+;; out = β·a + c·x² (Adam's and RMSprop's second moment, c = 1 − β)
+  (func (export "emaSquare") (param $x i32) (param $a i32) (param $out i32) (param $n i32) (param $beta f64) (param $c f64)
+    (local $end i32) (local $be v128) (local $cc v128) (local $v v128)
+    (local.set $be (f64x2.splat (local.get $beta)))
+    (local.set $cc (f64x2.splat (local.get $c)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $v (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $x))))
+        (v128.store64_lane 0 (local.get $out)
+          (f32x4.demote_f64x2_zero
+            (f64x2.add (f64x2.mul (local.get $be) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $a))))
+                       (f64x2.mul (local.get $cc) (f64x2.mul (local.get $v) (local.get $v))))))
+        (local.set $x (i32.add (local.get $x) (i32.const 8)))
+        (local.set $a (i32.add (local.get $a) (i32.const 8)))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (br $next))))
+
+  ;; out = x − lr·m / (√v·s + ε) (Adam's and RMSprop's step; s undoes the bias correction of v)
+  (func (export "rootStep") (param $x i32) (param $m i32) (param $v i32) (param $out i32) (param $n i32)
+                            (param $lr f64) (param $s f64) (param $eps f64)
+    (local $end i32) (local $l v128) (local $sc v128) (local $e v128)
+    (local.set $l (f64x2.splat (local.get $lr)))
+    (local.set $sc (f64x2.splat (local.get $s)))
+    (local.set $e (f64x2.splat (local.get $eps)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (v128.store64_lane 0 (local.get $out)
+          (f32x4.demote_f64x2_zero
+            (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $x)))
+              (f64x2.div (f64x2.mul (local.get $l) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $m))))
+                         (f64x2.add (f64x2.mul (f64x2.sqrt (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $v)))) (local.get $sc))
+                                    (local.get $e))))))
+        (local.set $x (i32.add (local.get $x) (i32.const 8)))
+        (local.set $m (i32.add (local.get $m) (i32.const 8)))
+        (local.set $v (i32.add (local.get $v) (i32.const 8)))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (br $next))))
+
+  ;; ---- the exponential, and the sigmoid on it ---------------------------------------------------
+  ;;
+  ;; $exp is V8's Math.exp (fdlibm's __ieee754_exp with V8's two changes: exp(1) = e, and 2^k applied
+  ;; by a multiplication), the same bits for every input (a test compares them). x = k·ln2 + r,
+  ;; |r| ≤ ln2/2, e^r = 1 + 2r/(2 − c) with c = r − r²·P(r²).
+  (func $exp (export "exp") (param $x f64) (result f64)
+    (local $hx i32) (local $xsb i32) (local $k i32) (local $hi f64) (local $lo f64) (local $t f64) (local $c f64) (local $y f64) (local $twopk f64)
+    (local.set $hx (i32.wrap_i64 (i64.shr_u (i64.reinterpret_f64 (local.get $x)) (i64.const 32))))
+    (local.set $xsb (i32.shr_u (local.get $hx) (i32.const 31)))
+    (local.set $hx (i32.and (local.get $hx) (i32.const 0x7fffffff)))
+    (if (i32.ge_u (local.get $hx) (i32.const 0x40862e42))
+      (then
+        ;; |x| ≥ 709.78: NaN → NaN, ±∞ → ∞ or 0, overflow, underflow
+        (if (i32.ge_u (local.get $hx) (i32.const 0x7ff00000))
+          (then
+            (if (f64.ne (local.get $x) (local.get $x)) (then (return (f64.add (local.get $x) (local.get $x)))))
+            (if (local.get $xsb) (then (return (f64.const 0))))
+            (return (local.get $x))))
+        (if (f64.gt (local.get $x) (f64.const 0x1.62e42fefa39efp+9)) (then (return (f64.const inf))))
+        (if (f64.lt (local.get $x) (f64.const -0x1.74910d52d3051p+9)) (then (return (f64.const 0))))))
+    (if (i32.gt_u (local.get $hx) (i32.const 0x3fd62e42))
+      (then
+        ;; |x| > ln2/2: reduce
+        (if (i32.lt_u (local.get $hx) (i32.const 0x3ff0a2b2))
+          (then
+            (if (f64.eq (local.get $x) (f64.const 1)) (then (return (f64.const 0x1.5bf0a8b145769p+1))))
+            (if (local.get $xsb)
+              (then
+                (local.set $hi (f64.sub (local.get $x) (f64.const -0x1.62e42feep-1)))
+                (local.set $lo (f64.const -0x1.a39ef35793c76p-33))
+                (local.set $k (i32.const -1)))
+              (else
+                (local.set $hi (f64.sub (local.get $x) (f64.const 0x1.62e42feep-1)))
+                (local.set $lo (f64.const 0x1.a39ef35793c76p-33))
+                (local.set $k (i32.const 1)))))
+          (else
+            (local.set $k (i32.trunc_f64_s (f64.add (f64.mul (f64.const 0x1.71547652b82fep+0) (local.get $x))
+                                                    (select (f64.const -0.5) (f64.const 0.5) (local.get $xsb)))))
+            (local.set $t (f64.convert_i32_s (local.get $k)))
+            (local.set $hi (f64.sub (local.get $x) (f64.mul (local.get $t) (f64.const 0x1.62e42feep-1))))
+            (local.set $lo (f64.mul (local.get $t) (f64.const 0x1.a39ef35793c76p-33)))))
+        (local.set $x (f64.sub (local.get $hi) (local.get $lo))))
+      (else
+        ;; |x| < 2^−28: 1 + x
+        (if (i32.lt_u (local.get $hx) (i32.const 0x3e300000)) (then (return (f64.add (f64.const 1) (local.get $x)))))))
+    (local.set $t (f64.mul (local.get $x) (local.get $x)))
+    (local.set $c (f64.sub (local.get $x) (f64.mul (local.get $t)
+      (f64.add (f64.const 0x1.555555555553ep-3) (f64.mul (local.get $t)
+        (f64.add (f64.const -0x1.6c16c16bebd93p-9) (f64.mul (local.get $t)
+          (f64.add (f64.const 0x1.1566aaf25de2cp-14) (f64.mul (local.get $t)
+            (f64.add (f64.const -0x1.bbd41c5d26bf1p-20) (f64.mul (local.get $t) (f64.const 0x1.6376972bea4d0p-25))))))))))))
+    (if (i32.eqz (local.get $k))
+      (then (return (f64.sub (f64.const 1) (f64.sub (f64.div (f64.mul (local.get $x) (local.get $c)) (f64.sub (local.get $c) (f64.const 2))) (local.get $x))))))
+    (local.set $y (f64.sub (f64.const 1)
+      (f64.sub (f64.sub (local.get $lo) (f64.div (f64.mul (local.get $x) (local.get $c)) (f64.sub (f64.const 2) (local.get $c)))) (local.get $hi))))
+    (if (i32.ge_s (local.get $k) (i32.const -1021))
+      (then
+        (if (i32.eq (local.get $k) (i32.const 1024)) (then (return (f64.mul (f64.mul (local.get $y) (f64.const 2)) (f64.const 0x1p1023)))))
+        (return (f64.mul (local.get $y)
+          (f64.reinterpret_i64 (i64.shl (i64.extend_i32_u (i32.add (local.get $k) (i32.const 0x3ff))) (i64.const 52)))))))
+    (f64.mul (f64.mul (local.get $y)
+               (f64.reinterpret_i64 (i64.shl (i64.extend_i32_u (i32.add (local.get $k) (i32.const 2023))) (i64.const 52))))
+             (f64.const 0x1p-1000)))
+
+  ;; out = σ(x) = 1/(1 + e^−x) for x ≥ 0, e^x/(1 + e^x) otherwise (NaN: NaN): kernels.ts's loop.
+  ;; Two floats at a time: when both have 2^−28 < |x| < 707 (no special case of $exp), $exp(−|x|)
+  ;; inline on f64x2 lanes, its two forms (k = 0 and k ≠ 0) both computed and one kept per lane,
+  ;; each with $exp's operations in $exp's order; otherwise $exp lane by lane.
+  (func (export "sigmoid") (param $px i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $v v128) (local $x v128) (local $small v128) (local $k v128) (local $t v128)
+    (local $hi v128) (local $lo v128) (local $xx v128) (local $c v128) (local $e v128) (local $s f64) (local $ee f64)
+    (local $lane i32)
+    (local.set $end (i32.add (local.get $px) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $px) (local.get $end)))
+        (local.set $v (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $px))))
+        (local.set $x (f64x2.neg (f64x2.abs (local.get $v))))
+        (if (i64x2.all_true (v128.and (f64x2.gt (local.get $x) (f64x2.splat (f64.const -707)))
+                                      (f64x2.lt (local.get $x) (f64x2.splat (f64.const -0x1p-28)))))
+          (then
+            ;; |x| ≤ 0.5·ln2 by $exp's test on the high word: k = 0, no reduction
+            (local.set $small (i64x2.le_s (v128.and (local.get $x) (v128.const i64x2 0x7fffffff00000000 0x7fffffff00000000))
+                                          (v128.const i64x2 0x3fd62e42ffffffff 0x3fd62e42ffffffff)))
+            (local.set $k (v128.andnot
+              (i32x4.trunc_sat_f64x2_s_zero (f64x2.add (f64x2.mul (f64x2.splat (f64.const 0x1.71547652b82fep+0)) (local.get $x))
+                                                       (f64x2.splat (f64.const -0.5))))
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 20 21 22 23 (local.get $small) (v128.const i32x4 0 0 0 0))))
+            (local.set $t (f64x2.convert_low_i32x4_s (local.get $k)))
+            (local.set $hi (f64x2.sub (local.get $x) (f64x2.mul (local.get $t) (f64x2.splat (f64.const 0x1.62e42feep-1)))))
+            (local.set $lo (f64x2.mul (local.get $t) (f64x2.splat (f64.const 0x1.a39ef35793c76p-33))))
+            (local.set $x (f64x2.sub (local.get $hi) (local.get $lo)))
+            (local.set $xx (f64x2.mul (local.get $x) (local.get $x)))
+            (local.set $c (f64x2.sub (local.get $x) (f64x2.mul (local.get $xx)
+              (f64x2.add (f64x2.splat (f64.const 0x1.555555555553ep-3)) (f64x2.mul (local.get $xx)
+                (f64x2.add (f64x2.splat (f64.const -0x1.6c16c16bebd93p-9)) (f64x2.mul (local.get $xx)
+                  (f64x2.add (f64x2.splat (f64.const 0x1.1566aaf25de2cp-14)) (f64x2.mul (local.get $xx)
+                    (f64x2.add (f64x2.splat (f64.const -0x1.bbd41c5d26bf1p-20)) (f64x2.mul (local.get $xx) (f64x2.splat (f64.const 0x1.6376972bea4d0p-25)))))))))))))
+            ;; k = 0: 1 − ((x·c)/(c − 2) − x); else (1 − ((lo − (x·c)/(2 − c)) − hi))·2^k
+            (local.set $e (v128.bitselect
+              (f64x2.sub (f64x2.splat (f64.const 1))
+                (f64x2.sub (f64x2.div (f64x2.mul (local.get $x) (local.get $c)) (f64x2.sub (local.get $c) (f64x2.splat (f64.const 2)))) (local.get $x)))
+              (f64x2.mul
+                (f64x2.sub (f64x2.splat (f64.const 1))
+                  (f64x2.sub (f64x2.sub (local.get $lo) (f64x2.div (f64x2.mul (local.get $x) (local.get $c)) (f64x2.sub (f64x2.splat (f64.const 2)) (local.get $c))))
+                             (local.get $hi)))
+                (i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (local.get $k)) (v128.const i64x2 0x3ff 0x3ff)) (i32.const 52)))
+              (local.get $small)))
+            ;; σ: x ≥ 0: 1/(1 + e), else e/(1 + e)
+            (v128.store64_lane 0 (local.get $out) (f32x4.demote_f64x2_zero
+              (f64x2.div (v128.bitselect (f64x2.splat (f64.const 1)) (local.get $e) (f64x2.ge (local.get $v) (f64x2.splat (f64.const 0))))
+                         (f64x2.add (f64x2.splat (f64.const 1)) (local.get $e))))))
+          (else
+            ;; lane by lane through $exp (specials, saturated or tiny inputs); the lane past n is not stored
+            (local.set $lane (i32.const 0))
+            (loop $lanes
+              (if (i32.lt_u (i32.add (local.get $px) (i32.shl (local.get $lane) (i32.const 2))) (local.get $end))
+                (then
+                  (local.set $s (f64.promote_f32 (f32.load (i32.add (local.get $px) (i32.shl (local.get $lane) (i32.const 2))))))
+                  (if (f64.ge (local.get $s) (f64.const 0))
+                    (then (local.set $s (f64.div (f64.const 1) (f64.add (f64.const 1) (call $exp (f64.neg (local.get $s)))))))
+                    (else
+                      (local.set $ee (call $exp (local.get $s)))
+                      (local.set $s (f64.div (local.get $ee) (f64.add (f64.const 1) (local.get $ee))))))
+                  (f32.store (i32.add (local.get $out) (i32.shl (local.get $lane) (i32.const 2))) (f32.demote_f64 (local.get $s)))))
+              (local.set $lane (i32.add (local.get $lane) (i32.const 1)))
+              (br_if $lanes (i32.lt_u (local.get $lane) (i32.const 2))))))
+        (local.set $px (i32.add (local.get $px) (i32.const 8)))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (br $next))))
+
   ;; out = δ·(1 − s²): tanh's backward from its output s (float64 lanes)
   (func (export "tanhGrad") (param $ps i32) (param $pd i32) (param $out i32) (param $n i32)
     (local $end i32) (local $s v128) (local $d v128)
@@ -387,8 +560,8 @@
         (local.set $out (i32.add (local.get $out) (i32.const 16)))
         (br $next))))
 
-  ;; Column sums in float64 of a rows×cols float32 matrix (a convolution's bias gradient: many
-  ;; rows, few columns): acc[j] = Σᵣ x[r·cols + j] summed in row order, exactly kernels.ts's loop
+  ;; Column sums in float64 of a rows×cols float32 matrix (a bias gradient: a Linear's over the
+  ;; batch, a convolution's over positions): acc[j] = Σᵣ x[r·cols + j] summed in row order, exactly kernels.ts's loop
   ;; (one float64 accumulator per column), two columns per f64x2 lane pair. The accumulators are
   ;; `align2(cols)` float64 at $acc (8-byte aligned), zeroed here; the caller reads the first
   ;; cols. x has room for one float past its end (the odd column's idle lane reads it).
@@ -526,13 +699,14 @@
   ;; Patches of x as rows [batch·outH·outW, kh·kw·C] (row (b, oy, ox), column (ky, kx, c)), zeros
   ;; in the padding: conv.ts's im2col. Channels-last, so a kernel row inside the image is kw·C
   ;; consecutive floats: a copy in 16-byte pieces; a row in the padding, zeros; a row that
-  ;; overhangs the left or right edge, cell by cell. Strides and padding are in cells.
+  ;; overhangs the left or right edge, cell by cell. Strides and padding are in cells. A window
+  ;; wholly inside with kw·C ≤ 4 (a one-channel image's first layer) skips the per-row checks.
   (func (export "im2col") (param $x i32) (param $out i32) (param $batch i32) (param $inH i32) (param $inW i32) (param $C i32)
                           (param $outH i32) (param $outW i32) (param $kh i32) (param $kw i32)
                           (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32)
     (local $b i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32)
     (local $y i32) (local $x0 i32) (local $xx i32) (local $s i32) (local $row i32) (local $img i32)
-    (local $cb i32) (local $ipitch i32) (local $kwb i32) (local $e i32) (local $inside i32)
+    (local $cb i32) (local $ipitch i32) (local $kwb i32) (local $e i32) (local $inside i32) (local $rowIn i32) (local $y0 i32)
     (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
     (local.set $ipitch (i32.mul (local.get $inW) (local.get $cb)))
     (local.set $kwb (i32.mul (local.get $kw) (local.get $cb)))
@@ -543,12 +717,28 @@
       (local.set $oy (i32.const 0))
       (block $ydone (loop $yl
         (br_if $ydone (i32.ge_s (local.get $oy) (local.get $outH)))
+        ;; every kernel row of this output row inside the image, and a kernel row in one 16-byte piece
+        (local.set $y0 (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $ph)))
+        (local.set $rowIn (i32.and (i32.le_u (local.get $kwb) (i32.const 16))
+          (i32.and (i32.ge_s (local.get $y0) (i32.const 0)) (i32.le_s (i32.add (local.get $y0) (local.get $kh)) (local.get $inH)))))
         (local.set $ox (i32.const 0))
         (block $xdone (loop $xl
           (br_if $xdone (i32.ge_s (local.get $ox) (local.get $outW)))
           (local.set $x0 (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $pw)))
           (local.set $inside (i32.and (i32.ge_s (local.get $x0) (i32.const 0)) (i32.le_s (i32.add (local.get $x0) (local.get $kw)) (local.get $inW))))
           (local.set $ky (i32.const 0))
+          (if (i32.and (local.get $rowIn) (local.get $inside))
+            (then
+              ;; the whole window inside, kw·C ≤ 4 floats (one channel, a 3×3 kernel): one 16-byte
+              ;; load and store per kernel row, each store's spill overwritten by the next one
+              (local.set $s (i32.add (i32.add (local.get $img) (i32.mul (local.get $y0) (local.get $ipitch)))
+                                     (i32.mul (local.get $x0) (local.get $cb))))
+              (loop $fl
+                (v128.store (local.get $out) (v128.load (local.get $s)))
+                (local.set $out (i32.add (local.get $out) (local.get $kwb)))
+                (local.set $s (i32.add (local.get $s) (local.get $ipitch)))
+                (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+                (br_if $fl (i32.lt_s (local.get $ky) (local.get $kh))))))
           (block $kydone (loop $kyl
             (br_if $kydone (i32.ge_s (local.get $ky) (local.get $kh)))
             (local.set $y (i32.add (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $ph)) (local.get $ky)))
