@@ -18,6 +18,16 @@ function rnd(n: number, seed: number, scale = 4): Float32Array {
   });
 }
 
+/** `run()` with the WebAssembly kernels switched off (the JavaScript loops), then switched back. */
+function withoutWasm<T>(run: () => T): T {
+  const was = useWasmGemm(false);
+  try {
+    return run();
+  } finally {
+    useWasmGemm(was);
+  }
+}
+
 const same = (a: number, b: number): boolean => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
 
 function firstDiff(got: Float32Array, want: ArrayLike<number>): string | null {
@@ -94,12 +104,7 @@ describe('element-wise maps on WebAssembly (tanh, relu, the activations\' backwa
       Array.from(rootStep(x!, m!, v!, 1e-3, 1.0005, 1e-8).dataSync()),
     ];
     const wasm = run();
-    const was = useWasmGemm(false);
-    try {
-      expect(run()).toEqual(wasm);
-    } finally {
-      useWasmGemm(was);
-    }
+    expect(withoutWasm(run)).toEqual(wasm);
   });
 
   it('gemm.wat\'s exp (V8\'s) is Math.exp bit for bit: every 61st float32 of both signs, doubles over [−750, 750], the thresholds, specials', () => {
@@ -145,12 +150,7 @@ describe('element-wise maps on WebAssembly (tanh, relu, the activations\' backwa
     const B = cpu({ threads: 1 });
     const t = B.tensor(rnd(300, 11, 30), [3, 100]);
     const on = Array.from(t.sigmoid().dataSync());
-    const was = useWasmGemm(false);
-    try {
-      expect(Array.from(t.sigmoid().dataSync())).toEqual(on);
-    } finally {
-      useWasmGemm(was);
-    }
+    expect(withoutWasm(() => Array.from(t.sigmoid().dataSync()))).toEqual(on);
   });
 
   it('cpu(): tanh, relu, the tanh / sigmoid / relu backward and axpby give the same bits on the wasm path and the JavaScript loops, and float64 keeps Math.tanh', () => {
@@ -164,12 +164,7 @@ describe('element-wise maps on WebAssembly (tanh, relu, the activations\' backwa
       (['tanh', 'sigmoid', 'relu'] as const).map((op) => Array.from(B.activationGrad(op, s, y).dataSync()));
     const run = (): number[][] => [Array.from(x.tanh().dataSync()), Array.from(x.relu().dataSync()), Array.from(B.axpby(1, x, -0.1, y).dataSync()), ...grads()];
     const wasm = run();
-    const was = useWasmGemm(false);
-    try {
-      expect(run()).toEqual(wasm);
-    } finally {
-      useWasmGemm(was);
-    }
+    expect(withoutWasm(run)).toEqual(wasm);
     const js = new Float32Array(291);
     unaryRange('tanh', x.dataSync(), js, 0, 291, 0);
     expect(wasm[0]).toEqual(Array.from(js));
@@ -198,12 +193,7 @@ describe('element-wise maps on WebAssembly (tanh, relu, the activations\' backwa
     const lin = B.tensor(rnd(128 * 257, 10, 10), [128, 257]);
     const sums = (): number[][] => [Array.from(g.sum([1]).dataSync()), Array.from(lin.sum([0]).dataSync()), Array.from(g.sum([0, 1]).dataSync())];
     const on = sums();
-    const was = useWasmGemm(false);
-    try {
-      expect(sums()).toEqual(on);
-    } finally {
-      useWasmGemm(was);
-    }
+    expect(withoutWasm(sums)).toEqual(on);
   });
 
   it('max pool 2×2 stride 2 and its backward: the loops\' bits, with ties, NaN, −0 and odd sizes (uncovered cells stay 0)', () => {
@@ -262,12 +252,7 @@ describe('element-wise maps on WebAssembly (tanh, relu, the activations\' backwa
       const bias = B.tensor(rnd(n, k, 3), [n]);
       const run = (): number[] => Array.from(a.matmul(w, { transposeB: true, bias }).dataSync());
       const wasm = run();
-      const was = useWasmGemm(false);
-      try {
-        expect(run(), `${m}×${k}×${n}`).toEqual(wasm);
-      } finally {
-        useWasmGemm(was);
-      }
+      expect(withoutWasm(run), `${m}×${k}×${n}`).toEqual(wasm);
     }
   });
 });

@@ -329,7 +329,7 @@
         (local.set $out (i32.add (local.get $out) (i32.const 8)))
         (br $next))))
 
-;; out = β·a + c·x² (Adam's and RMSprop's second moment, c = 1 − β)
+  ;; out = β·a + c·x² (Adam's and RMSprop's second moment, c = 1 − β)
   (func (export "emaSquare") (param $x i32) (param $a i32) (param $out i32) (param $n i32) (param $beta f64) (param $c f64)
     (local $end i32) (local $be v128) (local $cc v128) (local $v v128)
     (local.set $be (f64x2.splat (local.get $beta)))
@@ -377,7 +377,7 @@
   ;; by a multiplication), the same bits for every input (a test compares them). x = k·ln2 + r,
   ;; |r| ≤ ln2/2, e^r = 1 + 2r/(2 − c) with c = r − r²·P(r²).
   (func $exp (export "exp") (param $x f64) (result f64)
-    (local $hx i32) (local $xsb i32) (local $k i32) (local $hi f64) (local $lo f64) (local $t f64) (local $c f64) (local $y f64) (local $twopk f64)
+    (local $hx i32) (local $xsb i32) (local $k i32) (local $hi f64) (local $lo f64) (local $t f64) (local $c f64) (local $y f64)
     (local.set $hx (i32.wrap_i64 (i64.shr_u (i64.reinterpret_f64 (local.get $x)) (i64.const 32))))
     (local.set $xsb (i32.shr_u (local.get $hx) (i32.const 31)))
     (local.set $hx (i32.and (local.get $hx) (i32.const 0x7fffffff)))
@@ -561,10 +561,10 @@
         (br $next))))
 
   ;; Column sums in float64 of a rows×cols float32 matrix (a bias gradient: a Linear's over the
-  ;; batch, a convolution's over positions): acc[j] = Σᵣ x[r·cols + j] summed in row order, exactly kernels.ts's loop
-  ;; (one float64 accumulator per column), two columns per f64x2 lane pair. The accumulators are
-  ;; `align2(cols)` float64 at $acc (8-byte aligned), zeroed here; the caller reads the first
-  ;; cols. x has room for one float past its end (the odd column's idle lane reads it).
+  ;; batch, a convolution's over positions): acc[j] = Σᵣ x[r·cols + j] summed in row order,
+  ;; exactly kernels.ts's loop (one float64 accumulator per column), two columns per f64x2 lane
+  ;; pair. The accumulators are `align2(cols)` float64 at $acc (8-byte aligned), zeroed here; the
+  ;; caller reads the first cols. x has room for one float past its end (the odd column's idle lane reads it).
   (func (export "colsum") (param $x i32) (param $rows i32) (param $cols i32) (param $acc i32)
     (local $r i32) (local $j i32) (local $row i32) (local $a i32) (local $pitch i32) (local $pairs i32)
     (local.set $pairs (i32.shr_u (i32.add (local.get $cols) (i32.const 1)) (i32.const 1)))
