@@ -1,6 +1,6 @@
 import { Backend } from '@neurone/core';
 import type { ConvGeometry, DType, PoolKind, TypedArray, UnaryOp } from '@neurone/core';
-import { CpuKernels, unaryRange } from './kernels';
+import { CpuKernels, bceRange, unaryRange } from './kernels';
 import { pool, poolGrad } from './conv';
 import { gemm, wasmGemmEnabled } from './gemm';
 import { cpuOptions } from './options';
@@ -10,7 +10,7 @@ import { ThreadPool, availableCores, canBlock, floors } from './threads';
 export { CpuKernels };
 export type { CpuBackend, CpuOptions };
 
-/** The kernels of `cpu({ threads })` with threads > 1: large products, costly maps and the pools go to the thread pool (threads.ts). */
+/** The kernels of `cpu({ threads })` with threads > 1: large products, costly maps, BCE's terms and the pools go to the thread pool (threads.ts). */
 class ThreadedKernels extends CpuKernels {
   override readonly threads: number;
   #pool: ThreadPool | null | undefined;
@@ -38,6 +38,10 @@ class ThreadedKernels extends CpuKernels {
     },
     unaryRange: (op: UnaryOp, a: TypedArray, out: TypedArray, lo: number, hi: number, p: number): void => {
       if (!(lo === 0 && hi === a.length && this.#get(a.length, floors.unary)?.unary(op, a, out))) unaryRange(op, a, out, lo, hi, p);
+    },
+    bceRange: (y: TypedArray, p: TypedArray, out: TypedArray, lo: number, hi: number, floor: number): void => {
+      const all = lo === 0 && hi === p.length;
+      if (!(all && this.#get(p.length, floors.unary)?.bce(y as Float32Array, p as Float32Array, out as Float32Array, floor))) bceRange(y, p, out, lo, hi, floor);
     },
     pool: (kind: PoolKind, x: TypedArray, out: TypedArray, g: ConvGeometry): void => void (this.#window(0, kind, x, null, out, g) || pool(kind, x, out, g)),
     poolGrad: (kind: PoolKind, x: TypedArray, d: TypedArray, out: TypedArray, g: ConvGeometry): void =>

@@ -57,8 +57,8 @@ export class CpuKernels implements Kernels<TypedArray> {
   /** Threads that large kernels run on: 1 (`cpu({ threads })` in Node makes a subclass that splits them across more). */
   readonly threads: number = 1;
 
-  /** The loops behind the large kernels (gemm.ts, unaryRange, conv.ts's pools): the threaded subclass of index.ts splits them across threads. */
-  protected readonly k = { gemm, unaryRange, pool, poolGrad };
+  /** The loops behind the large kernels (gemm.ts, unaryRange, bceRange, conv.ts's pools): the threaded subclass of index.ts splits them across threads. */
+  protected readonly k = { gemm, unaryRange, pool, poolGrad, bceRange };
 
   ready(): Promise<void> {
     return Promise.resolve();
@@ -323,24 +323,9 @@ export class CpuKernels implements Kernels<TypedArray> {
   }
 
   bce(y: T, p: T, grad: boolean, c: number): TypedArray {
-    const [yv, pv] = [y.data, p.data];
-    const out = this.#alloc(pv.length);
-    const [F, E] = [BCE_LOG_FLOOR, BCE_GRAD_EPS];
-    // the floors as `v < floor ? floor : v`, like clamp: NaN stays NaN
-    if (grad)
-      for (let i = 0; i < pv.length; i++) {
-        const q = pv[i]!;
-        const d = q * (1 - q);
-        out[i] = (c * q - c * yv[i]!) / (d < E ? E : d); // c(ŷ − y) / max(ŷ(1 − ŷ), ε)
-      }
-    else
-      for (let i = 0; i < pv.length; i++) {
-        let a = Math.log(pv[i]!);
-        let b = Math.log(1 - pv[i]!);
-        a = a < F ? F : a;
-        b = b < F ? F : b;
-        out[i] = yv[i]! * (a - b) + b; // y·log ŷ + (1 − y)·log(1 − ŷ), each log floored
-      }
+    const out = this.#alloc(p.data.length);
+    if (grad) bceGrad(y.data, p.data, out, c);
+    else this.k.bceRange(y.data, p.data, out, 0, out.length, BCE_LOG_FLOOR);
     return out;
   }
 
@@ -478,6 +463,35 @@ export class CpuKernels implements Kernels<TypedArray> {
     if (kind === 'max' && maxPool2Fits(g) && f32Wasm(out, [x.data, delta.data]) && maxPool2GradWasm(x.data as Float32Array, delta.data as Float32Array, out as Float32Array, g)) return out;
     this.k.poolGrad(kind, x.data, delta.data, out, g);
     return out;
+  }
+}
+
+/** BCELoss's gradient c·(ŷ − y) / max(ŷ(1 − ŷ), ε), the floor as `v < floor ? floor : v`, like clamp: NaN stays NaN. */
+function bceGrad(y: TypedArray, p: TypedArray, out: TypedArray, c: number): void {
+  for (let i = 0; i < p.length; i++) {
+    const q = p[i]!;
+    const d = q * (1 - q);
+    out[i] = (c * q - c * y[i]!) / (d < BCE_GRAD_EPS ? BCE_GRAD_EPS : d);
+  }
+}
+
+/**
+ * BCELoss's terms y·log ŷ + (1 − y)·log(1 − ŷ) on elements [lo, hi), each log floored at F (−100),
+ * as y·(a − b) + b. Where y = 0 and ŷ ≥ 0 (log ŷ finite after its floor) that is b exactly, so
+ * log ŷ is skipped: most pixels of an image target are 0. Also run by the thread pool's workers
+ * from its source text (threads.ts): it uses nothing but Math.
+ */
+export function bceRange(y: TypedArray, p: TypedArray, out: TypedArray, lo: number, hi: number, F: number): void {
+  for (let i = lo; i < hi; i++) {
+    const q = p[i]!;
+    let b = Math.log(1 - q);
+    b = b < F ? F : b;
+    if (y[i] === 0 && q >= 0) out[i] = b;
+    else {
+      let a = Math.log(q);
+      a = a < F ? F : a;
+      out[i] = y[i]! * (a - b) + b;
+    }
   }
 }
 

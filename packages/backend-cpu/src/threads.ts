@@ -10,7 +10,7 @@
 import { GEMM_WASM_SHARED_BASE64 } from './wasm/gemm-shared.wasm';
 import { KC, MC, align4, compileGemm, ensureMemory, packA, packB } from './wasm-gemm';
 import type { GemmExports } from './wasm-gemm';
-import { unaryRange } from './kernels';
+import { bceRange, unaryRange } from './kernels';
 import { pool, poolGrad, windowTable } from './conv';
 import type { ConvGeometry, PoolKind, TypedArray } from '@neurone/core';
 
@@ -40,7 +40,7 @@ export function setFloors(next: Partial<typeof floors>): typeof floors {
 
 /**
  * Control block (Int32): the job's sequence number, parts still running, workers started, the
- * job's kind (0: gemm, 1: unary, 2: pool), a pool's geometry (GEOMETRY, 12 fields),
+ * job's kind (0: gemm, 1: unary, 2: pool, 3: BCE's terms), a pool's geometry (GEOMETRY, 12 fields),
  * whether a worker failed its part; then 16 arguments per thread. Workers are unref'd: they end
  * with the process.
  */
@@ -54,7 +54,7 @@ const ARGS = 20;
 const GEOMETRY = ['batch', 'inH', 'inW', 'chan', 'outH', 'outW', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw'] as const;
 
 /** What the workers run besides the wasm GEMM: kernels.ts's and conv.ts's own functions, sent as source text. */
-const KERNELS = { unaryRange, pool, poolGrad };
+const KERNELS = { unaryRange, pool, poolGrad, bceRange };
 type Kernels = typeof KERNELS;
 
 interface WorkerInit {
@@ -88,6 +88,10 @@ function workerMain(init: WorkerInit, k: Kernels): void {
         // unary: [op, in, out, lo, hi] in floats of the shared memory
         const n = ctl[o + 4]!;
         k.unaryRange(init.unaryOps[ctl[o]!] as Parameters<Kernels['unaryRange']>[0], heap.subarray(ctl[o + 1]!, ctl[o + 1]! + n), heap.subarray(ctl[o + 2]!, ctl[o + 2]! + n), ctl[o + 3]!, n, 0);
+      } else if (ctl[3] === 3) {
+        // BCE's terms: [y, p, out, lo, hi, n, floor] in floats of the shared memory
+        const [y, p, out, lo, hi, n, floor] = ctl.subarray(o, o + 7);
+        k.bceRange(heap.subarray(y!, y! + n!), heap.subarray(p!, p! + n!), heap.subarray(out!, out! + n!), lo!, hi!, floor!);
       } else if (ctl[3] === 2) {
         // pool (op 0) or poolGrad (1) on images [b0, b1): [op, max?, x, x per image, delta, delta per image, out, out per image, b0, b1]
         const [op, max, x, xs, d, ds, out, os, b0, b1] = ctl.subarray(o, o + 10);
@@ -270,6 +274,28 @@ export class ThreadPool {
     for (let t = 0; t < parts; t++) args.push([code, 0, n, Math.min(n, t * chunk), Math.min(n, (t + 1) * chunk)]);
     if (!this.#run(1, args, () => unaryRange(op as Parameters<typeof unaryRange>[0], a, out, 0, chunk, 0))) return false;
     out.set(heap.subarray(n + chunk, 2 * n), chunk);
+    return true;
+  }
+
+  /**
+   * BCELoss's terms (kernels.ts's bceRange with `floor`) over all of y and p, split over the
+   * threads by elements (each depends on its own y and ŷ alone); false when it does not take the job.
+   */
+  bce(y: Float32Array | Float64Array, p: Float32Array | Float64Array, out: Float32Array | Float64Array, floor: number): boolean {
+    const n = p.length;
+    if (n < floors.unary || !Number.isInteger(floor) || ![y, p, out].every((a) => a instanceof Float32Array) || this.ready !== this.threads - 1) return false;
+    const parts = this.threads;
+    const chunk = Math.min(n, Math.ceil(n / parts / 4) * 4);
+    const [pOff, oOff] = [align4(n), 2 * align4(n)];
+    if (!ensureMemory(this.#memory, oOff + n)) return false;
+    const heap = new Float32Array(this.#memory.buffer);
+    // the workers' share of y and ŷ goes to the shared memory; the caller computes its own in place
+    heap.set(y.subarray(chunk, n), chunk);
+    heap.set(p.subarray(chunk, n), pOff + chunk);
+    const args: number[][] = [];
+    for (let t = 0; t < parts; t++) args.push([0, pOff, oOff, Math.min(n, t * chunk), Math.min(n, (t + 1) * chunk), n, floor]);
+    if (!this.#run(3, args, () => bceRange(y, p, out, 0, chunk, floor))) return false;
+    out.set(heap.subarray(oOff + chunk, oOff + n), chunk);
     return true;
   }
 

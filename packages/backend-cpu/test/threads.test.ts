@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceMatmul, runConformance } from '@neurone/core/testing';
-import { GELU_TANH, UNARY_OPS, ValueError, col2im, erf, im2col, pool, poolGrad } from '@neurone/core';
+import { BCE_LOG_FLOOR, GELU_TANH, UNARY_OPS, ValueError, binaryCrossEntropy, col2im, erf, im2col, pool, poolGrad } from '@neurone/core';
 import { cpu } from '../src/index';
 import { ThreadPool, setFloors } from '../src/threads';
 import { pool as poolLoop } from '../src/conv';
-import { unaryRange } from '../src/kernels';
+import { bceRange, unaryRange } from '../src/kernels';
 import { gemm } from '../src/gemm';
 
 /** The pool of `threads` threads once its workers have started (they start asynchronously). */
@@ -103,6 +103,24 @@ describe('cpu({ threads })', () => {
           for (let e = 0; e < arr.length; e++) if (!Object.is(arr[e], outs[0]![j]![e])) expect.fail(`batch ${batch} ${h}×${w}×${c}, output ${j}, ${i + 2} threads [${e}]`);
         });
     }
+  });
+
+  it('BCE\'s terms (the fused BCELoss forward) are bit-identical on 1, 2 and 3 threads: targets 0, 1 and between, ŷ at 0, 1, outside [0, 1], NaN', () => {
+    const backends = [1, 2, 3].map((threads) => cpu({ threads }));
+    for (const n of [1, 5, 16387, 100_003]) {
+      const y = rnd(n, n + 1).map((v, i) => (i % 3 === 0 ? 0 : i % 7 === 1 ? 1 : Math.abs(v)));
+      const p = rnd(n, n + 2).map((v, i) => (i % 101 === 5 ? NaN : i % 89 === 2 ? 1 : i % 83 === 3 ? 0 : i % 79 === 4 ? -v - 1.5 : (v + 1) / 2));
+      const [one, ...rest] = backends.map((B) => binaryCrossEntropy(B.tensor(y, [n]), B.tensor(p, [n]), false).dataSync());
+      for (const [i, r] of rest.entries())
+        for (let j = 0; j < n; j++) if (!Object.is(r[j], one![j])) expect.fail(`bce n=${n}, ${i + 2} threads [${j}]: ${r[j]} ≠ ${one![j]}`);
+      const want = new Float32Array(n);
+      bceRange(y, p, want, 0, n, BCE_LOG_FLOOR);
+      expect(Array.from(one!)).toEqual(Array.from(want));
+    }
+    const p3 = ThreadPool.get(3)!;
+    const out = new Float32Array(40);
+    expect(p3.bce(rnd(40, 1), rnd(40, 2), out, BCE_LOG_FLOOR)).toBe(true);
+    expect(p3.bce(new Float64Array(40), new Float64Array(40), new Float64Array(40), BCE_LOG_FLOOR)).toBe(false); // float64 stays on the caller
   });
 
   it('the pool itself takes each kind of job and matches the single-thread loops exactly', () => {

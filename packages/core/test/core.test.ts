@@ -158,4 +158,17 @@ describe('gatherRows', () => {
     }
     expect(gatherRows(t, [0], true, new Float64Array(3)).data).toBeInstanceOf(Float64Array);
   });
+  it('scaled bytes give v·scale as float32 / float64 store it, for every byte and several scales, by range and by index', () => {
+    const all = { data: Uint8Array.from({ length: 512 }, (_, i) => (i * 37) % 256), shape: [128, 4] };
+    for (const scale of [1 / 255, 0.5, 1 / 3, -0.1, 1e-40, 3e38]) {
+      for (const float64 of [false, true]) {
+        const want = Array.from(all.data, (v) => (float64 ? v * scale : Math.fround(v * scale)));
+        const byRange = gatherRows({ ...all, scale }, { start: 0, end: 128 }, float64).data;
+        expect(Array.from(byRange)).toEqual(want);
+        const rows = [5, 0, 127, 5];
+        const byIndex = Array.from(gatherRows({ ...all, scale }, rows, float64).data);
+        expect(byIndex).toEqual(rows.flatMap((r) => want.slice(r * 4, r * 4 + 4)));
+      }
+    }
+  });
 });

@@ -228,10 +228,11 @@ function checkTargets(loss: Loss, y: HostTensor, yhat: Tensor): void {
 /**
  * The loss's host check of predictions, on the first `rows` samples (eval mode, nothing changes):
  * one forward and one read per call of fit / evaluate, so BCE on logits or swapped arguments fail
- * before any training, naming the loss.
+ * before any training, naming the loss. It checks the targets first: true when it ran (the loss
+ * has the check), so the first batch need not check them again.
  */
-async function checkPredictions(owner: string, net: Module, loss: Loss, data: Dataset, rows: number, backend: Backend): Promise<void> {
-  if (typeof loss.checkPredictions !== 'function') return;
+async function checkPredictions(owner: string, net: Module, loss: Loss, data: Dataset, rows: number, backend: Backend): Promise<boolean> {
+  if (typeof loss.checkPredictions !== 'function') return false;
   const wasTraining = net.training;
   net.eval();
   let yhat: Tensor | undefined;
@@ -249,6 +250,7 @@ async function checkPredictions(owner: string, net: Module, loss: Loss, data: Da
     yhat?.dispose();
     net.train(wasTraining);
   }
+  return true;
 }
 
 const isClassIndices = (y: readonly number[], yhat: readonly number[]): boolean =>
@@ -266,11 +268,12 @@ export async function evaluate(net: Module, loss: Loss, data: FitData, options: 
   const batchSize = positiveInt('evaluate', 'batchSize', options.batchSize ?? 256);
   const metrics = resolveMetrics('evaluate', options.metrics);
   const host = await toHost('evaluate', data);
-  await checkPredictions('evaluate', net, loss, host, Math.min(batchSize, host.x.shape[0]!), backendOf(net, options.backend));
-  return evaluateHost(net, loss, host, batchSize, metrics, backendOf(net, options.backend));
+  const checked = await checkPredictions('evaluate', net, loss, host, Math.min(batchSize, host.x.shape[0]!), backendOf(net, options.backend));
+  return evaluateHost(net, loss, host, batchSize, metrics, backendOf(net, options.backend), !checked);
 }
 
-async function evaluateHost(net: Module, loss: Loss, data: Dataset, batchSize: number, metrics: Metric[], backend: Backend): Promise<EvaluateResult> {
+/** `checkTargetsFirst`: whether the first batch checks the targets (false where they were checked already). */
+async function evaluateHost(net: Module, loss: Loss, data: Dataset, batchSize: number, metrics: Metric[], backend: Backend, checkTargetsFirst: boolean): Promise<EvaluateResult> {
   const n = data.x.shape[0]!;
   const wasTraining = net.training;
   net.eval();
@@ -284,7 +287,7 @@ async function evaluateHost(net: Module, loss: Loss, data: Dataset, batchSize: n
         const x = gather(backend, data.x, null, start, end);
         const y = gather(backend, data.y, null, start, end);
         const yhat = net.forward(x);
-        if (start === 0) checkTargets(loss, data.y, yhat);
+        if (start === 0 && checkTargetsFirst) checkTargets(loss, data.y, yhat);
         const l = loss.forward(y, yhat);
         if (l.size !== 1) throw new ShapeError('evaluate', 'the loss must reduce to one value', { loss: l.shape, y: y.shape, yhat: yhat.shape });
         if (start === 0) withAccuracy = isClassIndices(data.y.shape, yhat.shape) && !metrics.some((m) => m.name === 'accuracy');
@@ -410,7 +413,7 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
   const val = options.validation ? await toHost('fit (validation)', options.validation) : undefined;
   const valBatch = positiveInt('fit', 'validationBatchSize', options.validationBatchSize ?? batchSize);
   if (val) checkValidation(net, loss, train, val, Math.min(valBatch, val.x.shape[0]!), backend);
-  await checkPredictions('fit', net, loss, train, Math.min(batchSize, train.x.shape[0]!), backend);
+  const targetsChecked = await checkPredictions('fit', net, loss, train, Math.min(batchSize, train.x.shape[0]!), backend);
   const { signal, onEpoch, onBatch, scheduler } = options;
   const shuffle = options.shuffle ?? true;
   const rng = options.rng ?? new RNG(seed);
@@ -514,7 +517,7 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
           const x = gather(backend, train.x, order, start, end);
           const y = gather(backend, train.y, order, start, end);
           // targets are checked once, on the host, when the first batch shows the output shape
-          const check = epoch === 1 && b === 0 ? (yhat: Tensor) => checkTargets(loss, train.y, yhat) : undefined;
+          const check = epoch === 1 && b === 0 && !targetsChecked ? (yhat: Tensor) => checkTargets(loss, train.y, yhat) : undefined;
           return trainStep(net, loss, optimizer, x, y, metricFns, check, clip);
         });
         if (scheduler?.interval === 'batch') scheduler.step();
@@ -546,7 +549,7 @@ export async function fit(net: Module, loss: Loss, optimizer: Optimizer, data: F
       };
       if (lr !== undefined) log.lr = lr;
       if (val) {
-        const r = await evaluateHost(net, loss, val, valBatch, metrics, backend);
+        const r = await evaluateHost(net, loss, val, valBatch, metrics, backend, false); // checkValidation checked its targets
         log.valLoss = r.loss;
         if (r.accuracy !== undefined) log.valAccuracy = r.accuracy;
         if (metrics.length) log.valMetrics = r.metrics;
