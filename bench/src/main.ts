@@ -22,6 +22,8 @@ usage: pnpm --filter @neurone/bench bench [w1 w2 w3 w4 w5 | all] [options]   (de
   --torch LIST     PyTorch thread counts, when /usr/bin/python3 can import torch; none to skip
                    (default: the --threads list)
   --epochs N       epochs of W2 and W4 (default: 1)
+  --relaxed-simd   also run ours with node's --experimental-wasm-relaxed-simd (Node 20: fused
+                   multiply-adds in the GEMM, the default from Node 22; not in the ratios)
   --json FILE      also write every figure (and each library's peak memory) to FILE as JSON
   --help           this text
 
@@ -36,6 +38,7 @@ const { values, positionals } = parseArgs({
     torch: { type: 'string' },
     epochs: { type: 'string', default: '1' },
     json: { type: 'string' },
+    'relaxed-simd': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -93,7 +96,7 @@ function runLib(workload: string, lib: Lib): Result {
     const out =
       lib.kind === 'torch'
         ? execFileSync(PY, [fileURLToPath(new URL('torch_bench.py', import.meta.url)), workload, String(lib.threads), String(epochs), torchData()], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 })
-        : execFileSync(process.execPath, [...process.execArgv, fileURLToPath(new URL('run-one.ts', import.meta.url)), workload, JSON.stringify(lib), String(epochs)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+        : execFileSync(process.execPath, [...process.execArgv, ...(lib.kind === 'neurone' && lib.relaxedSimd ? ['--experimental-wasm-relaxed-simd'] : []), fileURLToPath(new URL('run-one.ts', import.meta.url)), workload, JSON.stringify(lib), String(epochs)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
     return JSON.parse(out.trim().split('\n').pop()!) as Result;
   } catch (e) {
     return { error: (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 160) };
@@ -123,6 +126,7 @@ for (const w of which) {
     ...threads.map((t): Lib => ({ kind: 'neurone', threads: t })),
     // W2's network as one forward-only module (derived backward), beside the hand-written Sequential
     ...(w === 'w2' ? threads.map((t): Lib => ({ kind: 'neurone', threads: t, forwardOnly: true })) : []),
+    ...(values['relaxed-simd'] ? threads.map((t): Lib => ({ kind: 'neurone', threads: t, relaxedSimd: true })) : []),
     ...(w === 'w5' ? [] : peers.map((p): Lib => ({ kind: 'tfjs', backend: p as 'cpu' | 'wasm' }))),
     ...(hasTorch ? torchThreads.map((t): Lib => ({ kind: 'torch', threads: t })) : []),
   ];
@@ -131,14 +135,15 @@ for (const w of which) {
     report.runs.push({ workload: w, library: libName(lib), lib, ...r });
     return r;
   });
-  const ours = results.filter((_, i) => libs[i]!.kind === 'neurone' && !(libs[i] as { forwardOnly?: boolean }).forwardOnly);
+  const ours = results.filter((_, i) => libs[i]!.kind === 'neurone' && !(libs[i] as { forwardOnly?: boolean }).forwardOnly && !(libs[i] as { relaxedSimd?: boolean }).relaxedSimd);
+  const name = (lib: Lib, r: Result): string => `${libName(lib)}${r.fma ? ' (FMA)' : ''}`;
   const rows: (string | number)[][] = [];
   if (w === 'w1') {
     const labels = W1_CASES.map(w1Label);
     rows.push(['library', ...labels, 'peak RSS MB']);
     libs.forEach((lib, i) => {
       const r = results[i]!;
-      rows.push([libName(lib), ...labels.map((l) => (r.gflops?.[l] === undefined ? r.error ?? '—' : r.gflops[l]!.toFixed(1))), f0(r.peakRssMB)]);
+      rows.push([name(lib, r), ...labels.map((l) => (r.gflops?.[l] === undefined ? r.error ?? '—' : r.gflops[l]!.toFixed(1))), f0(r.peakRssMB)]);
     });
   } else {
     const best = Math.max(...ours.map((r) => r.samplesPerSecond ?? 0));
@@ -148,7 +153,7 @@ for (const w of which) {
       const r = results[i]!;
       const q = r.bce !== undefined ? r.bce.toFixed(4) : r.accuracy !== undefined ? `${(r.accuracy * 100).toFixed(2)} %` : r.gflops ? r.gflops['MLP step']!.toFixed(1) : '—';
       const sps = r.error ? `cannot: ${r.error}` : `${f0(r.samplesPerSecond)}${r.batches ? ` (${r.batches} batches)` : ''}`;
-      rows.push([libName(lib), sps, q, r.samplesPerSecond ? `${(best / r.samplesPerSecond).toFixed(2)}×` : '—', f0(r.peakRssMB)]);
+      rows.push([name(lib, r), sps, q, r.samplesPerSecond ? `${(best / r.samplesPerSecond).toFixed(2)}×` : '—', f0(r.peakRssMB)]);
     });
   }
   console.log(`\n${TITLES[w]}\n${table(rows)}`);

@@ -9,6 +9,7 @@ import { w3Neurone, w3Tf } from './w3';
 import { w4Neurone, w4Tf } from './w4';
 import { w5Neurone } from './w5';
 import type { Lib, Result } from './util';
+import { fusedMultiplyAdd } from '@neurone/backend-cpu';
 
 const [workload, libJson, epochsArg] = process.argv.slice(2);
 const lib = JSON.parse(libJson!) as Lib;
@@ -37,5 +38,6 @@ try {
   result = { error: (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 160) };
 }
 result.peakRssMB = process.resourceUsage().maxRSS / 1024;
+if (lib.kind === 'neurone') result.fma = fusedMultiplyAdd();
 console.log(JSON.stringify(result));
 process.exit(0);

@@ -27,12 +27,12 @@ export function table(rows: (string | number)[][]): string {
 }
 
 /** One library of a run: ours (with a thread count), a TF.js backend, or PyTorch (with a thread count). */
-export type Lib = { kind: 'neurone'; threads: number; forwardOnly?: boolean } | { kind: 'tfjs'; backend: 'cpu' | 'wasm' } | { kind: 'torch'; threads: number };
+export type Lib = { kind: 'neurone'; threads: number; forwardOnly?: boolean; relaxedSimd?: boolean } | { kind: 'tfjs'; backend: 'cpu' | 'wasm' } | { kind: 'torch'; threads: number };
 
 export function libName(lib: Lib): string {
   if (lib.kind === 'tfjs') return `tfjs-${lib.backend}`;
   const t = `${lib.threads} thread${lib.threads === 1 ? '' : 's'}`;
-  return lib.kind === 'neurone' ? `neurone cpu() ${t}${lib.forwardOnly ? ', forward-only module' : ''}` : `pytorch ${t}`;
+  return lib.kind === 'neurone' ? `neurone cpu() ${t}${lib.forwardOnly ? ', forward-only module' : ''}${lib.relaxedSimd ? ', --experimental-wasm-relaxed-simd' : ''}` : `pytorch ${t}`;
 }
 
 /** What one workload measured for one library (the fields that apply to it). */
@@ -40,6 +40,8 @@ export interface Result {
   /** W1: GFLOP/s per case ('A·B 512' …). */
   gflops?: Record<string, number>;
   samplesPerSecond?: number;
+  /** Ours: whether float32 products fused their multiply-adds (relaxed SIMD). */
+  fma?: boolean;
   /** W2, W4: test accuracy in [0, 1]. */
   accuracy?: number;
   /** W3: mean test BCE per pixel. */

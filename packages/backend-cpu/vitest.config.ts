@@ -1,3 +1,18 @@
+import { defineConfig } from 'vitest/config';
 import { packageConfig } from '../../vitest.shared';
 
-export default packageConfig('backend-cpu');
+const base = packageConfig('backend-cpu');
+
+// The suite runs twice: as the runtime comes (Node 20: no relaxed SIMD, so products round each
+// multiply and add) and in processes started with --experimental-wasm-relaxed-simd, where they
+// fuse them (the default from Node 22 and Chrome 114), with test/relaxed-simd's checks of that.
+export default defineConfig({
+  ...base,
+  test: {
+    ...base.test,
+    projects: [
+      { extends: true, test: { name: 'backend-cpu', exclude: ['test/relaxed-simd/**', '**/node_modules/**'] } },
+      { extends: true, test: { name: 'backend-cpu (relaxed SIMD)', execArgv: ['--expose-gc', '--experimental-wasm-relaxed-simd'] } },
+    ],
+  },
+});

@@ -10,6 +10,7 @@ import { cpuOptions } from './options';
 import type { CpuBackend, CpuOptions } from './options';
 
 export { CpuKernels };
+export { wasmGemmFused as fusedMultiplyAdd } from './wasm-gemm';
 export type { CpuBackend, CpuOptions };
 
 /** A CPU backend on the calling thread: `cpu()` for float32, `cpu({ dtype: 'float64' })` for exact gradient checks (`threads` is accepted and ignored here). */

@@ -8,6 +8,7 @@ import type { CpuBackend, CpuOptions } from './options';
 import { ThreadPool, availableCores, canBlock, floors } from './threads';
 
 export { CpuKernels };
+export { wasmGemmFused as fusedMultiplyAdd } from './wasm-gemm';
 export type { CpuBackend, CpuOptions };
 
 /** The kernels of `cpu({ threads })` with threads > 1: large products, costly maps, BCE's terms and the pools go to the thread pool (threads.ts). */

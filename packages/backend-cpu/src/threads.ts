@@ -7,7 +7,7 @@
  * block (a browser's main thread): there `threads` is 1. Parts are fixed blocks of the output,
  * each computed in the same order as on one thread, so results are bit-identical for any count.
  */
-import { GEMM_WASM_SHARED_BASE64 } from './wasm/gemm-shared.wasm';
+import { GEMM_FMA_WASM_SHARED_BASE64, GEMM_WASM_SHARED_BASE64 } from './wasm/gemm-shared.wasm';
 import { KC, MC, align4, compileGemm, ensureMemory, packA, packB } from './wasm-gemm';
 import type { GemmExports } from './wasm-gemm';
 import { bceRange, unaryRange } from './kernels';
@@ -176,7 +176,7 @@ export class ThreadPool {
     let pool = ThreadPool.#pools.get(threads);
     if (pool === undefined) {
       pool = null;
-      const module = canBlock() ? compileGemm(GEMM_WASM_SHARED_BASE64) : null;
+      const module = canBlock() ? compileGemm(GEMM_WASM_SHARED_BASE64, GEMM_FMA_WASM_SHARED_BASE64) : null;
       try {
         if (module) pool = new ThreadPool(threads, module);
       } catch {

@@ -10,7 +10,7 @@
  * The thread pool (threads.ts) runs the same layout on a shared memory, one part per thread.
  */
 import type { ConvGeometry } from '@neurone/core';
-import { GEMM_WASM_BASE64 } from './wasm/gemm.wasm';
+import { GEMM_FMA_WASM_BASE64, GEMM_WASM_BASE64 } from './wasm/gemm.wasm';
 
 /** k block (B panel of 8·KC floats = 8 KB stays in L1) and m block (A block of MC·KC floats = 128 KB in L2). */
 export const KC = 256;
@@ -55,13 +55,38 @@ const KEEP_BYTES = 32 * 1024 * 1024;
 
 export const decodeBase64 = (s: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 
-/** The module of `base64`, or null where WebAssembly (SIMD: the module uses f32x4 throughout, so validating it is the feature test) is missing. */
-export function compileGemm(base64: string): WebAssembly.Module | null {
+/** The bytes of `base64` when they validate here (so WebAssembly, SIMD and, for a fused module, relaxed SIMD exist), else null. */
+function valid(base64: string): Uint8Array<ArrayBuffer> | null {
   try {
     if (typeof WebAssembly !== 'object') return null;
     const bytes = decodeBase64(base64);
-    if (!WebAssembly.validate(bytes)) return null;
-    return new WebAssembly.Module(bytes);
+    return WebAssembly.validate(bytes) ? bytes : null;
+  } catch {
+    return null;
+  }
+}
+
+/** undefined: not tried yet. Decided once per process, so that every thread runs the same kernel. */
+let fused: boolean | undefined;
+
+/**
+ * Whether products fuse their multiply-adds (f32x4.relaxed_madd: one rounding per a·b + c where
+ * the CPU has FMA): where the runtime has relaxed SIMD (Chrome 114+, Node 22+; Node 20 with
+ * --experimental-wasm-relaxed-simd). Float32 products then differ from other runtimes' in the last
+ * bits; they stay bit-identical for any thread count.
+ */
+export function wasmGemmFused(): boolean {
+  return (fused ??= valid(GEMM_FMA_WASM_BASE64) !== null);
+}
+
+/**
+ * The module: the fused variant where wasmGemmFused, else the plain one; null where WebAssembly
+ * SIMD is missing (the module uses f32x4 throughout, so validating it is the feature test).
+ */
+export function compileGemm(plain: string, fma: string): WebAssembly.Module | null {
+  try {
+    const bytes = valid(wasmGemmFused() ? fma : plain);
+    return bytes && new WebAssembly.Module(bytes);
   } catch {
     return null;
   }
@@ -73,7 +98,7 @@ let wasm: (GemmExports & { memory: WebAssembly.Memory }) | null = null;
 
 /** The live instance, made (synchronously) on demand; null when WebAssembly SIMD is unavailable. */
 function instance(): (GemmExports & { memory: WebAssembly.Memory }) | null {
-  if (compiled === undefined) compiled = compileGemm(GEMM_WASM_BASE64);
+  if (compiled === undefined) compiled = compileGemm(GEMM_WASM_BASE64, GEMM_FMA_WASM_BASE64);
   if (compiled === null) return null;
   if (wasm === null) {
     try {

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { referenceMatmul } from '@neurone/core/testing';
-import { cpu } from '../src/index';
+import { cpu, fusedMultiplyAdd } from '../src/index';
+import { FUSED, UNFUSED, roundingProbe } from './rounding-probe';
 import { gemm, gemmJs, useWasmGemm } from '../src/gemm';
 import { wasmGemmAvailable, wasmGemmMemoryBytes } from '../src/wasm-gemm';
 
@@ -118,6 +119,13 @@ describe('float32 GEMM kernels against a plain triple loop', () => {
     gemm(Float32Array.from([3]), Float32Array.from([-4]), c2, 1, 1, 1, false, false);
     expect(c2[0]).toBe(-12);
     expect(wasmGemmMemoryBytes()).toBeGreaterThan(0);
+  });
+
+  it('wasm: each multiply-add rounds twice (f32x4 mul, add) unless the runtime has relaxed SIMD, where it rounds once (fused)', () => {
+    expect(wasmGemmAvailable()).toBe(true);
+    expect(roundingProbe(cpu({ threads: 1 }))).toBe(fusedMultiplyAdd() ? FUSED : UNFUSED);
+    const relaxed = WebAssembly.validate(Uint8Array.from([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]));
+    expect(fusedMultiplyAdd()).toBe(relaxed); // a one-function module with f32x4.relaxed_madd
   });
 
   it('wasm: NaN and ±Infinity propagate like the triple loop', () => {
