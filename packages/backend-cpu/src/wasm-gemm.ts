@@ -1,8 +1,9 @@
 /**
  * float32 GEMM through the WebAssembly SIMD kernel of wasm/gemm.wat.
  *
- * The module (≈2 KB) is compiled and instantiated synchronously on first use, so matmul stays a
- * synchronous op. Operands are copied into the module's memory (a scratch tile, A, B, C, then the
+ * The module (≈7 KB) is compiled and instantiated synchronously on first use, so matmul stays a
+ * synchronous op; where the runtime has relaxed SIMD it is the variant whose micro-kernel fuses
+ * its multiply-adds (`wasmGemmFused`). Operands are copied into the module's memory (a scratch tile, A, B, C, then the
  * two pack buffers, all 16-byte aligned), the kernel runs, and C is copied out. Memory grows as needed and is kept for later calls up to 32 MiB; past that the instance is
  * dropped after the call and a fresh one (from the compiled module) serves the next. When
  * WebAssembly or its SIMD extension is missing (the module does not validate), or memory cannot
