@@ -21,7 +21,7 @@ rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 const preamble = `
 import { RNG } from '@neurone/core';
-import { cpu } from '@neurone/backend-cpu';
+import { cpu, fusedMultiplyAdd } from '@neurone/backend-cpu';
 import { gpu, availableModes } from '@neurone/backend-gpu';
 import { Linear, Sequential, Sigmoid, TanH } from '@neurone/layers';
 import { BCELoss } from '@neurone/losses';
@@ -39,6 +39,11 @@ const report = async (r) => {
   r.oneHot = Array.from(oneHot(new Float32Array([1, 0]), 2));
   r.batches = [...batches({ x: { data: new Float32Array(8), shape: [4, 2] }, y: { data: new Float32Array(4), shape: [4] } }, { batchSize: 2 })].length;
   r.gpu = typeof gpu === 'function' && Array.isArray(await availableModes());
+  // the GEMM's rounding: (1 + 2⁻¹²)² − 1 is 2⁻¹¹ + 2⁻²⁴ fused (relaxed SIMD), 2⁻¹¹ otherwise
+  const u = 1 + 2 ** -12;
+  const c = cpu();
+  r.fma = fusedMultiplyAdd();
+  r.probe = c.matmul(c.tensor([-1, u], [1, 2]), c.tensor([1, u], [2, 1])).dataSync()[0];
   globalThis.neuroneResult = r;
 };`;
 writeFileSync(join(dir, 'page.mjs'), xorSource(preamble));
@@ -95,6 +100,8 @@ try {
     console.log(`browser bundle in Chromium: XOR predictions ${JSON.stringify(r.predictions)}, final loss ${r.loss.toFixed(5)}, autoencoder output ${JSON.stringify(r.autoencoderShape)}, gpu module loaded: ${r.gpu}`);
     if (JSON.stringify(r.predictions) !== JSON.stringify(XOR_EXPECTED)) fail(`XOR not learned: ${JSON.stringify(r.predictions)}`);
     if (JSON.stringify(r.autoencoderShape) !== '[2,4]' || r.batches !== 2 || r.oneHot.join() !== '0,1,1,0' || r.gpu !== true) fail(`unexpected results ${JSON.stringify(r)}`);
+    console.log(`browser bundle in Chromium: fused multiply-add GEMM (relaxed SIMD): ${r.fma}, (1 + 2⁻¹²)² − 1 = 2⁻¹¹ + ${Math.round((r.probe - 2 ** -11) * 2 ** 24)}·2⁻²⁴`);
+    if (r.probe !== (r.fma ? 2 ** -11 + 2 ** -24 : 2 ** -11)) fail(`the GEMM rounds as ${r.probe}, not as its ${r.fma ? 'fused' : 'plain'} kernel should`);
   }
   if (errors.length) fail(`page errors: ${errors.join('; ')}`);
 } finally {
