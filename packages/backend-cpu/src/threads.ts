@@ -261,20 +261,8 @@ export class ThreadPool {
 
   /** out = op(a) split over the threads, for the costly ops of THREADED_UNARY on float32; false when it does not take the job. */
   unary(op: string, a: Float32Array | Float64Array, out: Float32Array | Float64Array): boolean {
-    const n = a.length;
     const code = THREADED_UNARY.indexOf(op);
-    if (code < 0 || n < floors.unary || !(a instanceof Float32Array) || !(out instanceof Float32Array) || this.ready !== this.threads - 1) return false;
-    const parts = this.threads;
-    const chunk = Math.min(n, Math.ceil(n / parts / 4) * 4);
-    if (!ensureMemory(this.#memory, 2 * n)) return false;
-    const heap = new Float32Array(this.#memory.buffer);
-    // the workers' share of a goes to the shared memory (a at 0, out at n); the caller computes its own in place
-    heap.set(a.subarray(chunk), chunk);
-    const args: number[][] = [];
-    for (let t = 0; t < parts; t++) args.push([code, 0, n, Math.min(n, t * chunk), Math.min(n, (t + 1) * chunk)]);
-    if (!this.#run(1, args, () => unaryRange(op as Parameters<typeof unaryRange>[0], a, out, 0, chunk, 0))) return false;
-    out.set(heap.subarray(n + chunk, 2 * n), chunk);
-    return true;
+    return code >= 0 && this.#elementwise(1, [a], out, ([x, o], lo, hi) => [code, x!, o!, lo, hi], (chunk) => unaryRange(op as Parameters<typeof unaryRange>[0], a, out, 0, chunk, 0));
   }
 
   /**
@@ -282,19 +270,29 @@ export class ThreadPool {
    * threads by elements (each depends on its own y and ŷ alone); false when it does not take the job.
    */
   bce(y: Float32Array | Float64Array, p: Float32Array | Float64Array, out: Float32Array | Float64Array, floor: number): boolean {
-    const n = p.length;
-    if (n < floors.unary || !Number.isInteger(floor) || ![y, p, out].every((a) => a instanceof Float32Array) || this.ready !== this.threads - 1) return false;
+    return Number.isInteger(floor) && this.#elementwise(3, [y, p], out, ([yo, po, o], lo, hi) => [yo!, po!, o!, lo, hi, out.length, floor], (chunk) => bceRange(y, p, out, 0, chunk, floor));
+  }
+
+  /**
+   * An element-wise job of `kind` on float32 arrays of out.length elements, split by ranges (of
+   * multiples of 4): the workers' share of each input goes to the shared memory (input i at
+   * i·align4(n) floats, the output after them), the caller computes [0, chunk) in place
+   * (`part0`); `slot` gives a part's arguments from those offsets and its range. False when it
+   * does not take the job.
+   */
+  #elementwise(kind: number, inputs: (Float32Array | Float64Array)[], out: Float32Array | Float64Array,
+    slot: (offsets: number[], lo: number, hi: number) => number[], part0: (chunk: number) => void): boolean {
+    const n = out.length;
+    if (n < floors.unary || ![...inputs, out].every((x) => x instanceof Float32Array) || this.ready !== this.threads - 1) return false;
     const parts = this.threads;
     const chunk = Math.min(n, Math.ceil(n / parts / 4) * 4);
-    const [pOff, oOff] = [align4(n), 2 * align4(n)];
+    const offsets = [...inputs, out].map((_, i) => i * align4(n));
+    const oOff = offsets[inputs.length]!;
     if (!ensureMemory(this.#memory, oOff + n)) return false;
     const heap = new Float32Array(this.#memory.buffer);
-    // the workers' share of y and ŷ goes to the shared memory; the caller computes its own in place
-    heap.set(y.subarray(chunk, n), chunk);
-    heap.set(p.subarray(chunk, n), pOff + chunk);
-    const args: number[][] = [];
-    for (let t = 0; t < parts; t++) args.push([0, pOff, oOff, Math.min(n, t * chunk), Math.min(n, (t + 1) * chunk), n, floor]);
-    if (!this.#run(3, args, () => bceRange(y, p, out, 0, chunk, floor))) return false;
+    inputs.forEach((x, i) => heap.set(x.subarray(chunk, n), offsets[i]! + chunk));
+    const args = Array.from({ length: parts }, (_, t) => slot(offsets, Math.min(n, t * chunk), Math.min(n, (t + 1) * chunk)));
+    if (!this.#run(kind, args, () => part0(chunk))) return false;
     out.set(heap.subarray(oOff + chunk, oOff + n), chunk);
     return true;
   }
