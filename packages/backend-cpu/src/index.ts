@@ -5,7 +5,8 @@ import { pool, poolGrad } from './conv';
 import { gemm, wasmGemmEnabled } from './gemm';
 import { cpuOptions } from './options';
 import type { CpuBackend, CpuOptions } from './options';
-import { ThreadPool, availableCores, canBlock, floors } from './threads';
+import { ThreadPool, availableCores, canBlock, floors, sharedWasm } from './threads';
+import type { Arena } from './arena';
 
 export { CpuKernels };
 export { wasmGemmFused as fusedMultiplyAdd } from './wasm-gemm';
@@ -16,8 +17,8 @@ class ThreadedKernels extends CpuKernels {
   override readonly threads: number;
   #pool: ThreadPool | null | undefined;
 
-  constructor(dtype: DType, maxBytes: number, threads: number) {
-    super(dtype, maxBytes);
+  constructor(dtype: DType, maxBytes: number, threads: number, arena: Arena | null) {
+    super(dtype, maxBytes, arena);
     this.threads = threads;
   }
 
@@ -57,5 +58,6 @@ class ThreadedKernels extends CpuKernels {
 export function cpu(options: CpuOptions = {}): CpuBackend {
   const { dtype, maxBytes, threads: asked } = cpuOptions(options);
   const threads = canBlock() ? (asked ?? availableCores()) : 1;
-  return new Backend(threads > 1 ? new ThreadedKernels(dtype, maxBytes, threads) : new CpuKernels(dtype, maxBytes));
+  const arena = dtype === 'float32' ? (sharedWasm()?.arena ?? null) : null;
+  return new Backend(threads > 1 ? new ThreadedKernels(dtype, maxBytes, threads, arena) : new CpuKernels(dtype, maxBytes, arena));
 }

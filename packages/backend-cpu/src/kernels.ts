@@ -4,6 +4,7 @@ import { gemm, wasmGemmEnabled } from './gemm';
 import { axpbyWasm, colsumWasm, emaSquareWasm, im2colWasm, mapOnWasm, maxPool2Fits, maxPool2GradWasm, maxPool2Wasm, rootStepWasm } from './wasm-gemm';
 import type { WasmMap } from './wasm-gemm';
 import { col2im, im2col, pool, poolGrad } from './conv';
+import type { Arena } from './arena';
 
 type T = KernelTensor<TypedArray>;
 
@@ -47,7 +48,11 @@ export class CpuKernels implements Kernels<TypedArray> {
   readonly maxBytes: number;
   readonly #Array: Float32ArrayConstructor | Float64ArrayConstructor;
 
-  constructor(dtype: DType, maxBytes = Infinity) {
+  /** Where float32 storage lives when it can (arena.ts; index.ts's cpu() passes the process's), so the wasm kernels need not copy it. */
+  readonly #arena: Arena | null;
+
+  constructor(dtype: DType, maxBytes = Infinity, arena: Arena | null = null) {
+    this.#arena = dtype === 'float32' ? arena : null;
     this.dtype = dtype;
     this.maxBytes = maxBytes;
     this.name = `cpu(${dtype})`;
@@ -67,8 +72,9 @@ export class CpuKernels implements Kernels<TypedArray> {
   // ---- storage ----------------------------------------------------------------------------
 
   /**
-   * Freed buffers wait here by length and serve the next op of that size (a training step
-   * allocates the same sizes every time), so steady-state training allocates nothing.
+   * Storage comes from the arena when there is one and it takes the size (float32 blocks go back
+   * to it when freed); other freed buffers wait here by length and serve the next op of that size
+   * (a training step allocates the same sizes every time), so steady-state training allocates nothing.
    */
   readonly #pool = new Map<number, TypedArray[]>();
   #pooledBytes = 0;
@@ -77,6 +83,8 @@ export class CpuKernels implements Kernels<TypedArray> {
 
   /** A buffer of n elements; zero-filled only when asked (most kernels overwrite every element). */
   #alloc(n: number, zero = false): TypedArray {
+    const w = this.#arena?.take(n);
+    if (w) return zero ? w.fill(0) : w;
     const a = this.#pool.get(n)?.pop();
     if (!a) return new this.#Array(n);
     this.#pooledBytes -= a.byteLength;
@@ -89,6 +97,7 @@ export class CpuKernels implements Kernels<TypedArray> {
   }
 
   free(values: TypedArray): void {
+    if (this.#arena?.give(values as Float32Array)) return;
     if (values.length === 0 || this.#pooledBytes + values.byteLength > CpuKernels.POOL_BYTES) return;
     const list = this.#pool.get(values.length);
     if (list && list.length >= CpuKernels.POOL_PER_SIZE) return;

@@ -8,8 +8,9 @@
  * each computed in the same order as on one thread, so results are bit-identical for any count.
  */
 import { GEMM_FMA_WASM_SHARED_BASE64, GEMM_WASM_SHARED_BASE64 } from './wasm/gemm-shared.wasm';
-import { KC, MC, align4, compileGemm, ensureMemory, packA, packB } from './wasm-gemm';
+import { KC, MC, bindArena, compileGemm, packA, packB } from './wasm-gemm';
 import type { GemmExports } from './wasm-gemm';
+import { Arena, place } from './arena';
 import { bceRange, unaryRange } from './kernels';
 import { pool, poolGrad, windowTable } from './conv';
 import type { ConvGeometry, PoolKind, TypedArray } from '@neurone/core';
@@ -155,32 +156,62 @@ export function availableCores(): number {
   return Math.max(1, Math.floor(n ?? 1));
 }
 
+/** The process's arena and the shared module's instance on it, on this thread. */
+export interface SharedWasm {
+  arena: Arena;
+  module: WebAssembly.Module;
+  ex: GemmExports;
+}
+
+/** undefined: not tried yet. */
+let shared: SharedWasm | null | undefined;
+
+/**
+ * The process's arena (arena.ts) with the shared module instantiated on it, bound as this thread's
+ * kernels (bindArena): made on first use, by every float32 `cpu()` of this entry; null where
+ * WebAssembly SIMD or shared memory is missing (storage then stays on the JS heap).
+ */
+export function sharedWasm(): SharedWasm | null {
+  if (shared !== undefined) return shared;
+  shared = null;
+  const module = compileGemm(GEMM_WASM_SHARED_BASE64, GEMM_FMA_WASM_SHARED_BASE64);
+  const arena = module && Arena.make();
+  if (!module || !arena) return null;
+  try {
+    const ex = new WebAssembly.Instance(module, { env: { memory: arena.memory } }).exports as unknown as GemmExports;
+    bindArena(ex, arena);
+    return (shared = { arena, module, ex });
+  } catch {
+    return null;
+  }
+}
+
 export class ThreadPool {
   readonly threads: number;
   readonly #ctl: Int32Array;
-  readonly #memory: WebAssembly.Memory;
+  readonly #arena: Arena;
   readonly #ex: GemmExports;
 
-  private constructor(threads: number, module: WebAssembly.Module) {
+  private constructor(threads: number, { arena, module, ex }: SharedWasm) {
     this.threads = threads;
     this.#ctl = new Int32Array(new SharedArrayBuffer((ARGS + 16 * threads) * 4));
-    this.#memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
-    this.#ex = new WebAssembly.Instance(module, { env: { memory: this.#memory } }).exports as unknown as GemmExports;
-    for (let id = 1; id < threads; id++) spawn({ module, memory: this.#memory, ctl: this.#ctl.buffer as SharedArrayBuffer, id, unaryOps: THREADED_UNARY, geometry: GEOMETRY });
+    this.#arena = arena;
+    this.#ex = ex;
+    for (let id = 1; id < threads; id++) spawn({ module, memory: arena.memory, ctl: this.#ctl.buffer as SharedArrayBuffer, id, unaryOps: THREADED_UNARY, geometry: GEOMETRY });
   }
 
   static #pools = new Map<number, ThreadPool | null>();
 
-  /** The process's pool of `threads` threads, made on first use; null where threads cannot run here. */
+  /** The process's pool of `threads` threads on the arena's memory, made on first use; null where threads cannot run here. */
   static get(threads: number): ThreadPool | null {
     let pool = ThreadPool.#pools.get(threads);
     if (pool === undefined) {
       pool = null;
-      const module = canBlock() ? compileGemm(GEMM_WASM_SHARED_BASE64, GEMM_FMA_WASM_SHARED_BASE64) : null;
+      const wasm = canBlock() ? sharedWasm() : null;
       try {
-        if (module) pool = new ThreadPool(threads, module);
+        if (wasm) pool = new ThreadPool(threads, wasm);
       } catch {
-        pool = null; // no shared memory or no workers here: one thread
+        pool = null; // no workers here: one thread
       }
       ThreadPool.#pools.set(threads, pool);
     }
@@ -217,16 +248,12 @@ export class ThreadPool {
   /**
    * C[m×n] = op(A)·op(B) split over the threads (m, n, k ≥ 1): C in blocks of columns (multiples
    * of 8) when n ≥ m, of rows (multiples of 4) otherwise, each part with its own pack buffers and
-   * scratch tile after C; a part may be empty. Every element is summed in the same order in any
-   * split. False when memory cannot grow.
+   * scratch tile in scratch (arena.ts's place: operands in the arena are read where they lie); a
+   * part may be empty. Every element is summed in the same order in any split. False when memory cannot grow.
    */
   gemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transposeA: boolean, transposeB: boolean): boolean {
+    if (a.length < m * k || b.length < k * n || c.length < m * n) return false; // never past an array's end
     const parts = this.ready === this.threads - 1 ? this.threads : 1;
-    // gemmWasm's layout (A, B, C), then a region per part: its pack buffers and scratch tile
-    const aOff = 32;
-    const bOff = aOff + align4(m * k);
-    const cOff = bOff + align4(k * n);
-    const end = cOff + align4(m * n);
     const [ars, aps, brs, bps] = [transposeA ? 1 : k, transposeA ? m : 1, transposeB ? k : 1, transposeB ? 1 : n];
     const byCols = n >= m;
     const unit = byCols ? 8 : 4;
@@ -235,28 +262,24 @@ export class ThreadPool {
     const pa = packA(byCols ? m : chunk, k);
     const pb = packB(byCols ? chunk : n, k);
     const region = pa + pb + 32;
-    if (!ensureMemory(this.#memory, end + parts * region)) return false;
-    const args: number[][] = [];
-    for (let t = 0; t < parts; t++) {
-      const lo = Math.min(len, t * chunk);
-      const size = Math.min(len, lo + chunk) - lo;
-      const r = end + t * region;
-      args.push([
-        (aOff + (byCols ? 0 : lo * ars)) * 4, (bOff + (byCols ? lo * brs : 0)) * 4, (cOff + (byCols ? lo : lo * n)) * 4,
-        byCols ? m : size, byCols ? size : n, k, ars, aps, brs, bps, r * 4, (r + pa) * 4, KC, MC, n, (r + pa + pb) * 4,
-      ]);
-    }
-    const heap = new Float32Array(this.#memory.buffer);
-    heap.set(a.subarray(0, m * k), aOff);
-    heap.set(b.subarray(0, k * n), bOff);
-    const run0 = (): void => {
-      const [a0, b0, c0, m0, n0, ...rest] = args[0]!;
-      if (m0! > 0 && n0! > 0) this.#ex.gemm(a0!, b0!, c0!, m0!, n0!, ...(rest as [number, number, number, number, number, number, number, number, number, number, number]));
-    };
-    if (parts === 1) run0();
-    else if (!this.#run(0, args, run0)) return false;
-    c.set(heap.subarray(cOff, cOff + m * n));
-    return true;
+    return place(this.#arena, [a.subarray(0, m * k), b.subarray(0, k * n)], [c.subarray(0, m * n)], parts * region, ([aOff, bOff, cOff], end) => {
+      const args: number[][] = [];
+      for (let t = 0; t < parts; t++) {
+        const lo = Math.min(len, t * chunk);
+        const size = Math.min(len, lo + chunk) - lo;
+        const r = end + t * region;
+        args.push([
+          (aOff! + (byCols ? 0 : lo * ars)) * 4, (bOff! + (byCols ? lo * brs : 0)) * 4, (cOff! + (byCols ? lo : lo * n)) * 4,
+          byCols ? m : size, byCols ? size : n, k, ars, aps, brs, bps, r * 4, (r + pa) * 4, KC, MC, n, (r + pa + pb) * 4,
+        ]);
+      }
+      const run0 = (): void => {
+        const [a0, b0, c0, m0, n0, ...rest] = args[0]!;
+        if (m0! > 0 && n0! > 0) this.#ex.gemm(a0!, b0!, c0!, m0!, n0!, ...(rest as [number, number, number, number, number, number, number, number, number, number, number]));
+      };
+      if (parts === 1) run0();
+      else return this.#run(0, args, run0);
+    });
   }
 
   /** out = op(a) split over the threads, for the costly ops of THREADED_UNARY on float32; false when it does not take the job. */
@@ -275,10 +298,9 @@ export class ThreadPool {
 
   /**
    * An element-wise job of `kind` on float32 arrays of out.length elements, split by ranges (of
-   * multiples of 4): the workers' share of each input goes to the shared memory (input i at
-   * i·align4(n) floats, the output after them), the caller computes [0, chunk) in place
-   * (`part0`); `slot` gives a part's arguments from those offsets and its range. False when it
-   * does not take the job.
+   * multiples of 4): the caller computes [0, chunk) in place (`part0`), the workers the rest on
+   * the arena (place); `slot` gives a part's arguments from the arrays' offsets and its range.
+   * False when it does not take the job.
    */
   #elementwise(kind: number, inputs: (Float32Array | Float64Array)[], out: Float32Array | Float64Array,
     slot: (offsets: number[], lo: number, hi: number) => number[], part0: (chunk: number) => void): boolean {
@@ -286,15 +308,8 @@ export class ThreadPool {
     if (n < floors.unary || ![...inputs, out].every((x) => x instanceof Float32Array) || this.ready !== this.threads - 1) return false;
     const parts = this.threads;
     const chunk = Math.min(n, Math.ceil(n / parts / 4) * 4);
-    const offsets = [...inputs, out].map((_, i) => i * align4(n));
-    const oOff = offsets[inputs.length]!;
-    if (!ensureMemory(this.#memory, oOff + n)) return false;
-    const heap = new Float32Array(this.#memory.buffer);
-    inputs.forEach((x, i) => heap.set(x.subarray(chunk, n), offsets[i]! + chunk));
-    const args = Array.from({ length: parts }, (_, t) => slot(offsets, Math.min(n, t * chunk), Math.min(n, (t + 1) * chunk)));
-    if (!this.#run(kind, args, () => part0(chunk))) return false;
-    out.set(heap.subarray(oOff + chunk, oOff + n), chunk);
-    return true;
+    return place(this.#arena, inputs as Float32Array[], [out as Float32Array], 0, (offsets) =>
+      this.#run(kind, Array.from({ length: parts }, (_, t) => slot(offsets, Math.min(n, t * chunk), Math.min(n, (t + 1) * chunk))), () => part0(chunk)), [...inputs, out].map(() => chunk));
   }
 
   /**
@@ -302,32 +317,26 @@ export class ThreadPool {
    * depend on that image alone); false when it does not take the job.
    */
   window(op: 0 | 1, kind: PoolKind, x: TypedArray, delta: TypedArray | null, out: TypedArray, g: ConvGeometry): boolean {
-    if (!(x instanceof Float32Array) || !(out instanceof Float32Array) || g.batch < 2 || this.ready !== this.threads - 1) return false;
+    if (!(x instanceof Float32Array) || !(out instanceof Float32Array) || (delta && !(delta instanceof Float32Array)) || g.batch < 2 || this.ready !== this.threads - 1) return false;
     const parts = this.threads;
     const xs = x.length / g.batch;
     const ds = delta ? delta.length / g.batch : 0;
     const os = out.length / g.batch;
-    const dOff = align4(x.length);
-    const oOff = dOff + align4(delta ? delta.length : 0);
-    if (!ensureMemory(this.#memory, oOff + out.length)) return false;
-    const heap = new Float32Array(this.#memory.buffer);
     const chunk = Math.ceil(g.batch / parts);
-    // the workers' images go to the shared memory; the caller computes its own in place
-    heap.set(x.subarray(chunk * xs), chunk * xs);
-    if (delta) heap.set(delta.subarray(chunk * ds), dOff + chunk * ds);
     const ctl = this.#ctl;
     GEOMETRY.forEach((f, i) => (ctl[GEO + i] = g[f]));
-    const args: number[][] = [];
-    for (let t = 0; t < parts; t++) args.push([op, kind === 'max' ? 1 : 0, 0, xs, dOff, ds, oOff, os, Math.min(g.batch, t * chunk), Math.min(g.batch, (t + 1) * chunk)]);
     const own = { ...g, batch: chunk };
-    const ok = this.#run(2, args, () => {
-      const xo = x.subarray(0, chunk * xs);
-      const oo = out.subarray(0, chunk * os);
-      if (op === 0) pool(kind, xo, oo, own);
-      else poolGrad(kind, xo, delta!.subarray(0, chunk * ds), oo, own);
-    });
-    if (!ok) return false;
-    out.set(heap.subarray(oOff + chunk * os, oOff + out.length), chunk * os);
-    return true;
+    // the caller computes its own images in place, the workers theirs on the arena
+    return place(this.#arena, (delta ? [x, delta] : [x]) as Float32Array[], [out], 0, (offs) => {
+      const [xo, dOff, oOff] = delta ? offs : [offs[0]!, 0, offs[1]!];
+      const args: number[][] = [];
+      for (let t = 0; t < parts; t++) args.push([op, kind === 'max' ? 1 : 0, xo!, xs, dOff!, ds, oOff!, os, Math.min(g.batch, t * chunk), Math.min(g.batch, (t + 1) * chunk)]);
+      return this.#run(2, args, () => {
+        const xa = x.subarray(0, chunk * xs);
+        const oa = out.subarray(0, chunk * os);
+        if (op === 0) pool(kind, xa, oa, own);
+        else poolGrad(kind, xa, delta!.subarray(0, chunk * ds), oa, own);
+      });
+    }, delta ? [chunk * xs, chunk * ds, chunk * os] : [chunk * xs, chunk * os]);
   }
 }

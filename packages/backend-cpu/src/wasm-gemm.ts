@@ -3,15 +3,19 @@
  *
  * The module (≈7 KB) is compiled and instantiated synchronously on first use, so matmul stays a
  * synchronous op; where the runtime has relaxed SIMD it is the variant whose micro-kernel fuses
- * its multiply-adds (`wasmGemmFused`). Operands are copied into the module's memory (a scratch tile, A, B, C, then the
- * two pack buffers, all 16-byte aligned), the kernel runs, and C is copied out. Memory grows as needed and is kept for later calls up to 32 MiB; past that the instance is
- * dropped after the call and a fresh one (from the compiled module) serves the next. When
- * WebAssembly or its SIMD extension is missing (the module does not validate), or memory cannot
- * grow that far, `gemmWasm` returns false and the caller uses the JavaScript kernel.
- * The thread pool (threads.ts) runs the same layout on a shared memory, one part per thread.
+ * its multiply-adds (`wasmGemmFused`). Where index.ts has bound the arena (arena.ts: float32
+ * tensors inside the shared memory), the kernels run on an instance of the shared module there
+ * and read and write tensors in place; otherwise (the browser build) on the module's own memory,
+ * where operands are copied in and results out (`place`). That memory grows as needed and is
+ * kept for later calls up to 32 MiB; past that the instance is dropped after the call and a fresh
+ * one serves the next. When WebAssembly or its SIMD extension is missing (the module does not
+ * validate), or memory cannot grow that far, the functions return false and the caller uses the
+ * JavaScript loops. The thread pool (threads.ts) splits the same kernels across threads.
  */
 import type { ConvGeometry } from '@neurone/core';
 import { GEMM_FMA_WASM_BASE64, GEMM_WASM_BASE64 } from './wasm/gemm.wasm';
+import { ensureMemory, place, scratchFloats } from './arena';
+import type { Arena, WasmMemory } from './arena';
 
 /** k block (B panel of 8·KC floats = 8 KB stays in L1) and m block (A block of MC·KC floats = 128 KB in L2). */
 export const KC = 256;
@@ -51,7 +55,7 @@ export interface GemmExports {
   ): void;
 }
 
-/** Memory above this is released after the call (the instance is dropped and re-made on demand). */
+/** A module's own memory above this is released after the call (the instance is dropped and re-made on demand). */
 const KEEP_BYTES = 32 * 1024 * 1024;
 
 export const decodeBase64 = (s: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
@@ -93,22 +97,42 @@ export function compileGemm(plain: string, fma: string): WebAssembly.Module | nu
   }
 }
 
+/** The kernels on this thread and the memory they run on. */
+interface WasmHere {
+  ex: GemmExports;
+  mem: WasmMemory;
+}
+
 /** undefined: not tried yet; null: unavailable here. */
 let compiled: WebAssembly.Module | null | undefined;
-let wasm: (GemmExports & { memory: WebAssembly.Memory }) | null = null;
+let own: WasmHere | null = null;
+/** The arena's instance on this thread, once index.ts binds one (bindArena): then every kernel runs there. */
+let bound: WasmHere | null = null;
 
-/** The live instance, made (synchronously) on demand; null when WebAssembly SIMD is unavailable. */
-function instance(): (GemmExports & { memory: WebAssembly.Memory }) | null {
+/** Runs this thread's kernels on `arena` from now on (index.ts: an instance of the thread pool's shared module on the arena's memory). */
+export function bindArena(ex: GemmExports, arena: Arena): void {
+  bound = { ex, mem: arena };
+}
+
+/** The kernels on this thread: the arena's when one is bound, else the module's own instance; null when WebAssembly SIMD is unavailable. */
+function instance(): WasmHere | null {
+  return bound ?? ownInstance();
+}
+
+/** The module's own instance, made (synchronously) on demand; null when WebAssembly SIMD is unavailable. */
+function ownInstance(): WasmHere | null {
   if (compiled === undefined) compiled = compileGemm(GEMM_WASM_BASE64, GEMM_FMA_WASM_BASE64);
   if (compiled === null) return null;
-  if (wasm === null) {
+  if (own === null) {
     try {
-      wasm = new WebAssembly.Instance(compiled, {}).exports as unknown as GemmExports & { memory: WebAssembly.Memory };
+      const ex = new WebAssembly.Instance(compiled, {}).exports as unknown as GemmExports & { memory: WebAssembly.Memory };
+      // its own memory: no tensor lies in it, and scratch starts at the bottom
+      own = { ex, mem: { memory: ex.memory, at: () => -1, scratch: (floats) => (ensureMemory(ex.memory, 32 + floats) ? 32 : -1) } };
     } catch {
       compiled = null;
     }
   }
-  return wasm;
+  return own;
 }
 
 /** Whether the WebAssembly SIMD kernel can run in this environment (compiles it if needed). */
@@ -116,9 +140,9 @@ export function wasmGemmAvailable(): boolean {
   return instance() !== null;
 }
 
-/** Bytes of WebAssembly memory the single-thread kernel holds now (0 when no instance is live). */
+/** Bytes of the module's own memory held now (0 when no such instance is live; an arena is not counted). */
 export function wasmGemmMemoryBytes(): number {
-  return wasm === null ? 0 : wasm.memory.buffer.byteLength;
+  return own === null ? 0 : own.mem.memory.buffer.byteLength;
 }
 
 export const align4 = (floats: number): number => (floats + 3) & ~3; // 16-byte alignment in floats
@@ -126,18 +150,18 @@ export const align4 = (floats: number): number => (floats + 3) & ~3; // 16-byte 
 export const packA = (rows: number, k: number): number => align4(Math.min(rows, MC)) * Math.min(k, KC);
 export const packB = (cols: number, k: number): number => ((cols + 7) & ~7) * Math.min(k, KC);
 
-/** Grows `memory` to hold `floats` floats; false when it cannot. */
-export function ensureMemory(memory: WebAssembly.Memory, floats: number): boolean {
-  const bytes = floats * 4;
-  if (bytes > 2 ** 32 - 65536) return false;
-  const have = memory.buffer.byteLength;
-  if (bytes <= have) return true;
-  try {
-    memory.grow(Math.ceil((bytes - have) / 65536));
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * A kernel of gemm.wat on this thread over float32 arrays (arena.ts's place: each where it lies in
+ * the memory, or copied through scratch), with `extra` floats of scratch (byte offsets all); false
+ * when the kernel is unavailable or memory cannot grow. A module's own memory past 32 MiB is let go after the call.
+ */
+function onWasm(inputs: readonly Float32Array[], outputs: readonly Float32Array[], extra: number, run: (ex: GemmExports, offsets: number[], extraAt: number) => void): boolean {
+  // an arena's scratch is kept for good: a call copying more than 32 MiB through it (heap arrays: tensors too large for the arena) takes the module's own memory, let go after
+  const w = bound && scratchFloats(bound.mem, [...inputs, ...outputs], extra) * 4 > KEEP_BYTES ? ownInstance() : instance();
+  if (w === null) return false;
+  const ok = place(w.mem, inputs, outputs, extra, (offsets, at) => run(w.ex, offsets.map((o) => o * 4), at * 4));
+  if (w === own && w.mem.memory.buffer.byteLength > KEEP_BYTES) own = null;
+  return ok;
 }
 
 /**
@@ -148,99 +172,55 @@ export function gemmWasm(
   a: Float32Array, b: Float32Array, c: Float32Array,
   m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, bias?: Float32Array,
 ): boolean {
-  const ex = instance();
-  if (ex === null) return false;
-  // layout in floats: a scratch tile, A, B, C, then the pack buffers (threads.ts adds a region per thread)
-  const aOff = 32;
-  const bOff = aOff + align4(m * k);
-  const cOff = bOff + align4(k * n);
-  const pa = cOff + align4(m * n);
-  const pb = pa + packA(m, k);
-  const biasOff = pb + packB(n, k);
-  if (!ensureMemory(ex.memory, biasOff + (bias ? n : 0))) return false;
-  const heap = new Float32Array(ex.memory.buffer);
-  heap.set(a.subarray(0, m * k), aOff);
-  heap.set(b.subarray(0, k * n), bOff);
+  if (a.length < m * k || b.length < k * n || c.length < m * n || (bias && bias.length < n)) return false; // never past an array's end
+  const pa = packA(m, k);
+  const ins = [a.subarray(0, m * k), b.subarray(0, k * n), ...(bias ? [bias.subarray(0, n)] : [])];
+  // scratch after the operands: a 32-float tile, then the pack buffers.
   // logical A is m×k: element (i,p) at a[i*k+p], or a[p*m+i] when transposed;
   // logical Bᵀ is n×k: element (j,p) at b[p*n+j], or b[j*k+p] when B is transposed
-  ex.gemm(aOff * 4, bOff * 4, cOff * 4, m, n, k, transposeA ? 1 : k, transposeA ? m : 1, transposeB ? k : 1, transposeB ? 1 : n, pa * 4, pb * 4, KC, MC, n, 0);
-  if (bias) {
-    heap.set(bias.subarray(0, n), biasOff);
-    ex.addBias(cOff * 4, biasOff * 4, m, n);
-  }
-  c.set(heap.subarray(cOff, cOff + m * n));
-  // a large product: let its memory go rather than hold it for the life of the process
-  if (ex.memory.buffer.byteLength > KEEP_BYTES) wasm = null;
-  return true;
-}
-
-/**
- * A kernel of gemm.wat on this thread over float32 arrays: the inputs are copied into the module's
- * memory (each 16-byte aligned, with room for its length rounded up to 4 plus 4), `run` gets their
- * byte offsets and the output's, and the result is copied into `out`. False when the kernel is
- * unavailable or memory cannot grow.
- */
-function onWasm(inputs: readonly Float32Array[], out: Float32Array, run: (ex: GemmExports, offsets: number[]) => void): boolean {
-  const ex = instance();
-  if (ex === null) return false;
-  const offsets: number[] = [];
-  let end = 32;
-  for (const a of [...inputs, out]) {
-    offsets.push(end);
-    end += align4(a.length) + 4;
-  }
-  if (!ensureMemory(ex.memory, end)) return false;
-  const heap = new Float32Array(ex.memory.buffer);
-  inputs.forEach((x, i) => heap.set(x, offsets[i]!));
-  run(ex, offsets.map((o) => o * 4));
-  const o = offsets[inputs.length]!;
-  out.set(heap.subarray(o, o + out.length));
-  if (ex.memory.buffer.byteLength > KEEP_BYTES) wasm = null;
-  return true;
+  return onWasm(ins, [c.subarray(0, m * n)], 32 + pa + packB(n, k), (ex, offs, x) => {
+    const co = offs.at(-1)!;
+    ex.gemm(offs[0]!, offs[1]!, co, m, n, k, transposeA ? 1 : k, transposeA ? m : 1, transposeB ? k : 1, transposeB ? 1 : n, x + 128, x + 128 + pa * 4, KC, MC, n, x);
+    if (bias) ex.addBias(co, offs[2]!, m, n);
+  });
 }
 
 /** out = α·x + β·y with gemm.wat's `axpby` (the same bits as kernels.ts's loop); false when unavailable. */
 export const axpbyWasm = (alpha: number, x: Float32Array, beta: number, y: Float32Array, out: Float32Array): boolean =>
-  onWasm([x, y], out, (ex, [xo, yo, oo]) => ex.axpby(xo!, yo!, oo!, out.length, alpha, beta));
+  onWasm([x, y], [out], 0, (ex, [xo, yo, oo]) => ex.axpby(xo!, yo!, oo!, out.length, alpha, beta));
 
 /** The second moment β·a + c·x² of kernels.ts's optimizerStep on WebAssembly (the same bits); false when unavailable. */
 export const emaSquareWasm = (x: Float32Array, a: Float32Array, out: Float32Array, beta: number, c: number): boolean =>
-  onWasm([x, a], out, (ex, [xo, ao, oo]) => ex.emaSquare(xo!, ao!, oo!, out.length, beta, c));
+  onWasm([x, a], [out], 0, (ex, [xo, ao, oo]) => ex.emaSquare(xo!, ao!, oo!, out.length, beta, c));
 
 /** The step x − lr·m / (√v·s + ε) of kernels.ts's optimizerStep on WebAssembly (the same bits); false when unavailable. */
 export const rootStepWasm = (x: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, lr: number, s: number, eps: number): boolean =>
-  onWasm([x, m, v], out, (ex, [xo, mo, vo, oo]) => ex.rootStep(xo!, mo!, vo!, oo!, out.length, lr, s, eps));
+  onWasm([x, m, v], [out], 0, (ex, [xo, mo, vo, oo]) => ex.rootStep(xo!, mo!, vo!, oo!, out.length, lr, s, eps));
 
 /** gemm.wat's exp of x (V8's Math.exp), or null when WebAssembly SIMD is unavailable: for tests. */
-export const expWasm = (x: number): number | null => instance()?.exp(x) ?? null;
+export const expWasm = (x: number): number | null => instance()?.ex.exp(x) ?? null;
 
 /** The element-wise maps of gemm.wat taking float32 operands only (kernels.ts's loops give the same bits). */
 export type WasmMap = 'tanh' | 'sigmoid' | 'relu' | 'tanhGrad' | 'sigmoidGrad' | 'reluGrad';
 
 /** out = op(inputs…) with gemm.wat's map `op` (one input for tanh and relu, saved output and δ for the gradients); false when unavailable. */
 export const mapOnWasm = (op: WasmMap, inputs: readonly Float32Array[], out: Float32Array): boolean =>
-  onWasm(inputs, out, (ex, offs) => (ex[op] as (...args: number[]) => void)(...offs, out.length));
+  onWasm(inputs, [out], 0, (ex, offs) => (ex[op] as (...args: number[]) => void)(...offs, out.length));
 
 /**
  * out[o·cols + j] = Σᵣ x[(o·rows + r)·cols + j] in float64, summed in row order (kernels.ts's
  * loop for few long columns, the same bits), for o < outer; false when the kernel is unavailable.
  */
 export function colsumWasm(x: Float32Array, outer: number, rows: number, cols: number, out: Float64Array): boolean {
-  const ex = instance();
-  if (ex === null) return false;
   const block = rows * cols;
-  const xOff = 32;
-  const accOff = xOff + align4(block + 1); // floats; 16-byte aligned
-  if (!ensureMemory(ex.memory, accOff + 2 * align4(cols))) return false;
-  const heap = new Float32Array(ex.memory.buffer);
-  const acc = new Float64Array(ex.memory.buffer, accOff * 4, cols);
-  for (let o = 0; o < outer; o++) {
-    heap.set(x.subarray(o * block, (o + 1) * block), xOff);
-    ex.colsum(xOff * 4, rows, cols, accOff * 4);
-    out.set(acc, o * cols);
-  }
-  if (ex.memory.buffer.byteLength > KEEP_BYTES) wasm = null;
-  return true;
+  // the float64 accumulators in scratch (16-byte aligned: place's regions are)
+  return onWasm([x.subarray(0, outer * block)], [], 2 * align4(cols), (ex, [xo], acc) => {
+    const sums = new Float64Array(instance()!.mem.memory.buffer, acc, cols);
+    for (let o = 0; o < outer; o++) {
+      ex.colsum(xo! + o * block * 4, rows, cols, acc);
+      out.set(sums, o * cols);
+    }
+  });
 }
 
 /** Whether `g` is the 2×2 stride-2 unpadded window with channels in multiples of 4 that gemm.wat's max pool takes. */
@@ -249,12 +229,12 @@ export const maxPool2Fits = (g: ConvGeometry): boolean =>
 
 /** conv.ts's max pool for a window where maxPool2Fits, on WebAssembly (the same values); false when unavailable. */
 export const maxPool2Wasm = (x: Float32Array, out: Float32Array, g: ConvGeometry): boolean =>
-  onWasm([x], out, (ex, [xo, oo]) => ex.maxpool2(xo!, oo!, g.batch, g.inH, g.inW, g.chan, g.outH, g.outW));
+  onWasm([x], [out], 0, (ex, [xo, oo]) => ex.maxpool2(xo!, oo!, g.batch, g.inH, g.inW, g.chan, g.outH, g.outW));
 
 /** Its backward (conv.ts's poolGrad for max, the same bits); false when unavailable. */
 export const maxPool2GradWasm = (x: Float32Array, delta: Float32Array, out: Float32Array, g: ConvGeometry): boolean =>
-  onWasm([x, delta], out, (ex, [xo, dOff, oo]) => ex.maxpool2Grad(xo!, dOff!, oo!, g.batch, g.inH, g.inW, g.chan, g.outH, g.outW));
+  onWasm([x, delta], [out], 0, (ex, [xo, dOff, oo]) => ex.maxpool2Grad(xo!, dOff!, oo!, g.batch, g.inH, g.inW, g.chan, g.outH, g.outW));
 
 /** conv.ts's im2col on WebAssembly (the same values); false when unavailable. */
 export const im2colWasm = (x: Float32Array, out: Float32Array, g: ConvGeometry): boolean =>
-  onWasm([x], out, (ex, [xo, oo]) => ex.im2col(xo!, oo!, g.batch, g.inH, g.inW, g.chan, g.outH, g.outW, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw));
+  onWasm([x], [out], 0, (ex, [xo, oo]) => ex.im2col(xo!, oo!, g.batch, g.inH, g.inW, g.chan, g.outH, g.outW, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw));

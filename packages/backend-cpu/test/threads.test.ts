@@ -149,8 +149,8 @@ describe('cpu({ threads })', () => {
     expect(Array.from(o)).toEqual(Array.from(o1));
   });
 
-  it('a product too large for one 4 GiB memory is refused by the pool and computed by the caller', () => {
-    // the pool's gemm returns false (no memory) rather than corrupting: the single-thread path then runs
+  it('a product whose operands are shorter than its dimensions is refused by the pool (false), never run past their ends', () => {
+    // operands lie among other tensors in the arena: the pool's gemm returns false rather than write past c (the caller's path then runs)
     const pool = ThreadPool.get(2)!;
     expect(pool.gemm(new Float32Array(1), new Float32Array(1), new Float32Array(1), 40_000, 40_000, 1, false, false)).toBe(false);
   });
