@@ -1,12 +1,13 @@
 import { Backend } from '@neurone/core';
 import type { ConvGeometry, DType, PoolKind, TypedArray, UnaryOp } from '@neurone/core';
-import { CpuKernels, bceRange, unaryRange } from './kernels';
+import { CpuKernels, bceRange, onWasm, unaryRange } from './kernels';
 import { pool, poolGrad } from './conv';
 import { gemm, wasmGemmEnabled } from './gemm';
 import { cpuOptions } from './options';
 import type { CpuBackend, CpuOptions } from './options';
 import { ThreadPool, availableCores, canBlock, floors, sharedWasm } from './threads';
 import type { Arena } from './arena';
+import type { WasmMap } from './wasm-gemm';
 
 export { CpuKernels };
 export { wasmGemmFused as fusedMultiplyAdd } from './wasm-gemm';
@@ -38,6 +39,8 @@ class ThreadedKernels extends CpuKernels {
       if (f32 && dense && m > 0 && n > 0 && k > 0 && this.#get(2 * m * n * k, floors.gemm)?.gemm(a, b, c, m, n, k, ta, tb)) return false; // bias: the caller's
       return gemm(a, b, c, m, n, k, ta, tb, bias);
     },
+    map: (op: WasmMap, inputs: readonly TypedArray[], out: TypedArray): boolean =>
+      (wasmGemmEnabled() && this.#get(out.length, floors.map)?.map(op, inputs, out)) || onWasm(op, inputs, out),
     unaryRange: (op: UnaryOp, a: TypedArray, out: TypedArray, lo: number, hi: number, p: number): void => {
       if (!(lo === 0 && hi === a.length && this.#get(a.length, floors.unary)?.unary(op, a, out))) unaryRange(op, a, out, lo, hi, p);
     },

@@ -12,7 +12,7 @@ type T = KernelTensor<TypedArray>;
 const WASM_MAP_MIN = 64;
 
 /** out = op(inputs) on the WebAssembly kernel when every array is float32, large enough, and wasm is on; false otherwise (the caller's loop runs). */
-function onWasm(op: WasmMap, inputs: readonly TypedArray[], out: TypedArray): boolean {
+export function onWasm(op: WasmMap, inputs: readonly TypedArray[], out: TypedArray): boolean {
   return f32Wasm(out, inputs) && mapOnWasm(op, inputs as Float32Array[], out as Float32Array);
 }
 
@@ -62,8 +62,8 @@ export class CpuKernels implements Kernels<TypedArray> {
   /** Threads that large kernels run on: 1 (`cpu({ threads })` in Node makes a subclass that splits them across more). */
   readonly threads: number = 1;
 
-  /** The loops behind the large kernels (gemm.ts, unaryRange, bceRange, conv.ts's pools): the threaded subclass of index.ts splits them across threads. */
-  protected readonly k = { gemm, unaryRange, pool, poolGrad, bceRange };
+  /** The loops behind the large kernels (gemm.ts, unaryRange, the wasm maps, bceRange, conv.ts's pools): the threaded subclass of index.ts splits them across threads. */
+  protected readonly k = { gemm, unaryRange, map: onWasm, pool, poolGrad, bceRange };
 
   ready(): Promise<void> {
     return Promise.resolve();
@@ -146,7 +146,7 @@ export class CpuKernels implements Kernels<TypedArray> {
 
   unary(op: UnaryOp, x: T, p: number): TypedArray {
     const out = this.#alloc(x.data.length);
-    if ((op === 'tanh' || op === 'sigmoid' || op === 'relu') && onWasm(op, [x.data], out)) return out;
+    if ((op === 'tanh' || op === 'sigmoid' || op === 'relu') && this.k.map(op, [x.data], out)) return out;
     this.k.unaryRange(op, x.data, out, 0, out.length, p);
     return out;
   }
@@ -228,7 +228,7 @@ export class CpuKernels implements Kernels<TypedArray> {
     const s = saved.data;
     const d = delta.data;
     const out = this.#alloc(s.length);
-    if ((op === 'tanh' || op === 'sigmoid' || op === 'relu') && onWasm(`${op}Grad`, [s, d], out)) return out;
+    if ((op === 'tanh' || op === 'sigmoid' || op === 'relu') && this.k.map(`${op}Grad`, [s, d], out)) return out;
     if (op === 'tanh') for (let i = 0; i < s.length; i++) out[i] = d[i]! * (1 - s[i]! * s[i]!);
     else if (op === 'sigmoid') for (let i = 0; i < s.length; i++) out[i] = d[i]! * s[i]! * (1 - s[i]!);
     else if (op === 'relu') for (let i = 0; i < s.length; i++) out[i] = s[i]! > 0 ? d[i]! : 0;

@@ -9,9 +9,9 @@
  */
 import { GEMM_FMA_WASM_SHARED_BASE64, GEMM_WASM_SHARED_BASE64 } from './wasm/gemm-shared.wasm';
 import { KC, MC, bindArena, compileGemm, packA, packB } from './wasm-gemm';
-import type { GemmExports } from './wasm-gemm';
+import type { GemmExports, WasmMap } from './wasm-gemm';
 import { Arena, place } from './arena';
-import { bceRange, unaryRange } from './kernels';
+import { bceRange, onWasm, unaryRange } from './kernels';
 import { pool, poolGrad, windowTable } from './conv';
 import type { ConvGeometry, PoolKind, TypedArray } from '@neurone/core';
 
@@ -24,13 +24,16 @@ import type { ConvGeometry, PoolKind, TypedArray } from '@neurone/core';
  * im2col and col2im are copies: moving half of their operands through the shared memory costs
  * what a thread would save, so they never split.
  */
-export const floors = { gemm: 2 ** 22, intensity: 32, unary: 2 ** 14, window: 2 ** 16 };
+export const floors = { gemm: 2 ** 22, intensity: 32, unary: 2 ** 14, map: 2 ** 15, window: 2 ** 16 };
 
 /**
  * The unary ops worth a thread (the others cost less than copying their operand to the shared
  * memory; float32 tanh runs on the WebAssembly kernel at ≈ 5 ns an element: a wake-up costs more).
  */
 const THREADED_UNARY = ['sigmoid', 'exp', 'log', 'softplus'];
+
+/** gemm.wat's maps worth a thread now that their operands lie in the arena (relu and its backward are a pass over memory: not worth a wake-up). */
+const THREADED_MAPS: WasmMap[] = ['tanh', 'sigmoid', 'tanhGrad', 'sigmoidGrad'];
 
 /** Sets the work floors (tests run every product across the threads with 0); returns the previous ones. Not public API. */
 export function setFloors(next: Partial<typeof floors>): typeof floors {
@@ -41,7 +44,7 @@ export function setFloors(next: Partial<typeof floors>): typeof floors {
 
 /**
  * Control block (Int32): the job's sequence number, parts still running, workers started, the
- * job's kind (0: gemm, 1: unary, 2: pool, 3: BCE's terms), a pool's geometry (GEOMETRY, 12 fields),
+ * job's kind (0: gemm, 1: unary, 2: pool, 3: BCE's terms, 4: a wasm map), a pool's geometry (GEOMETRY, 12 fields),
  * whether a worker failed its part; then 16 arguments per thread. Workers are unref'd: they end
  * with the process.
  */
@@ -64,6 +67,7 @@ interface WorkerInit {
   ctl: SharedArrayBuffer;
   id: number;
   unaryOps: string[];
+  mapOps: string[];
   geometry: readonly string[];
 }
 
@@ -89,6 +93,11 @@ function workerMain(init: WorkerInit, k: Kernels): void {
         // unary: [op, in, out, lo, hi] in floats of the shared memory
         const n = ctl[o + 4]!;
         k.unaryRange(init.unaryOps[ctl[o]!] as Parameters<Kernels['unaryRange']>[0], heap.subarray(ctl[o + 1]!, ctl[o + 1]! + n), heap.subarray(ctl[o + 2]!, ctl[o + 2]! + n), ctl[o + 3]!, n, 0);
+      } else if (ctl[3] === 4) {
+        // a map of gemm.wat on [lo, hi): [op, inputs, in0, in1, out, lo, hi] in floats of the shared memory
+        const [op, inputs, a, b, out, lo, hi] = ctl.subarray(o, o + 7);
+        const args = [a!, b!].slice(0, inputs).concat(out!).map((at) => (at + lo!) * 4);
+        (ex[init.mapOps[op!] as 'tanh'] as (...x: number[]) => void)(...args, hi! - lo!);
       } else if (ctl[3] === 3) {
         // BCE's terms: [y, p, out, lo, hi, n, floor] in floats of the shared memory
         const [y, p, out, lo, hi, n, floor] = ctl.subarray(o, o + 7);
@@ -197,7 +206,7 @@ export class ThreadPool {
     this.#ctl = new Int32Array(new SharedArrayBuffer((ARGS + 16 * threads) * 4));
     this.#arena = arena;
     this.#ex = ex;
-    for (let id = 1; id < threads; id++) spawn({ module, memory: arena.memory, ctl: this.#ctl.buffer as SharedArrayBuffer, id, unaryOps: THREADED_UNARY, geometry: GEOMETRY });
+    for (let id = 1; id < threads; id++) spawn({ module, memory: arena.memory, ctl: this.#ctl.buffer as SharedArrayBuffer, id, unaryOps: THREADED_UNARY, mapOps: THREADED_MAPS, geometry: GEOMETRY });
   }
 
   static #pools = new Map<number, ThreadPool | null>();
@@ -288,6 +297,13 @@ export class ThreadPool {
     return code >= 0 && this.#elementwise(1, [a], out, ([x, o], lo, hi) => [code, x!, o!, lo, hi], (chunk) => unaryRange(op as Parameters<typeof unaryRange>[0], a, out, 0, chunk, 0));
   }
 
+  /** out = op(inputs) with gemm.wat's map `op` split over the threads, for THREADED_MAPS on float32; false when it does not take the job. */
+  map(op: WasmMap, inputs: readonly (Float32Array | Float64Array)[], out: Float32Array | Float64Array): boolean {
+    const code = THREADED_MAPS.indexOf(op);
+    return code >= 0 && out.length >= floors.map && this.#elementwise(4, [...inputs], out, (offs, lo, hi) => [code, inputs.length, offs[0]!, offs[inputs.length - 1]!, offs.at(-1)!, lo, hi],
+      (chunk) => onWasm(op, inputs.map((x) => x.subarray(0, chunk)), out.subarray(0, chunk)));
+  }
+
   /**
    * BCELoss's terms (kernels.ts's bceRange with `floor`) over all of y and p, split over the
    * threads by elements (each depends on its own y and ŷ alone); false when it does not take the job.
@@ -303,13 +319,14 @@ export class ThreadPool {
    * False when it does not take the job.
    */
   #elementwise(kind: number, inputs: (Float32Array | Float64Array)[], out: Float32Array | Float64Array,
-    slot: (offsets: number[], lo: number, hi: number) => number[], part0: (chunk: number) => void): boolean {
+    slot: (offsets: number[], lo: number, hi: number) => number[], part0: (chunk: number) => boolean | void): boolean {
     const n = out.length;
     if (n < floors.unary || ![...inputs, out].every((x) => x instanceof Float32Array) || this.ready !== this.threads - 1) return false;
     const parts = this.threads;
     const chunk = Math.min(n, Math.ceil(n / parts / 4) * 4);
+    let own = true; // part0 done (a wasm map's may fail: then the caller computes the whole job)
     return place(this.#arena, inputs as Float32Array[], [out as Float32Array], 0, (offsets) =>
-      this.#run(kind, Array.from({ length: parts }, (_, t) => slot(offsets, Math.min(n, t * chunk), Math.min(n, (t + 1) * chunk))), () => part0(chunk)), [...inputs, out].map(() => chunk));
+      this.#run(kind, Array.from({ length: parts }, (_, t) => slot(offsets, Math.min(n, t * chunk), Math.min(n, (t + 1) * chunk))), () => void (own = part0(chunk) !== false)) && own, [...inputs, out].map(() => chunk));
   }
 
   /**

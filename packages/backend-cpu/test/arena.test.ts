@@ -93,7 +93,7 @@ describe('arena: float32 storage in the shared WebAssembly memory', () => {
   });
 
   describe('kernels writing in place leave the tensors beside their output untouched', () => {
-    const was = setFloors({ gemm: 0, intensity: 0, unary: 0, window: 0 }); // small odd jobs split across the threads too
+    const was = setFloors({ gemm: 0, intensity: 0, unary: 0, map: 0, window: 0 }); // small odd jobs split across the threads too
     afterAll(() => setFloors(was));
 
     for (const threads of [1, 2, 3]) {

@@ -82,6 +82,21 @@ describe('cpu({ threads })', () => {
     }
   });
 
+  it("the activations' backward (gemm.wat's maps, split over the threads from 2^15 elements) is bit-identical on 1, 2 and 3 threads", () => {
+    const backends = [1, 2, 3].map((threads) => cpu({ threads }));
+    for (const n of [5, 32_771, 100_003]) {
+      const s = rnd(n, n + 1);
+      const d = rnd(n, n + 2).map((v, i) => (i % 97 === 1 ? NaN : v * 3));
+      for (const op of ['tanh', 'sigmoid', 'relu'] as const) {
+        const [one, ...rest] = backends.map((B) => B.activationGrad(op, B.tensor(s, [n]), B.tensor(d, [n])).dataSync());
+        for (const [i, r] of rest.entries())
+          for (let j = 0; j < n; j++) if (!Object.is(r[j], one![j])) expect.fail(`${op}Grad n=${n}, ${i + 2} threads [${j}]: ${r[j]} ≠ ${one![j]}`);
+        const want = (j: number): number => Math.fround(op === 'tanh' ? d[j]! * (1 - s[j]! * s[j]!) : op === 'sigmoid' ? d[j]! * s[j]! * (1 - s[j]!) : s[j]! > 0 ? d[j]! : 0);
+        for (let j = 0; j < n; j += 7) if (!Object.is(one![j], want(j)) && !(Number.isNaN(one![j]) && Number.isNaN(want(j)))) expect.fail(`${op}Grad [${j}] = ${one![j]}, want ${want(j)}`);
+      }
+    }
+  });
+
   it('pool and poolGrad (and im2col, col2im beside them) are bit-identical on 1, 2 and 3 threads (batches off the thread count, padding, strides)', () => {
     const backends = [1, 2, 3].map((threads) => cpu({ threads }));
     for (const [batch, h, w, c, k, stride, pad] of [[1, 6, 5, 2, 3, 1, 1], [5, 9, 7, 3, 3, 2, 1], [7, 28, 28, 1, 3, 1, 0], [4, 8, 8, 8, 2, 2, 0]] as const) {
