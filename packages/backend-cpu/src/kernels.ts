@@ -243,11 +243,8 @@ export class CpuKernels implements Kernels<TypedArray> {
     const xs = x.shape;
     // accumulate in float64 whatever the dtype, then store into a pooled buffer
     const out = new Float64Array(sizeOfShape(shape));
-    if (ax.length === xs.length) {
-      let s = 0;
-      for (let i = 0; i < a.length; i++) s += a[i]!;
-      out[0] = s;
-    } else if (ax.every((v, i) => i === 0 || v === ax[i - 1]! + 1)) {
+    if (ax.length === xs.length) out[0] = sumAll(a);
+    else if (ax.every((v, i) => i === 0 || v === ax[i - 1]! + 1)) {
       // the reduced axes are contiguous: (outer, reduced, inner)
       const outer = sizeOfShape(xs.slice(0, ax[0]));
       const red = sizeOfShape(ax.map((i) => xs[i]!));
@@ -257,23 +254,7 @@ export class CpuKernels implements Kernels<TypedArray> {
       // float64 sums in the same order as the loops below
       const pays = (inner <= 16 && red >= 64) || (red >= 8 && red * inner >= 1024);
       if (pays && a instanceof Float32Array && a.length <= WASM_MAP_MAX && wasmGemmEnabled() && colsumWasm(a, outer, red, inner, out)) return this.#fromF64(out);
-      if (inner <= 16 && red >= 64) {
-        // few long columns (a conv's bias gradient: [positions, channels] over positions): one
-        // register accumulator per column beats a read-modify-write of `out` per element
-        for (let o = 0; o < outer; o++)
-          for (let i = 0; i < inner; i++) {
-            let acc = 0;
-            for (let r = 0, at = o * red * inner + i; r < red; r++, at += inner) acc += a[at]!;
-            out[o * inner + i] = acc;
-          }
-      } else {
-        for (let o = 0; o < outer; o++)
-          for (let r = 0; r < red; r++) {
-            const base = (o * red + r) * inner;
-            const ob = o * inner;
-            for (let i = 0; i < inner; i++) out[ob + i]! += a[base + i]!;
-          }
-      }
+      sumBlocks(a, out, outer, red, inner);
     } else {
       const keep = xs.map((d, i) => (ax.includes(i) ? 1 : d));
       const os = stridesOf(keep).map((s, i) => (ax.includes(i) ? 0 : s));
@@ -501,6 +482,37 @@ export function bceRange(y: TypedArray, p: TypedArray, out: TypedArray, lo: numb
       a = a < F ? F : a;
       out[i] = y[i]! * (a - b) + b;
     }
+  }
+}
+
+// The sums' loops, each in its own function: inside sum() one path's loop had no type feedback
+// when the others made it hot, and V8 deoptimized it again and again (399 times in W3's epoch).
+
+/** Σ a in float64, in order. */
+function sumAll(a: TypedArray): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return s;
+}
+
+/** out[o·inner + i] = Σᵣ a[(o·red + r)·inner + i] in float64, in r order. */
+function sumBlocks(a: TypedArray, out: Float64Array, outer: number, red: number, inner: number): void {
+  if (inner <= 16 && red >= 64) {
+    // few long columns (a conv's bias gradient: [positions, channels] over positions): one
+    // register accumulator per column beats a read-modify-write of `out` per element
+    for (let o = 0; o < outer; o++)
+      for (let i = 0; i < inner; i++) {
+        let acc = 0;
+        for (let r = 0, at = o * red * inner + i; r < red; r++, at += inner) acc += a[at]!;
+        out[o * inner + i] = acc;
+      }
+  } else {
+    for (let o = 0; o < outer; o++)
+      for (let r = 0; r < red; r++) {
+        const base = (o * red + r) * inner;
+        const ob = o * inner;
+        for (let i = 0; i < inner; i++) out[ob + i]! += a[base + i]!;
+      }
   }
 }
 
