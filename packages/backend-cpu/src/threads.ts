@@ -297,10 +297,15 @@ export class ThreadPool {
     return code >= 0 && this.#elementwise(1, [a], out, ([x, o], lo, hi) => [code, x!, o!, lo, hi], (chunk) => unaryRange(op as Parameters<typeof unaryRange>[0], a, out, 0, chunk, 0));
   }
 
-  /** out = op(inputs) with gemm.wat's map `op` split over the threads, for THREADED_MAPS on float32; false when it does not take the job. */
+  /**
+   * out = op(inputs) with gemm.wat's map `op` split over the threads, for THREADED_MAPS on float32
+   * arrays that all lie in the arena; false when it does not take the job. (Arrays off the arena
+   * would go through scratch, which the caller's own part, a wasm call too, reuses while the
+   * workers read it; and their copies would cost what the split saves.)
+   */
   map(op: WasmMap, inputs: readonly (Float32Array | Float64Array)[], out: Float32Array | Float64Array): boolean {
     const code = THREADED_MAPS.indexOf(op);
-    return code >= 0 && out.length >= floors.map && this.#elementwise(4, [...inputs], out, (offs, lo, hi) => [code, inputs.length, offs[0]!, offs[inputs.length - 1]!, offs.at(-1)!, lo, hi],
+    return code >= 0 && out.length >= floors.map && [...inputs, out].every((x) => this.#arena.at(x) >= 0) && this.#elementwise(4, [...inputs], out, (offs, lo, hi) => [code, inputs.length, offs[0]!, offs[inputs.length - 1]!, offs.at(-1)!, lo, hi],
       (chunk) => onWasm(op, inputs.map((x) => x.subarray(0, chunk)), out.subarray(0, chunk)));
   }
 

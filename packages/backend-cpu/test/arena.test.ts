@@ -3,6 +3,7 @@ import { cpu } from '../src/index';
 import { Arena, MAX_TENSOR_FLOATS, sizeClass } from '../src/arena';
 import { ThreadPool, setFloors, sharedWasm } from '../src/threads';
 import { gemm } from '../src/gemm';
+import { mapOnWasm } from '../src/wasm-gemm';
 import { im2col, pool, poolGrad } from '@neurone/core';
 import type { Backend, Tensor } from '@neurone/core';
 
@@ -90,6 +91,25 @@ describe('arena: float32 storage in the shared WebAssembly memory', () => {
       expect(Array.from(wc)).toEqual(Array.from(heapC));
       for (const x of [wa, wb, wc]) arena.give(x);
     }
+  });
+
+  it("the pool splits gemm.wat's maps over arrays in the arena only: the single-thread bits there, heap arrays left to the caller", async () => {
+    const pool = ThreadPool.get(3)!;
+    for (let i = 0; i < 600 && pool.ready < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    const { arena } = sharedWasm()!;
+    const n = 40_003;
+    const [x, d] = [rnd(n, 5), rnd(n, 6)];
+    const [xa, da, out] = [arena.take(n)!, arena.take(n)!, arena.take(n)!];
+    xa.set(x);
+    da.set(d);
+    for (const [op, ins] of [['tanh', [xa]], ['sigmoid', [xa]], ['tanhGrad', [xa, da]], ['sigmoidGrad', [xa, da]]] as const) {
+      const want = new Float32Array(n + 4);
+      expect(mapOnWasm(op, ins.map((a) => a.slice()), want.subarray(0, n))).toBe(true);
+      expect(pool.map(op, ins, out)).toBe(true);
+      expect(Array.from(out)).toEqual(Array.from(want.subarray(0, n)));
+      expect(pool.map(op, ins.map((a) => a.slice()), new Float32Array(n))).toBe(false); // heap arrays: the caller's own path
+    }
+    for (const a of [xa, da, out]) arena.give(a);
   });
 
   describe('kernels writing in place leave the tensors beside their output untouched', () => {
