@@ -29,7 +29,7 @@ const align4 = (floats: number): number => (floats + 3) & ~3;
 export function sizeClass(n: number): number {
   const base = align4(n) + 4;
   if (base <= 64) return (base + 15) & ~15;
-  const step = 2 ** (Math.floor(Math.log2(base)) - 3);
+  const step = 1 << (28 - Math.clz32(base)); // 2^(⌊log₂ base⌋ − 3)
   return Math.ceil(base / step) * step;
 }
 
@@ -159,18 +159,20 @@ export class Arena implements WasmMemory {
  * when it is a view on the memory, otherwise a slot in the scratch region (inputs copied in,
  * outputs copied out after `run`; only their elements from `from[i]` on, where the caller computes
  * those before on the arrays themselves), and `extra` floats of scratch after them at `extraAt`
- * (pack buffers, accumulators). Each slot has room for its length rounded up to 4, plus 4. False
- * when the memory cannot grow (nothing has run) or `run` returns false (nothing is copied out).
+ * (pack buffers, accumulators). Each slot has room for its length rounded up to 4, plus 4. False,
+ * with nothing run, when the scratch needed passes `maxScratch` floats or the memory cannot grow;
+ * false when `run` returns false (nothing is copied out).
  */
 export function place(
   mem: WasmMemory, inputs: readonly Float32Array[], outputs: readonly Float32Array[], extra: number,
-  run: (offsets: number[], extraAt: number) => boolean | void, from: readonly number[] = [],
+  run: (offsets: number[], extraAt: number) => boolean | void, from: readonly number[] = [], maxScratch = Infinity,
 ): boolean {
   const arrays = [...inputs, ...outputs];
   const own = arrays.map((a) => mem.at(a));
   let floats = 0;
   const rel = own.map((o, i) => (o >= 0 ? 0 : (floats += slot(arrays[i]!)) - slot(arrays[i]!)));
-  const base = mem.scratch(floats + align4(extra) + 32);
+  const need = floats + align4(extra) + 32;
+  const base = need > maxScratch ? -1 : mem.scratch(need);
   if (base < 0) return false;
   const offsets = own.map((o, i) => (o >= 0 ? o : base + rel[i]!));
   const heap = new Float32Array(mem.memory.buffer);
@@ -183,7 +185,3 @@ export function place(
 
 /** A scratch slot's floats for array `a`: its length rounded up to 4, plus 4 (room for the kernels' tails). */
 const slot = (a: Float32Array): number => align4(a.length) + 4;
-
-/** The scratch floats `place` needs on `mem` for these arrays and `extra`. */
-export const scratchFloats = (mem: WasmMemory, arrays: readonly Float32Array[], extra: number): number =>
-  arrays.reduce((f, a) => (mem.at(a) >= 0 ? f : f + slot(a)), align4(extra) + 32);

@@ -305,7 +305,7 @@ export class ThreadPool {
    */
   map(op: WasmMap, inputs: readonly (Float32Array | Float64Array)[], out: Float32Array | Float64Array): boolean {
     const code = THREADED_MAPS.indexOf(op);
-    return code >= 0 && out.length >= floors.map && [...inputs, out].every((x) => this.#arena.at(x) >= 0) && this.#elementwise(4, [...inputs], out, (offs, lo, hi) => [code, inputs.length, offs[0]!, offs[inputs.length - 1]!, offs.at(-1)!, lo, hi],
+    return code >= 0 && [...inputs, out].every((x) => this.#arena.at(x) >= 0) && this.#elementwise(4, [...inputs], out, (offs, lo, hi) => [code, inputs.length, offs[0]!, offs[inputs.length - 1]!, offs.at(-1)!, lo, hi],
       (chunk) => onWasm(op, inputs.map((x) => x.subarray(0, chunk)), out.subarray(0, chunk)));
   }
 

@@ -14,7 +14,7 @@
  */
 import type { ConvGeometry } from '@neurone/core';
 import { GEMM_FMA_WASM_BASE64, GEMM_WASM_BASE64 } from './wasm/gemm.wasm';
-import { ensureMemory, place, scratchFloats } from './arena';
+import { ensureMemory, place } from './arena';
 import type { Arena, WasmMemory } from './arena';
 
 /** k block (B panel of 8·KC floats = 8 KB stays in L1) and m block (A block of MC·KC floats = 128 KB in L2). */
@@ -155,12 +155,18 @@ export const packB = (cols: number, k: number): number => ((cols + 7) & ~7) * Ma
  * the memory, or copied through scratch), with `extra` floats of scratch (byte offsets all); false
  * when the kernel is unavailable or memory cannot grow. A module's own memory past 32 MiB is let go after the call.
  */
-function onWasm(inputs: readonly Float32Array[], outputs: readonly Float32Array[], extra: number, run: (ex: GemmExports, offsets: number[], extraAt: number) => void): boolean {
+function onWasm(
+  inputs: readonly Float32Array[], outputs: readonly Float32Array[], extra: number,
+  run: (ex: GemmExports, offsets: number[], extraAt: number, memory: WebAssembly.Memory) => void,
+): boolean {
+  const on = (w: WasmHere, maxScratch: number): boolean =>
+    place(w.mem, inputs, outputs, extra, (offsets, at) => run(w.ex, offsets.map((o) => o * 4), at * 4, w.mem.memory), [], maxScratch);
   // an arena's scratch is kept for good: a call copying more than 32 MiB through it (heap arrays: tensors too large for the arena) takes the module's own memory, let go after
-  const w = bound && scratchFloats(bound.mem, [...inputs, ...outputs], extra) * 4 > KEEP_BYTES ? ownInstance() : instance();
+  if (bound && on(bound, KEEP_BYTES / 4)) return true;
+  const w = ownInstance();
   if (w === null) return false;
-  const ok = place(w.mem, inputs, outputs, extra, (offsets, at) => run(w.ex, offsets.map((o) => o * 4), at * 4));
-  if (w === own && w.mem.memory.buffer.byteLength > KEEP_BYTES) own = null;
+  const ok = on(w, Infinity);
+  if (w.mem.memory.buffer.byteLength > KEEP_BYTES) own = null;
   return ok;
 }
 
@@ -214,8 +220,8 @@ export const mapOnWasm = (op: WasmMap, inputs: readonly Float32Array[], out: Flo
 export function colsumWasm(x: Float32Array, outer: number, rows: number, cols: number, out: Float64Array): boolean {
   const block = rows * cols;
   // the float64 accumulators in scratch (16-byte aligned: place's regions are)
-  return onWasm([x.subarray(0, outer * block)], [], 2 * align4(cols), (ex, [xo], acc) => {
-    const sums = new Float64Array(instance()!.mem.memory.buffer, acc, cols);
+  return onWasm([x.subarray(0, outer * block)], [], 2 * align4(cols), (ex, [xo], acc, memory) => {
+    const sums = new Float64Array(memory.buffer, acc, cols);
     for (let o = 0; o < outer; o++) {
       ex.colsum(xo! + o * block * 4, rows, cols, acc);
       out.set(sums, o * cols);

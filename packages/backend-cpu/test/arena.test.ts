@@ -6,16 +6,7 @@ import { gemm } from '../src/gemm';
 import { mapOnWasm } from '../src/wasm-gemm';
 import { im2col, pool, poolGrad } from '@neurone/core';
 import type { Backend, Tensor } from '@neurone/core';
-
-function rnd(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { rnd } from './rnd';
 
 describe('arena: float32 storage in the shared WebAssembly memory', () => {
   it('a size class holds the length rounded up to 4 plus 4, at most 1/8 more above 64 floats, in multiples of 4, never shrinking as n grows', () => {

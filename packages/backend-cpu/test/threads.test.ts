@@ -6,6 +6,7 @@ import { ThreadPool, setFloors } from '../src/threads';
 import { pool as poolLoop } from '../src/conv';
 import { bceRange, unaryRange } from '../src/kernels';
 import { gemm } from '../src/gemm';
+import { rnd } from './rnd';
 
 /** The pool of `threads` threads once its workers have started (they start asynchronously). */
 async function readyPool(threads: number): Promise<ThreadPool> {
@@ -14,16 +15,6 @@ async function readyPool(threads: number): Promise<ThreadPool> {
   for (let i = 0; i < 600 && pool.ready < threads - 1; i++) await new Promise((r) => setTimeout(r, 50));
   expect(pool.ready).toBe(threads - 1);
   return pool;
-}
-
-function rnd(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
 }
 
 const FLAGS: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];

@@ -4,17 +4,10 @@ import { cpu, fusedMultiplyAdd } from '../../src/index';
 import { ThreadPool, setFloors } from '../../src/threads';
 import { conv, mlp } from '../training-steps';
 import { FUSED, UNFUSED, roundingProbe } from '../rounding-probe';
+import { rnd } from '../rnd';
 
 // This project's processes start with --experimental-wasm-relaxed-simd (vitest.config.ts): the
 // GEMM takes its fused variant, as it does by default from Node 22 and in Chrome 114+.
-
-function rnd(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
-}
 
 const SHAPES: [number, number, number][] = [[131, 259, 97], [67, 515, 301], [5, 7, 3], [1, 300, 1001], [29, 1, 37]];
 
