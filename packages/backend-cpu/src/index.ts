@@ -1,6 +1,6 @@
 import { Backend } from '@neurone/core';
 import type { ConvGeometry, DType, PoolKind, TypedArray, UnaryOp } from '@neurone/core';
-import { CpuKernels, bceRange, onWasm, unaryRange } from './kernels';
+import { CpuKernels, onWasm, unaryRange } from './kernels';
 import { pool, poolGrad } from './conv';
 import { gemm, wasmGemmEnabled } from './gemm';
 import { cpuOptions } from './options';
@@ -13,7 +13,7 @@ export { CpuKernels };
 export { wasmGemmFused as fusedMultiplyAdd } from './wasm-gemm';
 export type { CpuBackend, CpuOptions };
 
-/** The kernels of `cpu({ threads })` with threads > 1: large products, costly maps, BCE's terms and the pools go to the thread pool (threads.ts). */
+/** The kernels of `cpu({ threads })` with threads > 1: large products, costly maps (BCE's terms among them) and the pools go to the thread pool (threads.ts). */
 class ThreadedKernels extends CpuKernels {
   override readonly threads: number;
   #pool: ThreadPool | null | undefined;
@@ -39,14 +39,10 @@ class ThreadedKernels extends CpuKernels {
       if (f32 && dense && m > 0 && n > 0 && k > 0 && this.#get(2 * m * n * k, floors.gemm)?.gemm(a, b, c, m, n, k, ta, tb)) return false; // bias: the caller's
       return gemm(a, b, c, m, n, k, ta, tb, bias);
     },
-    map: (op: WasmMap, inputs: readonly TypedArray[], out: TypedArray): boolean =>
-      (wasmGemmEnabled() && this.#get(out.length, floors.map)?.map(op, inputs, out)) || onWasm(op, inputs, out),
+    map: (op: WasmMap, inputs: readonly TypedArray[], out: TypedArray, extra: readonly number[] = []): boolean =>
+      (wasmGemmEnabled() && this.#get(out.length, floors.map)?.map(op, inputs, out, extra)) || onWasm(op, inputs, out, extra),
     unaryRange: (op: UnaryOp, a: TypedArray, out: TypedArray, lo: number, hi: number, p: number): void => {
       if (!(lo === 0 && hi === a.length && this.#get(a.length, floors.unary)?.unary(op, a, out))) unaryRange(op, a, out, lo, hi, p);
-    },
-    bceRange: (y: TypedArray, p: TypedArray, out: TypedArray, lo: number, hi: number, floor: number): void => {
-      const all = lo === 0 && hi === p.length;
-      if (!(all && this.#get(p.length, floors.unary)?.bce(y as Float32Array, p as Float32Array, out as Float32Array, floor))) bceRange(y, p, out, lo, hi, floor);
     },
     pool: (kind: PoolKind, x: TypedArray, out: TypedArray, g: ConvGeometry): void => void (this.#window(0, kind, x, null, out, g) || pool(kind, x, out, g)),
     poolGrad: (kind: PoolKind, x: TypedArray, d: TypedArray, out: TypedArray, g: ConvGeometry): void =>

@@ -12,8 +12,8 @@ type T = KernelTensor<TypedArray>;
 const WASM_MAP_MIN = 64;
 
 /** out = op(inputs) on the WebAssembly kernel when every array is float32, large enough, and wasm is on; false otherwise (the caller's loop runs). */
-export function onWasm(op: WasmMap, inputs: readonly TypedArray[], out: TypedArray): boolean {
-  return f32Wasm(out, inputs) && mapOnWasm(op, inputs as Float32Array[], out as Float32Array);
+export function onWasm(op: WasmMap, inputs: readonly TypedArray[], out: TypedArray, extra: readonly number[] = []): boolean {
+  return f32Wasm(out, inputs) && mapOnWasm(op, inputs as Float32Array[], out as Float32Array, extra);
 }
 
 /**
@@ -63,7 +63,7 @@ export class CpuKernels implements Kernels<TypedArray> {
   readonly threads: number = 1;
 
   /** The loops behind the large kernels (gemm.ts, unaryRange, the wasm maps, bceRange, conv.ts's pools): the threaded subclass of index.ts splits them across threads. */
-  protected readonly k = { gemm, unaryRange, map: onWasm, pool, poolGrad, bceRange };
+  protected readonly k = { gemm, unaryRange, map: onWasm, pool, poolGrad };
 
   ready(): Promise<void> {
     return Promise.resolve();
@@ -314,8 +314,9 @@ export class CpuKernels implements Kernels<TypedArray> {
 
   bce(y: T, p: T, grad: boolean, c: number): TypedArray {
     const out = this.#alloc(p.data.length);
-    if (grad) bceGrad(y.data, p.data, out, c);
-    else this.k.bceRange(y.data, p.data, out, 0, out.length, BCE_LOG_FLOOR);
+    if (this.k.map(grad ? 'bceGrad' : 'bce', [y.data, p.data], out, grad ? [c, BCE_GRAD_EPS] : [BCE_LOG_FLOOR])) return out;
+    if (grad) return bceGrad(y.data, p.data, out, c);
+    bceRange(y.data, p.data, out, 0, out.length, BCE_LOG_FLOOR);
     return out;
   }
 
@@ -457,30 +458,31 @@ export class CpuKernels implements Kernels<TypedArray> {
 }
 
 /** BCELoss's gradient c·(ŷ − y) / max(ŷ(1 − ŷ), ε), the floor as `v < floor ? floor : v`, like clamp: NaN stays NaN. */
-function bceGrad(y: TypedArray, p: TypedArray, out: TypedArray, c: number): void {
+function bceGrad(y: TypedArray, p: TypedArray, out: TypedArray, c: number): TypedArray {
   for (let i = 0; i < p.length; i++) {
     const q = p[i]!;
     const d = q * (1 - q);
     out[i] = (c * q - c * y[i]!) / (d < BCE_GRAD_EPS ? BCE_GRAD_EPS : d);
   }
+  return out;
 }
 
 /**
  * BCELoss's terms y·log ŷ + (1 − y)·log(1 − ŷ) on elements [lo, hi), each log floored at F (−100),
  * as y·(a − b) + b. Where y = 0 and ŷ ≥ 0 (log ŷ finite after its floor) that is b exactly, so
- * log ŷ is skipped: most pixels of an image target are 0. Also run by the thread pool's workers
- * from its source text (threads.ts): it uses nothing but Math.
+ * log ŷ is skipped: most pixels of an image target are 0. Float32 results take log32, as
+ * gemm.wat's `bce` does (the same bits); float64 ones Math.log.
  */
 export function bceRange(y: TypedArray, p: TypedArray, out: TypedArray, lo: number, hi: number, F: number): void {
+  const log = out instanceof Float32Array ? log32 : Math.log;
   for (let i = lo; i < hi; i++) {
     const q = p[i]!;
-    let b = Math.log(1 - q);
+    let b = log(1 - q);
     b = b < F ? F : b;
     if (y[i] === 0 && q >= 0) out[i] = b;
     else {
-      let a = Math.log(q);
-      a = a < F ? F : a;
-      out[i] = y[i]! * (a - b) + b;
+      const a = log(q);
+      out[i] = y[i]! * ((a < F ? F : a) - b) + b;
     }
   }
 }
@@ -605,6 +607,27 @@ export function tanh32(x: number): number {
   const er = u0 + u1 * (r4 * r4);
   const t = 1 - 2 / (er * 2 ** k + 1);
   return x < 0 ? -t : t;
+}
+
+const LOG_X = new DataView(new ArrayBuffer(8)); // x's bits, the high word at 4 (little-endian, as WebAssembly)
+
+/**
+ * log for BCE's float32 terms, in float64 step for step as gemm.wat's `bce` (which runs it two
+ * lanes at a time): fdlibm's log without its branches, as musl's, for a float32 x or 1 − x (never
+ * a subnormal double). x = 2^k·m with √2/2 ≤ m < √2, f = m − 1, s = f/(2 + f), log x = k·ln 2 + f
+ * − f²/2 + s·(f²/2 + R(s²)). Error < 1 ulp of a double, so a term rounds to float32 as with
+ * Math.log but within that of a rounding boundary; Math.log, a call into C++, has no SIMD form.
+ */
+export function log32(x: number): number {
+  if (!(x > 0) || x === Infinity) return x === 0 ? -Infinity : x > 0 ? x : NaN;
+  LOG_X.setFloat64(0, x, true);
+  const hx = LOG_X.getUint32(4, true) + (0x3ff00000 - 0x3fe6a09e); // its exponent field is k + 1023 for m in [√2/2, √2)
+  LOG_X.setUint32(4, (hx & 0xfffff) + 0x3fe6a09e, true);
+  const [k, f] = [(hx >>> 20) - 1023, LOG_X.getFloat64(0, true) - 1];
+  const [h, s] = [0.5 * f * f, f / (2 + f)];
+  const [z, w] = [s * s, s * s * (s * s)];
+  const R = z * (0.666666666666673513 + w * (0.2857142874366239149 + w * (0.1818357216161805012 + w * 0.1479819860511658591))) + w * (0.3999999999940941908 + w * (0.2222219843214978396 + w * 0.1531383769920937332));
+  return s * (h + R) + k * 1.9082149292705877e-10 - h + f + k * 0.6931471803691238;
 }
 
 const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {

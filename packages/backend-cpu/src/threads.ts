@@ -7,11 +7,11 @@
  * block (a browser's main thread): there `threads` is 1. Parts are fixed blocks of the output,
  * each computed in the same order as on one thread, so results are bit-identical for any count.
  */
-import { GEMM_FMA_WASM_SHARED_BASE64, GEMM_WASM_SHARED_BASE64 } from './wasm/gemm-shared.wasm';
+import { GEMM_FMA_WASM_SHARED_HEX, GEMM_WASM_SHARED_HEX } from './wasm/gemm-shared.wasm';
 import { KC, MC, bindArena, compileGemm, packA, packB } from './wasm-gemm';
 import type { GemmExports, WasmMap } from './wasm-gemm';
 import { Arena, place } from './arena';
-import { bceRange, onWasm, unaryRange } from './kernels';
+import { onWasm, unaryRange } from './kernels';
 import { pool, poolGrad, windowTable } from './conv';
 import type { ConvGeometry, PoolKind, TypedArray } from '@neurone/core';
 
@@ -33,7 +33,7 @@ export const floors = { gemm: 2 ** 22, intensity: 32, unary: 2 ** 14, map: 2 ** 
 const THREADED_UNARY = ['sigmoid', 'exp', 'log', 'softplus'];
 
 /** gemm.wat's maps worth a thread now that their operands lie in the arena (relu and its backward are a pass over memory: not worth a wake-up). */
-const THREADED_MAPS: WasmMap[] = ['tanh', 'sigmoid', 'tanhGrad', 'sigmoidGrad'];
+const THREADED_MAPS: WasmMap[] = ['tanh', 'sigmoid', 'tanhGrad', 'sigmoidGrad', 'bce'];
 
 /** Sets the work floors (tests run every product across the threads with 0); returns the previous ones. Not public API. */
 export function setFloors(next: Partial<typeof floors>): typeof floors {
@@ -44,7 +44,7 @@ export function setFloors(next: Partial<typeof floors>): typeof floors {
 
 /**
  * Control block (Int32): the job's sequence number, parts still running, workers started, the
- * job's kind (0: gemm, 1: unary, 2: pool, 3: BCE's terms, 4: a wasm map), a pool's geometry (GEOMETRY, 12 fields),
+ * job's kind (0: gemm, 1: unary, 2: pool, 3: a wasm map), a pool's geometry (GEOMETRY, 12 fields),
  * whether a worker failed its part; then 16 arguments per thread. Workers are unref'd: they end
  * with the process.
  */
@@ -58,7 +58,7 @@ const ARGS = 20;
 const GEOMETRY = ['batch', 'inH', 'inW', 'chan', 'outH', 'outW', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw'] as const;
 
 /** What the workers run besides the wasm GEMM: kernels.ts's and conv.ts's own functions, sent as source text. */
-const KERNELS = { unaryRange, pool, poolGrad, bceRange };
+const KERNELS = { unaryRange, pool, poolGrad };
 type Kernels = typeof KERNELS;
 
 interface WorkerInit {
@@ -93,15 +93,11 @@ function workerMain(init: WorkerInit, k: Kernels): void {
         // unary: [op, in, out, lo, hi] in floats of the shared memory
         const n = ctl[o + 4]!;
         k.unaryRange(init.unaryOps[ctl[o]!] as Parameters<Kernels['unaryRange']>[0], heap.subarray(ctl[o + 1]!, ctl[o + 1]! + n), heap.subarray(ctl[o + 2]!, ctl[o + 2]! + n), ctl[o + 3]!, n, 0);
-      } else if (ctl[3] === 4) {
-        // a map of gemm.wat on [lo, hi): [op, inputs, in0, in1, out, lo, hi] in floats of the shared memory
-        const [op, inputs, a, b, out, lo, hi] = ctl.subarray(o, o + 7);
-        const args = [a!, b!].slice(0, inputs).concat(out!).map((at) => (at + lo!) * 4);
-        (ex[init.mapOps[op!] as 'tanh'] as (...x: number[]) => void)(...args, hi! - lo!);
       } else if (ctl[3] === 3) {
-        // BCE's terms: [y, p, out, lo, hi, n, floor] in floats of the shared memory
-        const [y, p, out, lo, hi, n, floor] = ctl.subarray(o, o + 7);
-        k.bceRange(heap.subarray(y!, y! + n!), heap.subarray(p!, p! + n!), heap.subarray(out!, out! + n!), lo!, hi!, floor!);
+        // a map of gemm.wat on [lo, hi): [op, inputs, in0, in1, out, lo, hi, extra] in floats of the shared memory (extra: BCE's log floor)
+        const [op, inputs, a, b, out, lo, hi, extra] = ctl.subarray(o, o + 8);
+        const args = [a!, b!].slice(0, inputs).concat(out!).map((at) => (at + lo!) * 4);
+        (ex[init.mapOps[op!] as 'tanh'] as (...x: number[]) => void)(...args, hi! - lo!, extra!);
       } else if (ctl[3] === 2) {
         // pool (op 0) or poolGrad (1) on images [b0, b1): [op, max?, x, x per image, delta, delta per image, out, out per image, b0, b1]
         const [op, max, x, xs, d, ds, out, os, b0, b1] = ctl.subarray(o, o + 10);
@@ -183,7 +179,7 @@ let shared: SharedWasm | null | undefined;
 export function sharedWasm(): SharedWasm | null {
   if (shared !== undefined) return shared;
   shared = null;
-  const module = compileGemm(GEMM_WASM_SHARED_BASE64, GEMM_FMA_WASM_SHARED_BASE64);
+  const module = compileGemm(GEMM_WASM_SHARED_HEX, GEMM_FMA_WASM_SHARED_HEX);
   const arena = module && Arena.make();
   if (!module || !arena) return null;
   try {
@@ -303,18 +299,10 @@ export class ThreadPool {
    * would go through scratch, which the caller's own part, a wasm call too, reuses while the
    * workers read it; and their copies would cost what the split saves.)
    */
-  map(op: WasmMap, inputs: readonly (Float32Array | Float64Array)[], out: Float32Array | Float64Array): boolean {
-    const code = THREADED_MAPS.indexOf(op);
-    return code >= 0 && [...inputs, out].every((x) => this.#arena.at(x) >= 0) && this.#elementwise(4, [...inputs], out, (offs, lo, hi) => [code, inputs.length, offs[0]!, offs[inputs.length - 1]!, offs.at(-1)!, lo, hi],
-      (chunk) => onWasm(op, inputs.map((x) => x.subarray(0, chunk)), out.subarray(0, chunk)));
-  }
-
-  /**
-   * BCELoss's terms (kernels.ts's bceRange with `floor`) over all of y and p, split over the
-   * threads by elements (each depends on its own y and ŷ alone); false when it does not take the job.
-   */
-  bce(y: Float32Array | Float64Array, p: Float32Array | Float64Array, out: Float32Array | Float64Array, floor: number): boolean {
-    return Number.isInteger(floor) && this.#elementwise(3, [y, p], out, ([yo, po, o], lo, hi) => [yo!, po!, o!, lo, hi, out.length, floor], (chunk) => bceRange(y, p, out, 0, chunk, floor));
+  map(op: WasmMap, inputs: readonly (Float32Array | Float64Array)[], out: Float32Array | Float64Array, extra: readonly number[] = []): boolean {
+    const code = extra.length < 2 && extra.every(Number.isInteger) && [...inputs, out].every((x) => this.#arena.at(x) >= 0) ? THREADED_MAPS.indexOf(op) : -1;
+    return code >= 0 && this.#elementwise(3, [...inputs], out, (offs, lo, hi) => [code, inputs.length, offs[0]!, offs[inputs.length - 1]!, offs.at(-1)!, lo, hi, extra[0] ?? 0],
+      (chunk) => onWasm(op, inputs.map((x) => x.subarray(0, chunk)), out.subarray(0, chunk), extra));
   }
 
   /**

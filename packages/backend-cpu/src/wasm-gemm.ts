@@ -13,7 +13,7 @@
  * JavaScript loops. The thread pool (threads.ts) splits the same kernels across threads.
  */
 import type { ConvGeometry } from '@neurone/core';
-import { GEMM_FMA_WASM_BASE64, GEMM_WASM_BASE64 } from './wasm/gemm.wasm';
+import { GEMM_FMA_WASM_HEX, GEMM_WASM_HEX } from './wasm/gemm.wasm';
 import { ensureMemory, place } from './arena';
 import type { Arena, WasmMemory } from './arena';
 
@@ -31,8 +31,12 @@ export interface GemmExports {
   tanh(x: number, out: number, n: number): void;
   /** out = σ(x), kernels.ts's loop (V8's exp: the same bits). */
   sigmoid(x: number, out: number, n: number): void;
-  /** V8's exp, the one sigmoid uses (for the test that holds it to Math.exp). */
+  /** V8's exp, the one sigmoid uses, and bce's log (for the tests that hold them to Math.exp and log32). */
   exp(x: number): number;
+  log(x: number): number;
+  /** BCELoss's terms (kernels.ts's bceRange with log32, log floor F) and its gradient c·(ŷ − y)/max(ŷ(1 − ŷ), ε), the same bits. */
+  bce(y: number, p: number, out: number, n: number, F: number): void;
+  bceGrad(y: number, p: number, out: number, n: number, c: number, eps: number): void;
   /** out = x < 0 ? 0 : x. */
   relu(x: number, out: number, n: number): void;
   /** The activations' backward from the saved s and δ: δ(1 − s²), δ·s(1 − s), s > 0 ? δ : 0. */
@@ -58,13 +62,14 @@ export interface GemmExports {
 /** A module's own memory above this is released after the call (the instance is dropped and re-made on demand). */
 const KEEP_BYTES = 32 * 1024 * 1024;
 
-export const decodeBase64 = (s: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+/** A module's bytes from its hex text (hex rather than base64: gzip finds the module's repeats in it, 1.1 kB less in a bundle). */
+const decodeHex = (s: string): Uint8Array<ArrayBuffer> => Uint8Array.from(s.match(/../g) ?? [], (h) => parseInt(h, 16));
 
-/** The bytes of `base64` when they validate here (so WebAssembly, SIMD and, for a fused module, relaxed SIMD exist), else null. */
-function valid(base64: string): Uint8Array<ArrayBuffer> | null {
+/** The bytes of `hex` when they validate here (so WebAssembly, SIMD and, for a fused module, relaxed SIMD exist), else null. */
+function valid(hex: string): Uint8Array<ArrayBuffer> | null {
   try {
     if (typeof WebAssembly !== 'object') return null;
-    const bytes = decodeBase64(base64);
+    const bytes = decodeHex(hex);
     return WebAssembly.validate(bytes) ? bytes : null;
   } catch {
     return null;
@@ -81,7 +86,7 @@ let fused: boolean | undefined;
  * bits; they stay bit-identical for any thread count.
  */
 export function wasmGemmFused(): boolean {
-  return (fused ??= valid(GEMM_FMA_WASM_BASE64) !== null);
+  return (fused ??= valid(GEMM_FMA_WASM_HEX) !== null);
 }
 
 /**
@@ -121,7 +126,7 @@ function instance(): WasmHere | null {
 
 /** The module's own instance, made (synchronously) on demand; null when WebAssembly SIMD is unavailable. */
 function ownInstance(): WasmHere | null {
-  if (compiled === undefined) compiled = compileGemm(GEMM_WASM_BASE64, GEMM_FMA_WASM_BASE64);
+  if (compiled === undefined) compiled = compileGemm(GEMM_WASM_HEX, GEMM_FMA_WASM_HEX);
   if (compiled === null) return null;
   if (own === null) {
     try {
@@ -203,15 +208,19 @@ export const emaSquareWasm = (x: Float32Array, a: Float32Array, out: Float32Arra
 export const rootStepWasm = (x: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, lr: number, s: number, eps: number): boolean =>
   onWasm([x, m, v], [out], 0, (ex, [xo, mo, vo, oo]) => ex.rootStep(xo!, mo!, vo!, oo!, out.length, lr, s, eps));
 
-/** gemm.wat's exp of x (V8's Math.exp), or null when WebAssembly SIMD is unavailable: for tests. */
-export const expWasm = (x: number): number | null => instance()?.ex.exp(x) ?? null;
+/** gemm.wat's exp (V8's Math.exp) or log (log32) of x, or null when WebAssembly SIMD is unavailable: for tests. */
+export const scalarWasm = (f: 'exp' | 'log', x: number): number | null => instance()?.ex[f](x) ?? null;
 
 /** The element-wise maps of gemm.wat taking float32 operands only (kernels.ts's loops give the same bits). */
-export type WasmMap = 'tanh' | 'sigmoid' | 'relu' | 'tanhGrad' | 'sigmoidGrad' | 'reluGrad';
+export type WasmMap = 'tanh' | 'sigmoid' | 'relu' | 'tanhGrad' | 'sigmoidGrad' | 'reluGrad' | 'bce' | 'bceGrad';
 
-/** out = op(inputs…) with gemm.wat's map `op` (one input for tanh and relu, saved output and δ for the gradients); false when unavailable. */
-export const mapOnWasm = (op: WasmMap, inputs: readonly Float32Array[], out: Float32Array): boolean =>
-  onWasm(inputs, [out], 0, (ex, offs) => (ex[op] as (...args: number[]) => void)(...offs, out.length));
+/**
+ * out = op(inputs…) with gemm.wat's map `op` (one input for tanh and relu, saved output and δ for
+ * the activations' gradients, y and ŷ for BCE's), `extra` its numbers after the length (BCE's log
+ * floor; its gradient's scale and ε); false when unavailable.
+ */
+export const mapOnWasm = (op: WasmMap, inputs: readonly Float32Array[], out: Float32Array, extra: readonly number[] = []): boolean =>
+  onWasm(inputs, [out], 0, (ex, offs) => (ex[op] as (...args: number[]) => void)(...offs, out.length, ...extra));
 
 /**
  * out[o·cols + j] = Σᵣ x[(o·rows + r)·cols + j] in float64, summed in row order (kernels.ts's

@@ -4,7 +4,7 @@ import { Arena, MAX_TENSOR_FLOATS, sizeClass } from '../src/arena';
 import { ThreadPool, setFloors, sharedWasm } from '../src/threads';
 import { gemm } from '../src/gemm';
 import { mapOnWasm } from '../src/wasm-gemm';
-import { im2col, pool, poolGrad } from '@neurone/core';
+import { BCE_LOG_FLOOR, binaryCrossEntropy, im2col, pool, poolGrad } from '@neurone/core';
 import type { Backend, Tensor } from '@neurone/core';
 import { rnd } from './rnd';
 
@@ -90,17 +90,20 @@ describe('arena: float32 storage in the shared WebAssembly memory', () => {
     const { arena } = sharedWasm()!;
     const n = 40_003;
     const [x, d] = [rnd(n, 5), rnd(n, 6)];
-    const [xa, da, out] = [arena.take(n)!, arena.take(n)!, arena.take(n)!];
+    const [xa, da, ya, pa, out] = [arena.take(n)!, arena.take(n)!, arena.take(n)!, arena.take(n)!, arena.take(n)!];
     xa.set(x);
     da.set(d);
-    for (const [op, ins] of [['tanh', [xa]], ['sigmoid', [xa]], ['tanhGrad', [xa, da]], ['sigmoidGrad', [xa, da]]] as const) {
+    ya.set(d.map((v, i) => (i % 5 < 3 ? 0 : i % 5 === 3 ? 1 : Math.abs(v) / 4))); // BCE's targets, mostly 0 (image-like), and its predictions
+    pa.set(x.map((v, i) => (i % 97 === 1 ? NaN : i % 89 === 2 ? 0 : i % 83 === 3 ? 1 : (v + 4) / 8)));
+    const maps = [['tanh', [xa]], ['sigmoid', [xa]], ['tanhGrad', [xa, da]], ['sigmoidGrad', [xa, da]], ['bce', [ya, pa], [BCE_LOG_FLOOR]]] as const;
+    for (const [op, ins, extra] of maps) {
       const want = new Float32Array(n + 4);
-      expect(mapOnWasm(op, ins.map((a) => a.slice()), want.subarray(0, n))).toBe(true);
-      expect(pool.map(op, ins, out)).toBe(true);
+      expect(mapOnWasm(op, ins.map((a) => a.slice()), want.subarray(0, n), extra)).toBe(true);
+      expect(pool.map(op, ins, out, extra)).toBe(true);
       expect(Array.from(out)).toEqual(Array.from(want.subarray(0, n)));
-      expect(pool.map(op, ins.map((a) => a.slice()), new Float32Array(n))).toBe(false); // heap arrays: the caller's own path
+      expect(pool.map(op, ins.map((a) => a.slice()), new Float32Array(n), extra)).toBe(false); // heap arrays: the caller's own path
     }
-    for (const a of [xa, da, out]) arena.give(a);
+    for (const a of [xa, da, ya, pa, out]) arena.give(a);
   });
 
   describe('kernels writing in place leave the tensors beside their output untouched', () => {
@@ -141,6 +144,8 @@ describe('arena: float32 storage in the shared WebAssembly memory', () => {
             out.push(y, t, between(m * n, () => y.sigmoid()), between(m * n, () => y.relu()), between(m * n, () => B.axpby(0.5, y, 2, t)), between(n, () => y.sum(0)));
             out.push(between(m * k, () => a.exp()), between(m * k, () => a.sigmoid()), between(m * k, () => a.log()));
             for (const op of ['tanh', 'sigmoid', 'relu'] as const) out.push(between(m * n, () => B.activationGrad(op, t, d)));
+            const [q, target] = [between(m * n, () => t.sigmoid()), between(m * n, () => t.abs())]; // BCE's prediction (in [0.26, 0.74]) and target
+            out.push(between(m * n, () => binaryCrossEntropy(target, q, false)), between(m * n, () => binaryCrossEntropy(target, q, true, 0.25)));
           }
           for (const [n, h, w, c] of [[3, 6, 6, 4], [2, 5, 7, 3], [5, 4, 4, 8]] as const) {
             const img = guarded([n, h, w, c]);

@@ -124,9 +124,8 @@ describe('cpu({ threads })', () => {
       expect(Array.from(one!)).toEqual(Array.from(want));
     }
     const p3 = ThreadPool.get(3)!;
-    const out = new Float32Array(40);
-    expect(p3.bce(rnd(40, 1), rnd(40, 2), out, BCE_LOG_FLOOR)).toBe(true);
-    expect(p3.bce(new Float64Array(40), new Float64Array(40), new Float64Array(40), BCE_LOG_FLOOR)).toBe(false); // float64 stays on the caller
+    expect(p3.map('bce', [new Float64Array(40), new Float64Array(40)], new Float64Array(40), [BCE_LOG_FLOOR])).toBe(false); // float64 stays on the caller
+    expect(p3.map('bceGrad', [rnd(40, 1), rnd(40, 2)], new Float32Array(40), [0.5, 1e-12])).toBe(false); // the gradient too (its scale is no integer)
   });
 
   it('the pool itself takes each kind of job and matches the single-thread loops exactly', () => {

@@ -502,6 +502,99 @@
         (local.set $out (i32.add (local.get $out) (i32.const 8)))
         (br $next))))
 
+  ;; ---- BCELoss: its terms on a logarithm for float32 results, and its gradient ----------------
+  ;;
+  ;; $log: kernels.ts's log32 step for step on two doubles (f64x2), each a float32 value or 1 minus
+  ;; one (never a subnormal double), floored at fl: fdlibm's log without its branches, as musl's.
+  ;; x = 2^k·m with √2/2 ≤ m < √2, f = m − 1, s = f/(2 + f), hfsq = f²/2,
+  ;; log x = s·(hfsq + R(s²)) + k·ln2lo − hfsq + f + k·ln2hi (error < 1 ulp); then 0 → −∞,
+  ;; x < 0 and NaN → NaN, +∞ → +∞. A function of its own: inlined in bce's loop (its constants
+  ;; then re-made at each use), the loop ran 1.2–1.4× slower.
+  (func $log (param $x v128) (param $fl v128) (result v128)
+    (local $hx v128) (local $f v128) (local $s v128) (local $z v128) (local $w v128) (local $h v128) (local $r v128)
+    ;; hx: x's bits with 0x3ff00000 − 0x3fe6a09e added to the high word, whose exponent field is then k + 1023
+    (local.set $hx (i64x2.add (local.get $x) (v128.const i64x2 0x95f6200000000 0x95f6200000000)))
+    (local.set $f (f64x2.sub (i64x2.add (v128.and (local.get $hx) (v128.const i64x2 0xfffffffffffff 0xfffffffffffff))
+                                        (v128.const i64x2 0x3fe6a09e00000000 0x3fe6a09e00000000))
+                             (v128.const f64x2 1 1)))
+    (local.set $h (f64x2.mul (f64x2.mul (v128.const f64x2 0.5 0.5) (local.get $f)) (local.get $f)))
+    (local.set $s (f64x2.div (local.get $f) (f64x2.add (v128.const f64x2 2 2) (local.get $f))))
+    (local.set $z (f64x2.mul (local.get $s) (local.get $s)))
+    (local.set $w (f64x2.mul (local.get $z) (local.get $z)))
+    ;; R = z·(Lg1 + w·(Lg3 + w·(Lg5 + w·Lg7))) + w·(Lg2 + w·(Lg4 + w·Lg6))
+    (local.set $r (f64x2.add
+      (f64x2.mul (local.get $z) (f64x2.add (v128.const f64x2 0x1.5555555555593p-1 0x1.5555555555593p-1) (f64x2.mul (local.get $w)
+        (f64x2.add (v128.const f64x2 0x1.2492494229359p-2 0x1.2492494229359p-2) (f64x2.mul (local.get $w)
+          (f64x2.add (v128.const f64x2 0x1.7466496cb03dep-3 0x1.7466496cb03dep-3) (f64x2.mul (local.get $w) (v128.const f64x2 0x1.2f112df3e5244p-3 0x1.2f112df3e5244p-3))))))))
+      (f64x2.mul (local.get $w) (f64x2.add (v128.const f64x2 0x1.999999997fa04p-2 0x1.999999997fa04p-2) (f64x2.mul (local.get $w)
+        (f64x2.add (v128.const f64x2 0x1.c71c51d8e78afp-3 0x1.c71c51d8e78afp-3) (f64x2.mul (local.get $w) (v128.const f64x2 0x1.39a09d078c69fp-3 0x1.39a09d078c69fp-3))))))))
+    ;; k·ln2 in two parts: k from the exponent field
+    (local.set $hx (f64x2.convert_low_i32x4_s (i32x4.sub
+      (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 20 21 22 23 (i64x2.shr_u (local.get $hx) (i32.const 52)) (v128.const i64x2 0 0))
+      (v128.const i32x4 1023 1023 0 0))))
+    (local.set $r (f64x2.add (f64x2.add (f64x2.sub (f64x2.add
+      (f64x2.mul (local.get $s) (f64x2.add (local.get $h) (local.get $r)))
+      (f64x2.mul (local.get $hx) (v128.const f64x2 0x1.a39ef35793c76p-33 0x1.a39ef35793c76p-33)))
+      (local.get $h)) (local.get $f))
+      (f64x2.mul (local.get $hx) (v128.const f64x2 0x1.62e42feep-1 0x1.62e42feep-1))))
+    ;; the specials (x ≤ 0, +∞, NaN): 0 → −∞, x < 0 and NaN → NaN, +∞ → +∞
+    (if (v128.any_true (v128.not (v128.and (f64x2.gt (local.get $x) (v128.const i64x2 0 0)) (f64x2.lt (local.get $x) (v128.const f64x2 inf inf)))))
+      (then
+        (local.set $r (v128.bitselect (local.get $r) (v128.const f64x2 nan nan) (f64x2.ge (local.get $x) (v128.const i64x2 0 0))))
+        (local.set $r (v128.bitselect (v128.const f64x2 -inf -inf) (local.get $r) (f64x2.eq (local.get $x) (v128.const i64x2 0 0))))
+        (local.set $r (v128.bitselect (local.get $x) (local.get $r) (f64x2.eq (local.get $x) (v128.const f64x2 inf inf))))))
+    ;; floored at F
+    (v128.bitselect (local.get $fl) (local.get $r) (f64x2.lt (local.get $r) (local.get $fl))))
+
+  ;; $log of one double, unfloored (for the test that holds it to kernels.ts's log32, bit for bit)
+  (func (export "log") (param $x f64) (result f64)
+    (f64x2.extract_lane 0 (call $log (f64x2.splat (local.get $x)) (v128.const f64x2 -inf -inf))))
+
+  ;; out = y·(log ŷ − log(1 − ŷ)) + log(1 − ŷ), each log floored at F: kernels.ts's bceRange with
+  ;; log32, two floats at a time; log ŷ is skipped when both lanes have y = 0 and ŷ ≥ 0 (the term
+  ;; is then log(1 − ŷ)). The float past an odd n is written (the caller leaves room for it).
+  (func (export "bce") (param $py i32) (param $pp i32) (param $out i32) (param $n i32) (param $F f64)
+    (local $end i32) (local $y v128) (local $q v128) (local $a v128) (local $skip v128) (local $fl v128)
+    (local.set $fl (f64x2.splat (local.get $F)))
+    (local.set $end (i32.add (local.get $pp) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $pp) (local.get $end)))
+        (local.set $q (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $pp))))
+        (local.set $y (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $py))))
+        (local.set $skip (v128.and (f64x2.eq (local.get $y) (v128.const i64x2 0 0)) (f64x2.ge (local.get $q) (v128.const i64x2 0 0))))
+        ;; a = max(log(1 − ŷ), F); unless both lanes have y = 0 and ŷ ≥ 0, y·(max(log ŷ, F) − a) + a where not
+        (local.set $a (call $log (f64x2.sub (v128.const f64x2 1 1) (local.get $q)) (local.get $fl)))
+        (if (i32.eqz (i64x2.all_true (local.get $skip)))
+          (then
+            (local.set $a (v128.bitselect (local.get $a)
+              (f64x2.add (f64x2.mul (local.get $y) (f64x2.sub (call $log (local.get $q) (local.get $fl)) (local.get $a))) (local.get $a)) (local.get $skip)))))
+        (v128.store64_lane 0 (local.get $out) (f32x4.demote_f64x2_zero (local.get $a)))
+        (local.set $py (i32.add (local.get $py) (i32.const 8)))
+        (local.set $pp (i32.add (local.get $pp) (i32.const 8)))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (br $next))))
+
+  ;; out = (c·ŷ − c·y) / max(ŷ(1 − ŷ), ε), the floor as `d < ε ? ε : d` (NaN stays NaN): kernels.ts's
+  ;; bceGrad on float64 lanes (the float past an odd n is written)
+  (func (export "bceGrad") (param $py i32) (param $pp i32) (param $out i32) (param $n i32) (param $c f64) (param $eps f64)
+    (local $end i32) (local $q v128) (local $d v128) (local $cc v128) (local $e v128)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $cc (f64x2.splat (local.get $c)))
+    (local.set $e (f64x2.splat (local.get $eps)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+        (local.set $q (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $pp))))
+        (local.set $d (f64x2.mul (local.get $q) (f64x2.sub (v128.const f64x2 1 1) (local.get $q))))
+        (v128.store64_lane 0 (local.get $out) (f32x4.demote_f64x2_zero (f64x2.div
+          (f64x2.sub (f64x2.mul (local.get $cc) (local.get $q)) (f64x2.mul (local.get $cc) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $py)))))
+          (v128.bitselect (local.get $e) (local.get $d) (f64x2.lt (local.get $d) (local.get $e))))))
+        (local.set $py (i32.add (local.get $py) (i32.const 8)))
+        (local.set $pp (i32.add (local.get $pp) (i32.const 8)))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (br $next))))
+
   ;; out = δ·(1 − s²): tanh's backward from its output s (float64 lanes)
   (func (export "tanhGrad") (param $ps i32) (param $pd i32) (param $out i32) (param $n i32)
     (local $end i32) (local $s v128) (local $d v128)
