@@ -62,7 +62,7 @@ export class CpuKernels implements Kernels<TypedArray> {
   /** Threads that large kernels run on: 1 (`cpu({ threads })` in Node makes a subclass that splits them across more). */
   readonly threads: number = 1;
 
-  /** The loops behind the large kernels (gemm.ts, unaryRange, the wasm maps, bceRange, conv.ts's pools): the threaded subclass of index.ts splits them across threads. */
+  /** The loops behind the large kernels (gemm.ts, unaryRange, the wasm maps with BCE's terms among them, conv.ts's pools): the threaded subclass of index.ts splits them across threads. */
   protected readonly k = { gemm, unaryRange, map: onWasm, pool, poolGrad };
 
   ready(): Promise<void> {
