@@ -23,7 +23,8 @@ export const MAX_TENSOR_FLOATS = 2 ** 22;
 export const MAX_ARENA_BYTES = 256 * 2 ** 20;
 
 const PAGE = 65536;
-const align4 = (floats: number): number => (floats + 3) & ~3;
+/** n floats rounded up to a multiple of 4 (16-byte alignment). */
+export const align4 = (floats: number): number => (floats + 3) & ~3;
 
 /** The block size (floats) serving n floats: align4(n) + 4 rounded up to a multiple of 1/8 of its power of two (16 floats at least). */
 export function sizeClass(n: number): number {

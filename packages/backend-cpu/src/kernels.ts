@@ -315,9 +315,7 @@ export class CpuKernels implements Kernels<TypedArray> {
   bce(y: T, p: T, grad: boolean, c: number): TypedArray {
     const out = this.#alloc(p.data.length);
     if (this.k.map(grad ? 'bceGrad' : 'bce', [y.data, p.data], out, grad ? [c, BCE_GRAD_EPS] : [BCE_LOG_FLOOR])) return out;
-    if (grad) return bceGrad(y.data, p.data, out, c);
-    bceRange(y.data, p.data, out, 0, out.length, BCE_LOG_FLOOR);
-    return out;
+    return grad ? bceGrad(y.data, p.data, out, c) : bceRange(y.data, p.data, out, BCE_LOG_FLOOR);
   }
 
   optimizerStep(op: 'emaSquare' | 'rootStep', x: T, a: T | null, b: T | null, h: readonly number[]): TypedArray {
@@ -468,14 +466,14 @@ function bceGrad(y: TypedArray, p: TypedArray, out: TypedArray, c: number): Type
 }
 
 /**
- * BCELoss's terms y·log ŷ + (1 − y)·log(1 − ŷ) on elements [lo, hi), each log floored at F (−100),
+ * BCELoss's terms y·log ŷ + (1 − y)·log(1 − ŷ) into out, each log floored at F (−100),
  * as y·(a − b) + b. Where y = 0 and ŷ ≥ 0 (log ŷ finite after its floor) that is b exactly, so
  * log ŷ is skipped: most pixels of an image target are 0. Float32 results take log32, as
  * gemm.wat's `bce` does (the same bits); float64 ones Math.log.
  */
-export function bceRange(y: TypedArray, p: TypedArray, out: TypedArray, lo: number, hi: number, F: number): void {
+export function bceRange(y: TypedArray, p: TypedArray, out: TypedArray, F: number): TypedArray {
   const log = out instanceof Float32Array ? log32 : Math.log;
-  for (let i = lo; i < hi; i++) {
+  for (let i = 0; i < out.length; i++) {
     const q = p[i]!;
     let b = log(1 - q);
     b = b < F ? F : b;
@@ -485,6 +483,7 @@ export function bceRange(y: TypedArray, p: TypedArray, out: TypedArray, lo: numb
       out[i] = y[i]! * ((a < F ? F : a) - b) + b;
     }
   }
+  return out;
 }
 
 // The sums' loops, each in its own function: inside sum() one path's loop had no type feedback

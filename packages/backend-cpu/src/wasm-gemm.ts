@@ -14,7 +14,7 @@
  */
 import type { ConvGeometry } from '@neurone/core';
 import { GEMM_FMA_WASM_HEX, GEMM_WASM_HEX } from './wasm/gemm.wasm';
-import { ensureMemory, place } from './arena';
+import { align4, ensureMemory, place } from './arena';
 import type { Arena, WasmMemory } from './arena';
 
 /** k block (B panel of 8·KC floats = 8 KB stays in L1) and m block (A block of MC·KC floats = 128 KB in L2). */
@@ -150,7 +150,6 @@ export function wasmGemmMemoryBytes(): number {
   return own === null ? 0 : own.mem.memory.buffer.byteLength;
 }
 
-export const align4 = (floats: number): number => (floats + 3) & ~3; // 16-byte alignment in floats
 /** Floats of the pack buffers: the A block of a product with `rows` rows of C, the B panels of one with `cols` columns. */
 export const packA = (rows: number, k: number): number => align4(Math.min(rows, MC)) * Math.min(k, KC);
 export const packB = (cols: number, k: number): number => ((cols + 7) & ~7) * Math.min(k, KC);

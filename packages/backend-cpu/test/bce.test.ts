@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BCE_LOG_FLOOR, binaryCrossEntropy } from '@neurone/core';
 import { cpu } from '../src/index';
-import { useWasmGemm } from '../src/gemm';
+import { withoutWasm } from './without-wasm';
 import { bceRange, log32 } from '../src/kernels';
 import { scalarWasm } from '../src/wasm-gemm';
 
@@ -49,16 +49,6 @@ describe('cpu() fused BCE (the loss terms skip log ŷ where y = 0)', () => {
 });
 
 describe('BCE on WebAssembly (float32): log32 and the kernels', () => {
-  /** `run()` with the WebAssembly kernels switched off (the JavaScript loops), then switched back. */
-  const withoutWasm = <T>(run: () => T): T => {
-    const was = useWasmGemm(false);
-    try {
-      return run();
-    } finally {
-      useWasmGemm(was);
-    }
-  };
-
   it('log32 is within 1 ulp of Math.log on every 997th float32 x and on 1 − x, and gives its specials', () => {
     const f = new Float32Array(1);
     const bits = new Uint32Array(f.buffer);
@@ -99,7 +89,7 @@ describe('BCE on WebAssembly (float32): log32 and the kernels', () => {
     const y = Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 0 : i % 3 === 1 ? next() : Math.round(next() * 255) / 255));
     const p = Float32Array.from({ length: n }, (_, i) => (i % 2 ? next() : next() ** 8));
     const got = new Float32Array(n);
-    bceRange(y, p, got, 0, n, BCE_LOG_FLOOR);
+    bceRange(y, p, got, BCE_LOG_FLOOR);
     let diff = 0;
     for (let i = 0; i < n; i++) if (got[i] !== Math.fround(reference(y[i]!, p[i]!))) diff++;
     expect(diff).toBe(0);

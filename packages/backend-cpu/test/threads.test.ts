@@ -120,7 +120,7 @@ describe('cpu({ threads })', () => {
       for (const [i, r] of rest.entries())
         for (let j = 0; j < n; j++) if (!Object.is(r[j], one![j])) expect.fail(`bce n=${n}, ${i + 2} threads [${j}]: ${r[j]} ≠ ${one![j]}`);
       const want = new Float32Array(n);
-      bceRange(y, p, want, 0, n, BCE_LOG_FLOOR);
+      bceRange(y, p, want, BCE_LOG_FLOOR);
       expect(Array.from(one!)).toEqual(Array.from(want));
     }
     const p3 = ThreadPool.get(3)!;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cpu } from '../src/index';
-import { useWasmGemm } from '../src/gemm';
+import { withoutWasm } from './without-wasm';
 import { tanh32, unaryRange } from '../src/kernels';
 import { axpbyWasm, colsumWasm, emaSquareWasm, scalarWasm, im2colWasm, mapOnWasm, maxPool2Fits, maxPool2GradWasm, maxPool2Wasm, rootStepWasm } from '../src/wasm-gemm';
 import { im2col, pool, poolGrad } from '../src/conv';
@@ -18,15 +18,6 @@ function rnd(n: number, seed: number, scale = 4): Float32Array {
   });
 }
 
-/** `run()` with the WebAssembly kernels switched off (the JavaScript loops), then switched back. */
-function withoutWasm<T>(run: () => T): T {
-  const was = useWasmGemm(false);
-  try {
-    return run();
-  } finally {
-    useWasmGemm(was);
-  }
-}
 
 const same = (a: number, b: number): boolean => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
 
