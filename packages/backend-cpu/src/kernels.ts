@@ -1,7 +1,7 @@
-import { BCE_GRAD_EPS, BCE_LOG_FLOOR, GELU_TANH, ValueError, activationSlope, erf, broadcastStrides, stridesOf } from '@neurone/core';
-import type { ActivationGrad, AxisSplit, BinaryOp, ConvGeometry, DType, KernelTensor, Kernels, MatmulDims, PoolKind, Shape, TypedArray, UnaryOp } from '@neurone/core';
+import { BCE_GRAD_EPS, BCE_LOG_FLOOR, GELU_TANH, ValueError, activationSlope, erf, broadcastStrides, stridesOf, updateChain } from '@neurone/core';
+import type { ActivationGrad, AxisSplit, BinaryOp, ConvGeometry, DType, KernelTensor, Kernels, MatmulDims, PoolKind, Shape, TypedArray, UnaryOp, UpdateRule } from '@neurone/core';
 import { gemm, wasmGemmEnabled } from './gemm';
-import { axpbyWasm, colsumWasm, emaSquareWasm, im2colWasm, mapOnWasm, maxPool2Fits, maxPool2GradWasm, maxPool2Wasm, rootStepWasm } from './wasm-gemm';
+import { axpbyWasm, colsumWasm, im2colWasm, mapOnWasm, maxPool2Fits, maxPool2GradWasm, maxPool2Wasm, updateWasm } from './wasm-gemm';
 import type { WasmMap } from './wasm-gemm';
 import { col2im, im2col, pool, poolGrad } from './conv';
 import type { Arena } from './arena';
@@ -318,22 +318,18 @@ export class CpuKernels implements Kernels<TypedArray> {
     return grad ? bceGrad(y.data, p.data, out, c) : bceRange(y.data, p.data, out, BCE_LOG_FLOOR);
   }
 
-  optimizerStep(op: 'emaSquare' | 'rootStep', x: T, a: T | null, b: T | null, h: readonly number[]): TypedArray {
-    const [xv, av, bv] = [x.data, a?.data, b?.data];
-    const out = this.#alloc(xv.length);
-    if (op === 'emaSquare') {
-      const [beta, c] = [h[0]!, 1 - h[0]!];
-      // float32 on WebAssembly from the second step: the same float64 arithmetic
-      if (av && f32Wasm(out, [xv, av]) && emaSquareWasm(xv as Float32Array, av as Float32Array, out as Float32Array, beta, c)) return out;
-      if (av) for (let i = 0; i < xv.length; i++) out[i] = beta * av[i]! + c * (xv[i]! * xv[i]!); // β·a + (1 − β)·x²
-      else for (let i = 0; i < xv.length; i++) out[i] = c * (xv[i]! * xv[i]!);
-    } else {
-      const [lr, s, eps] = h as [number, number, number];
-      const [mv, vv] = [av!, bv!];
-      if (f32Wasm(out, [xv, mv, vv]) && rootStepWasm(xv as Float32Array, mv as Float32Array, vv as Float32Array, out as Float32Array, lr, s, eps)) return out;
-      for (let i = 0; i < xv.length; i++) out[i] = xv[i]! - (lr * mv[i]!) / (Math.sqrt(vv[i]!) * s + eps); // p − lr·m / (√v·s + ε)
+  optimizerUpdate(rule: UpdateRule, p: T, g: T, state: readonly (T | null)[], h: readonly number[]): TypedArray[] {
+    const [a, b, c, d, e, f, mode, lr] = h as number[];
+    if (rule === 'sgd' && !b && !d) return [this.axpby(1, p, -a!, g)]; // plain SGD: p − lr·g
+    // float32 SGD, Adam, AdamW and plain RMSprop (as Adam without m) on WebAssembly once the state exists: updateChain's bits in one pass
+    const ins = [p.data, g.data, ...state.map((s) => s?.data)];
+    if ((rule !== 'rmsprop' || (!f && !(d! > 0))) && !ins.includes(undefined) && f32Wasm(p.data, ins as TypedArray[])) {
+      const args = rule === 'adam' ? [b, 1 - b!, c, 1 - c!, -a!, d, e, mode === 2 ? 1 - lr! * f! : f, mode] : rule === 'sgd' ? [-a!, b, 1 - c!, d, (d ? 1 : 0) | (b ? 2 : 0) | (e ? 4 : 0)] : [0, 1, b, 1 - b!, -a!, 1, c, e, (e ? 1 : 0) | 4];
+      const outs = [p, ...state].map(() => this.#alloc(p.data.length));
+      if (updateWasm(rule === 'sgd' ? 'sgd' : 'adam', ins as Float32Array[], outs as Float32Array[], args as number[])) return outs;
+      outs.forEach((o) => this.free(o));
     }
-    return out;
+    return updateChain(this, rule, p, g, state, h);
   }
 
   oneHot(indices: T, depth: number): TypedArray {

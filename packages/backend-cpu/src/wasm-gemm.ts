@@ -24,9 +24,9 @@ export const MC = 128;
 export interface GemmExports {
   /** out = α·x + β·y on n floats (byte offsets; room for n rounded up to 4 at each). */
   axpby(x: number, y: number, out: number, n: number, alpha: number, beta: number): void;
-  /** Adam's and RMSprop's kernels: out = β·a + c·x²; out = x − lr·m / (√v·s + ε). */
-  emaSquare(x: number, a: number, out: number, n: number, beta: number, c: number): void;
-  rootStep(x: number, m: number, v: number, out: number, n: number, lr: number, s: number, eps: number): void;
+  /** Adam's and SGD's steps in one pass (core's updateChain on the CPU: the same bits): inputs, outputs, n, then updateWasm's numbers. */
+  adam(...args: number[]): void;
+  sgd(...args: number[]): void;
   /** out = tanh(x) on n floats, kernels.ts's tanh32 two lanes at a time. */
   tanh(x: number, out: number, n: number): void;
   /** out = σ(x), kernels.ts's loop (V8's exp: the same bits). */
@@ -199,13 +199,18 @@ export function gemmWasm(
 export const axpbyWasm = (alpha: number, x: Float32Array, beta: number, y: Float32Array, out: Float32Array): boolean =>
   onWasm([x, y], [out], 0, (ex, [xo, yo, oo]) => ex.axpby(xo!, yo!, oo!, out.length, alpha, beta));
 
-/** The second moment β·a + c·x² of kernels.ts's optimizerStep on WebAssembly (the same bits); false when unavailable. */
-export const emaSquareWasm = (x: Float32Array, a: Float32Array, out: Float32Array, beta: number, c: number): boolean =>
-  onWasm([x, a], [out], 0, (ex, [xo, ao, oo]) => ex.emaSquare(xo!, ao!, oo!, out.length, beta, c));
-
-/** The step x − lr·m / (√v·s + ε) of kernels.ts's optimizerStep on WebAssembly (the same bits); false when unavailable. */
-export const rootStepWasm = (x: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, lr: number, s: number, eps: number): boolean =>
-  onWasm([x, m, v], [out], 0, (ex, [xo, mo, vo, oo]) => ex.rootStep(xo!, mo!, vo!, oo!, out.length, lr, s, eps));
+/**
+ * core's updateChain on WebAssembly, the same bits as on the CPU's primitives: gemm.wat's `adam`
+ * (inputs p, g, m, v; or p, g, s for RMSprop's plain step) or `sgd` (p, g, and the buffer with
+ * momentum); `args` are the kernel's numbers after the length (kernels.ts makes them from the
+ * rule's h). False when unavailable.
+ */
+export const updateWasm = (kernel: 'adam' | 'sgd', inputs: readonly Float32Array[], outputs: readonly Float32Array[], args: readonly number[]): boolean =>
+  onWasm(inputs, outputs, 0, (ex, offs) => {
+    // a state the step has not (SGD's buffer, RMSprop's m): 0 for its input and output
+    if (offs.length < (kernel === 'sgd' ? 5 : 7)) for (const at of [2, inputs.length + 2]) offs.splice(at, 0, 0);
+    ex[kernel](...offs, outputs[0]!.length, ...args);
+  });
 
 /** gemm.wat's exp (V8's Math.exp) or log (log32) of x, or null when WebAssembly SIMD is unavailable: for tests. */
 export const scalarWasm = (f: 'exp' | 'log', x: number): number | null => instance()?.ex[f](x) ?? null;

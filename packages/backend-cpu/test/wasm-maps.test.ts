@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { cpu } from '../src/index';
 import { withoutWasm } from './without-wasm';
 import { tanh32, unaryRange } from '../src/kernels';
-import { axpbyWasm, colsumWasm, emaSquareWasm, scalarWasm, im2colWasm, mapOnWasm, maxPool2Fits, maxPool2GradWasm, maxPool2Wasm, rootStepWasm } from '../src/wasm-gemm';
+import { axpbyWasm, colsumWasm, scalarWasm, im2colWasm, mapOnWasm, maxPool2Fits, maxPool2GradWasm, maxPool2Wasm, updateWasm } from '../src/wasm-gemm';
 import { im2col, pool, poolGrad } from '../src/conv';
-import { emaSquare, rootStep } from '@neurone/core';
-import type { ConvGeometry } from '@neurone/core';
+import { optimizerUpdate } from '@neurone/core';
+import type { ConvGeometry, Tensor, UpdateRule } from '@neurone/core';
 
 const tanhWasm = (x: Float32Array, out: Float32Array): boolean => mapOnWasm('tanh', [x], out);
 
@@ -69,33 +69,35 @@ describe('element-wise maps on WebAssembly (tanh, relu, the activations\' backwa
     }
   });
 
-  it('Adam\'s and RMSprop\'s update (emaSquare, rootStep): the wasm kernels give the JavaScript loops bit for bit, with zeros, tiny moments and specials', () => {
-    for (const n of [1, 3, 4, 5, 65, 1001]) {
-      const x = rnd(n, 30 + n, 1e-2);
-      const m = rnd(n, 40 + n, 1e-3);
-      const v = rnd(n, 50 + n, 1e-4).map(Math.abs);
-      x.set([0, -0, NaN, Infinity].slice(0, n));
-      v.set([0, 1e-45, 1e-20].slice(0, n));
-      const out = new Float32Array(n);
-      for (const beta of [0.999, 0.9, 0.5]) {
-        expect(emaSquareWasm(x, v, out, beta, 1 - beta)).toBe(true);
-        expect(firstDiff(out, Array.from(x, (g, i) => Math.fround(beta * v[i]! + (1 - beta) * (g * g)))), `emaSquare n = ${n}`).toBeNull();
-      }
-      for (const [lr, sc, eps] of [[1e-3, 1.0005, 1e-8], [0.01, 31.6, 1e-10], [0.5, 1, 0]] as const) {
-        expect(rootStepWasm(x, m, v, out, lr, sc, eps)).toBe(true);
-        expect(firstDiff(out, Array.from(x, (p, i) => Math.fround(p - (lr * m[i]!) / (Math.sqrt(v[i]!) * sc + eps)))), `rootStep n = ${n}`).toBeNull();
+  it('optimizerUpdate: gemm.wat\'s adam (Adam, AdamW, L2, RMSprop\'s plain step) and sgd (momentum, dampening, Nesterov, L2) give the loop bit for bit, with zeros, tiny moments and specials; the first step and the other rules on the loop', () => {
+    const B = cpu({ threads: 1 });
+    const cases: [UpdateRule, number, number[]][] = [
+      ['sgd', 0, [0.1, 0, 0, 0, 0]], ['sgd', 0, [0.1, 0, 0, 0.01, 0]], ['sgd', 1, [0.1, 0.9, 0, 0, 0]], ['sgd', 1, [0.05, 0.8, 0.3, 1e-3, 0]], ['sgd', 1, [0.1, 0.9, 0, 0.02, 1]],
+      ['adam', 2, [1e-3, 0.9, 0.999, 1.0005, 1e-8, 0, 0, 1e-3]], ['adam', 2, [0.05, 0.8, 0.99, 31.6, 1e-10, 0.1, 1, 0.01]], ['adam', 2, [0.02, 0.9, 0.999, 3.2, 0, 0.01, 2, 0.02]],
+      ['rmsprop', 1, [0.01, 0.99, 1e-8, 0, 0, 0]], ['rmsprop', 1, [0.01, 0.9, 1e-8, 0, 0.01, 0]], ['rmsprop', 3, [0.01, 0.9, 1e-8, 0.5, 0.01, 1]], ['rmsprop', 2, [0.01, 0.9, 1e-8, 0.5, 0, 0]],
+    ];
+    for (const n of [64, 65, 67, 131, 1001]) {
+      const p = rnd(n, 60 + n, 2);
+      const gs = [rnd(n, 70 + n, 1e-2), rnd(n, 80 + n, 1e-3), rnd(n, 90 + n, 1)];
+      p.set([0, -0, 1e-45, Infinity, -3]);
+      gs[1]!.set([-0, 0, 1e-30, 2, NaN, 1e-45]);
+      for (const [rule, count, h] of cases) {
+        // three steps (the first without state), each output compared as bits, wasm on and off
+        const run = (): Float32Array[] => {
+          let [pt, st] = [B.tensor(p, [n]), Array.from({ length: count }, () => null) as (Tensor | null)[]];
+          const seen: Float32Array[] = [];
+          for (const g of gs) {
+            const o = optimizerUpdate(rule, pt, B.tensor(g, [n]), st, h);
+            [pt, st] = [o[0]!, o.slice(1)];
+            seen.push(...[pt, ...st].map((x) => x!.dataSync() as Float32Array));
+          }
+          return seen;
+        };
+        const [wasm, loop] = [run(), withoutWasm(run)];
+        if (n === 64) expect(updateWasm(rule === 'sgd' ? 'sgd' : 'adam', [p, p, p, p].slice(0, 2 + count), [p, p, p].slice(0, 1 + count), [0, 0, 0, 0, 0, 1, 1, 0, 0])).toBe(true); // the kernels are there
+        wasm.forEach((out, j) => expect(firstDiff(out, loop[j]!), `${rule} ${h}, n = ${n}, output ${j}`).toBeNull());
       }
     }
-    // through cpu(): Adam's fused kernels give the same bits with wasm on and off
-    const B = cpu({ threads: 1 });
-    const [x, m, v] = [rnd(300, 1, 1e-2), rnd(300, 2, 1e-3), rnd(300, 3, 1e-4).map(Math.abs)].map((d) => B.tensor(d, [3, 100]));
-    const run = (): number[][] => [
-      Array.from(emaSquare(v!, x!, 0.999).dataSync()),
-      Array.from(emaSquare(null, x!, 0.999).dataSync()),
-      Array.from(rootStep(x!, m!, v!, 1e-3, 1.0005, 1e-8).dataSync()),
-    ];
-    const wasm = run();
-    expect(withoutWasm(run)).toEqual(wasm);
   });
 
   it('gemm.wat\'s exp (V8\'s) is Math.exp bit for bit: every 61st float32 of both signs, doubles over [−750, 750], the thresholds, specials', () => {

@@ -26,6 +26,8 @@ type RunOp = <K extends Kernels>(b: Backend<K>, op: string, inputs: readonly Ten
  * from the package: every op goes through it, and only core defines ops.
  */
 export let runOp: RunOp;
+/** @internal runOp for a kernel with `count` outputs of one shape (its result: their data, in order). */
+export let runOps: <K extends Kernels>(b: Backend<K>, op: string, inputs: readonly (Tensor | undefined)[], shape: Shape, count: number, kernel: (kernels: K, inputs: KernelTensor[]) => unknown[]) => Tensor[];
 
 /**
  * The op layer: what every backend shares. Each op checks its inputs once, here (alive, same
@@ -57,6 +59,11 @@ export class Backend<K extends Kernels = Kernels> {
 
   static {
     runOp = (b, op, inputs, shape, kernel) => b.#op(op, inputs, shape, kernel);
+    runOps = (b, op, inputs, shape, count, kernel) => {
+      b.#check(op, ...inputs);
+      b.#size(op, [count, ...shape]);
+      return b.#run(op, () => kernel(b.#kernels, inputs.map((t) => (t ? input(t) : (undefined as never))))).map((d) => b.#wrap(d, shape));
+    };
   }
 
   constructor(kernels: K) {

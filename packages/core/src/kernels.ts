@@ -37,6 +37,9 @@ export type ActivationGrad = 'tanh' | 'sigmoid' | 'relu' | 'leakyRelu' | 'elu' |
 /** Every fused activation gradient, for validation and iteration. */
 export const ACTIVATION_GRADS: readonly ActivationGrad[] = ['tanh', 'sigmoid', 'relu', 'leakyRelu', 'elu', 'gelu', 'geluTanh'];
 
+/** The optimizer rules with a one-pass update (`optimizerUpdate` in fused.ts): SGD, Adam (and AdamW), RMSprop. */
+export type UpdateRule = 'sgd' | 'adam' | 'rmsprop';
+
 /** A kernel's view of one input tensor: the backend's own storage, its shape and size. */
 export interface KernelTensor<D = unknown> {
   readonly data: D;
@@ -154,10 +157,10 @@ export interface Kernels<D = unknown> {
    */
   bce?(y: KernelTensor<D>, p: KernelTensor<D>, grad: boolean, c: number): D;
   /**
-   * Optional, fused optimizer updates (fused.ts): 'emaSquare' (x, a or null, null, [β]) →
-   * β·a + (1 − β)·x²; 'rootStep' (p, m, v, [lr, s, ε]) → p − lr·m / (√v·s + ε). Same shapes.
+   * Optional, one optimizer step in one pass (`optimizerUpdate` in fused.ts, where `h` and the
+   * state are described): the new [p, ...state], every one of p's shape.
    */
-  optimizerStep?(op: 'emaSquare' | 'rootStep', x: KernelTensor<D>, a: KernelTensor<D> | null, b: KernelTensor<D> | null, h: readonly number[]): D;
+  optimizerUpdate?(rule: UpdateRule, p: KernelTensor<D>, g: KernelTensor<D>, state: readonly (KernelTensor<D> | null)[], h: readonly number[]): D[];
 
   // layout and selection (the tensor methods of core/src/ops.ts)
   /** max (or min) along split.axis (len > 0): `Tensor.max`/`min`, logsumexp; NaN propagates. */

@@ -1,4 +1,4 @@
-import { ValueError, emaSquare, rootStep, tidy } from '@neurone/core';
+import { ValueError } from '@neurone/core';
 import type { Parameter } from '@neurone/core';
 import { BaseOptimizer, checkHyper } from './optimizer';
 import type { ParamsInput } from './optimizer';
@@ -16,7 +16,6 @@ export interface AdamOptions {
 }
 
 type AdamHyper = { lr: number; betas: number[]; eps: number; weightDecay: number };
-const KEYS = ['lr', 'betas', 'eps', 'weightDecay'];
 
 /**
  * Adam (Kingma & Ba) with PyTorch's exact semantics: g = grad + wd·p;
@@ -26,7 +25,7 @@ const KEYS = ['lr', 'betas', 'eps', 'weightDecay'];
  */
 export class Adam extends BaseOptimizer<AdamHyper> {
   constructor(params: ParamsInput<AdamOptions>, options?: AdamOptions) {
-    super(params, options, KEYS);
+    super(params, options, ['lr', 'betas', 'eps', 'weightDecay']);
   }
 
   protected parseHyper(owner: string, h: Record<string, unknown>): AdamHyper {
@@ -46,22 +45,10 @@ export class Adam extends BaseOptimizer<AdamHyper> {
   }
 
   protected update(i: number, p: Parameter, t: number, h: AdamHyper): void {
-    const b = p.backend;
     const [b1, b2] = h.betas as [number, number];
-    tidy(() => {
-      let g = p.grad!;
-      const decoupled = this instanceof AdamW;
-      if (h.weightDecay !== 0 && !decoupled) g = b.axpby(1, g, h.weightDecay, p.value); // Adam: g = grad + wd·p
-      if (h.weightDecay !== 0 && decoupled) p.value = b.affine(p.value, 1 - h.lr * h.weightDecay, 0); // AdamW: p −= lr·wd·p
-      const m0 = this.getState(i, 'expAvg');
-      // m = β₁·m + (1 − β₁)·g ; v = β₂·v + (1 − β₂)·g²   (m = v = 0 before the first step)
-      const m = m0 ? b.axpby(b1, m0, 1 - b1, g) : b.affine(g, 1 - b1, 0);
-      const v = emaSquare(this.getState(i, 'expAvgSq') ?? null, g, b2);
-      this.setState(i, 'expAvg', m);
-      this.setState(i, 'expAvgSq', v);
-      // p −= lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε), one pass
-      p.value = rootStep(p.value, m, v, h.lr / (1 - b1 ** t), 1 / Math.sqrt(1 - b2 ** t), h.eps);
-    });
+    const mode = h.weightDecay === 0 ? 0 : this instanceof AdamW ? 2 : 1;
+    // Adam: g = grad + wd·p; AdamW: p −= lr·wd·p; m = β₁·m + (1 − β₁)·g; v = β₂·v + (1 − β₂)·g²; p −= lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
+    this.apply(i, p, 'adam', ['expAvg', 'expAvgSq'], [h.lr / (1 - b1 ** t), b1, b2, 1 / Math.sqrt(1 - b2 ** t), h.eps, h.weightDecay, mode, h.lr]);
   }
 }
 
@@ -69,8 +56,4 @@ export class Adam extends BaseOptimizer<AdamHyper> {
  * AdamW (Loshchilov & Hutter) as PyTorch's: Adam with decoupled weight decay, applied to the
  * weights before the Adam step, p −= lr·wd·p (default wd 0.01), never added to the gradient.
  */
-export class AdamW extends Adam {
-  constructor(params: ParamsInput<AdamOptions>, options?: AdamOptions) {
-    super(params, options);
-  }
-}
+export class AdamW extends Adam {}

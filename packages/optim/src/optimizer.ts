@@ -1,5 +1,5 @@
-import { Parameter, ShapeError, ValueError, checkOptions, isTensor, keep, shapesEqual, valueProblem } from '@neurone/core';
-import type { Module, Optimizer, Shape, StateValue, Tensor } from '@neurone/core';
+import { Parameter, ShapeError, ValueError, checkOptions, isTensor, keep, optimizerUpdate, shapesEqual, valueProblem } from '@neurone/core';
+import type { Module, Optimizer, Shape, StateValue, Tensor, UpdateRule } from '@neurone/core';
 
 /** Something that holds parameters: a list, or a Module (anything with `parameters()`). */
 export type ParamsList = readonly Parameter[] | { parameters(): Parameter[] };
@@ -194,6 +194,13 @@ export abstract class BaseOptimizer<H extends object = Record<string, unknown>> 
 
   protected getState(i: number, key: string): Tensor | undefined {
     return this.#state.get(i)?.get(key);
+  }
+
+  /** p's step as one `optimizerUpdate` of `rule` with its state under `keys` (absent before the first step), the new value and state stored. */
+  protected apply(i: number, p: Parameter, rule: UpdateRule, keys: readonly string[], h: readonly number[]): void {
+    const [value, ...state] = optimizerUpdate(rule, p.value, p.grad!, keys.map((k) => this.getState(i, k) ?? null), h);
+    p.value = value!;
+    keys.forEach((k, j) => this.setState(i, k, state[j]!));
   }
 
   /** Stores `t` as parameter i's `key` state (kept), disposing the tensor it replaces. */

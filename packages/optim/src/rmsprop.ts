@@ -1,5 +1,5 @@
-import { ValueError, emaSquare, rootStep, tidy } from '@neurone/core';
-import type { Parameter, Tensor } from '@neurone/core';
+import { ValueError } from '@neurone/core';
+import type { Parameter } from '@neurone/core';
 import { BaseOptimizer, checkHyper } from './optimizer';
 import type { ParamsInput } from './optimizer';
 
@@ -49,27 +49,8 @@ export class RMSprop extends BaseOptimizer<RMSpropHyper> {
   }
 
   protected update(i: number, p: Parameter, _t: number, h: RMSpropHyper): void {
-    const b = p.backend;
-    const { alpha: a, momentum: mu } = h;
-    tidy(() => {
-      let g = p.grad!;
-      if (h.weightDecay !== 0) g = b.axpby(1, g, h.weightDecay, p.value); // g = grad + wd·p
-      const ema = (key: string, x: Tensor): Tensor => {
-        const prev = this.getState(i, key);
-        const next = prev ? b.axpby(a, prev, 1 - a, x) : b.affine(x, 1 - a, 0); // α·prev + (1 − α)·x, prev = 0 at first
-        this.setState(i, key, next);
-        return next;
-      };
-      let s = emaSquare(this.getState(i, 'squareAvg') ?? null, g, a); // s = α·s + (1 − α)·g²
-      this.setState(i, 'squareAvg', s);
-      if (h.centered) s = b.binary('sub', s, b.unary('square', ema('gradAvg', g))); // s − ḡ²
-      if (mu > 0) {
-        const step = b.binary('div', g, b.affine(b.unary('sqrt', s), 1, h.eps)); // g / (√s + ε)
-        const prev = this.getState(i, 'momentumBuffer');
-        const buf = prev ? b.axpby(mu, prev, 1, step) : step; // buf = μ·buf + g/d
-        this.setState(i, 'momentumBuffer', buf);
-        p.value = b.axpby(1, p.value, -h.lr, buf);
-      } else p.value = rootStep(p.value, g, s, h.lr, 1, h.eps); // p −= lr·g/(√s + ε), one pass
-    });
+    const keys = ['squareAvg', ...(h.centered ? ['gradAvg'] : []), ...(h.momentum > 0 ? ['momentumBuffer'] : [])];
+    // g = grad + wd·p; s = α·s + (1 − α)·g²; ḡ = α·ḡ + (1 − α)·g; step = g / (√(s − ḡ²) + ε); buf = μ·buf + step; p −= lr·(buf or step)
+    this.apply(i, p, 'rmsprop', keys, [h.lr, h.alpha, h.eps, h.momentum, h.weightDecay, h.centered ? 1 : 0]);
   }
 }

@@ -1,4 +1,4 @@
-import { ValueError, tidy } from '@neurone/core';
+import { ValueError } from '@neurone/core';
 import type { Parameter } from '@neurone/core';
 import { BaseOptimizer, checkHyper } from './optimizer';
 import type { ParamsInput } from './optimizer';
@@ -49,19 +49,7 @@ export class SGD extends BaseOptimizer<SGDHyper> {
   }
 
   protected update(i: number, p: Parameter, _t: number, h: SGDHyper): void {
-    const b = p.backend;
-    const { momentum: mu, dampening, weightDecay: wd } = h;
-    tidy(() => {
-      let g = p.grad!;
-      if (wd !== 0) g = b.axpby(1, g, wd, p.value); // g = grad + wd·p
-      if (mu !== 0) {
-        const prev = this.getState(i, 'momentumBuffer');
-        // buf = g (first step), else buf = μ·buf + (1 − dampening)·g
-        const buf = prev ? b.axpby(mu, prev, 1 - dampening, g) : b.affine(g, 1, 0);
-        this.setState(i, 'momentumBuffer', buf);
-        g = h.nesterov ? b.axpby(1, g, mu, buf) : buf; // update = g + μ·buf, or buf
-      }
-      p.value = b.axpby(1, p.value, -h.lr, g); // p −= lr·update
-    });
+    // g = grad + wd·p; buf = g at first, then μ·buf + (1 − dampening)·g; p −= lr·(g + μ·buf (Nesterov), buf, or g when μ = 0)
+    this.apply(i, p, 'sgd', h.momentum !== 0 ? ['momentumBuffer'] : [], [h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov ? 1 : 0]);
   }
 }

@@ -329,46 +329,86 @@
         (local.set $out (i32.add (local.get $out) (i32.const 8)))
         (br $next))))
 
-  ;; out = β·a + c·x² (Adam's and RMSprop's second moment, c = 1 − β)
-  (func (export "emaSquare") (param $x i32) (param $a i32) (param $out i32) (param $n i32) (param $beta f64) (param $c f64)
-    (local $end i32) (local $be v128) (local $cc v128) (local $v v128)
-    (local.set $be (f64x2.splat (local.get $beta)))
-    (local.set $cc (f64x2.splat (local.get $c)))
-    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+  ;; Adam's step in one pass: core's updateChain (rule adam, m and v given) on the CPU's
+  ;; primitives, the same bits, four floats at a time (room for n rounded up to 4 at each array).
+  ;; Each compound step (a·x + b·y) is computed in float64 and rounded to float32, as a primitive
+  ;; stores it; g², √v and m / d are single operations on float32 values, where f32x4 gives the
+  ;; float64 result rounded (53 ≥ 2·24 + 2 bits: double rounding is innocuous). Mode bit 1 g += w·p
+  ;; (L2), bit 2 p = p·w + 0 (AdamW's decay); m = β₁·m + c₁·g; v = β₂·v + c₂·g²; d = √v·s + ε;
+  ;; p += (−lr)·(m / d). Bit 4: m is g, not read or stored (RMSprop's plain step: v its square
+  ;; average, s = 1).
+  (func (export "adam") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $op i32) (param $om i32) (param $ov i32) (param $n i32)
+        (param $b1 f64) (param $c1 f64) (param $b2 f64) (param $c2 f64) (param $nlr f64) (param $s f64) (param $eps f64) (param $w f64) (param $mode i32)
+    (local $end i32) (local $P v128) (local $G v128) (local $M v128) (local $V v128)
+    (local $B1 v128) (local $C1 v128) (local $B2 v128) (local $C2 v128) (local $L v128) (local $S v128) (local $E v128) (local $W v128)
+    (local.set $B1 (f64x2.splat (local.get $b1))) (local.set $C1 (f64x2.splat (local.get $c1)))
+    (local.set $B2 (f64x2.splat (local.get $b2))) (local.set $C2 (f64x2.splat (local.get $c2)))
+    (local.set $L (f64x2.splat (local.get $nlr))) (local.set $S (f64x2.splat (local.get $s)))
+    (local.set $E (f64x2.splat (local.get $eps))) (local.set $W (f64x2.splat (local.get $w)))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
     (block $done
       (loop $next
-        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-        (local.set $v (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $x))))
-        (v128.store64_lane 0 (local.get $out)
-          (f32x4.demote_f64x2_zero
-            (f64x2.add (f64x2.mul (local.get $be) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $a))))
-                       (f64x2.mul (local.get $cc) (f64x2.mul (local.get $v) (local.get $v))))))
-        (local.set $x (i32.add (local.get $x) (i32.const 8)))
-        (local.set $a (i32.add (local.get $a) (i32.const 8)))
-        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $P (v128.load (local.get $p)))
+        (local.set $G (v128.load (local.get $g)))
+        (if (i32.and (local.get $mode) (i32.const 1))
+          (then (local.set $G (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4 (local.get $G)) (f64x2.mul (local.get $W) (f64x2.promote_low_f32x4 (local.get $P))))) (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $G) (local.get $G))) (f64x2.mul (local.get $W) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $P) (local.get $P))))))))))
+        (if (i32.and (local.get $mode) (i32.const 2))
+          (then (local.set $P (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $P)) (local.get $W)) (f64x2.splat (f64.const 0)))) (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $P) (local.get $P))) (local.get $W)) (f64x2.splat (f64.const 0))))))))
+        (if (i32.and (local.get $mode) (i32.const 4))
+          (then (local.set $M (local.get $G)))
+          (else
+            (local.set $M (v128.load (local.get $m)))
+            (local.set $M (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $B1) (f64x2.promote_low_f32x4 (local.get $M))) (f64x2.mul (local.get $C1) (f64x2.promote_low_f32x4 (local.get $G))))) (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $B1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $M) (local.get $M)))) (f64x2.mul (local.get $C1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $G) (local.get $G))))))))
+            (v128.store (local.get $om) (local.get $M))))
+        ;; v, then √v, d and the quotient m / d in $V
+        (local.set $V (v128.load (local.get $v)))
+        (local.set $G (f32x4.mul (local.get $G) (local.get $G)))
+        (local.set $V (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $B2) (f64x2.promote_low_f32x4 (local.get $V))) (f64x2.mul (local.get $C2) (f64x2.promote_low_f32x4 (local.get $G))))) (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $B2) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $V) (local.get $V)))) (f64x2.mul (local.get $C2) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $G) (local.get $G))))))))
+        (v128.store (local.get $ov) (local.get $V))
+        (local.set $V (f32x4.sqrt (local.get $V)))
+        (local.set $V (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $V)) (local.get $S)) (local.get $E))) (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $V) (local.get $V))) (local.get $S)) (local.get $E)))))
+        (local.set $V (f32x4.div (local.get $M) (local.get $V)))
+        (v128.store (local.get $op) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4 (local.get $P)) (f64x2.mul (local.get $L) (f64x2.promote_low_f32x4 (local.get $V))))) (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $P) (local.get $P))) (f64x2.mul (local.get $L) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $V) (local.get $V))))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (local.set $m (i32.add (local.get $m) (i32.const 16)))
+        (local.set $v (i32.add (local.get $v) (i32.const 16)))
+        (local.set $op (i32.add (local.get $op) (i32.const 16)))
+        (local.set $om (i32.add (local.get $om) (i32.const 16)))
+        (local.set $ov (i32.add (local.get $ov) (i32.const 16)))
         (br $next))))
 
-  ;; out = x − lr·m / (√v·s + ε) (Adam's and RMSprop's step; s undoes the bias correction of v)
-  (func (export "rootStep") (param $x i32) (param $m i32) (param $v i32) (param $out i32) (param $n i32)
-                            (param $lr f64) (param $s f64) (param $eps f64)
-    (local $end i32) (local $l v128) (local $sc v128) (local $e v128)
-    (local.set $l (f64x2.splat (local.get $lr)))
-    (local.set $sc (f64x2.splat (local.get $s)))
-    (local.set $e (f64x2.splat (local.get $eps)))
-    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+  ;; SGD's step in one pass (updateChain, rule sgd, the buffer given when momentum is on: the
+  ;; same bits): mode bit 1 g += w·p (L2); bit 2 (momentum) b = μ·b + c·g, u = g + μ·b (bit 4, Nesterov)
+  ;; or b; u = g without; p + (−lr)·u. Without momentum $b and $ob are not read or written.
+  (func (export "sgd") (param $p i32) (param $g i32) (param $b i32) (param $op i32) (param $ob i32) (param $n i32)
+        (param $nlr f64) (param $mu f64) (param $c f64) (param $w f64) (param $mode i32)
+    (local $end i32) (local $pv v128) (local $gv v128) (local $bv v128) (local $N v128) (local $M v128) (local $C v128) (local $W v128)
+    (local.set $N (f64x2.splat (local.get $nlr))) (local.set $M (f64x2.splat (local.get $mu)))
+    (local.set $C (f64x2.splat (local.get $c))) (local.set $W (f64x2.splat (local.get $w)))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
     (block $done
       (loop $next
-        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-        (v128.store64_lane 0 (local.get $out)
-          (f32x4.demote_f64x2_zero
-            (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $x)))
-              (f64x2.div (f64x2.mul (local.get $l) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $m))))
-                         (f64x2.add (f64x2.mul (f64x2.sqrt (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $v)))) (local.get $sc))
-                                    (local.get $e))))))
-        (local.set $x (i32.add (local.get $x) (i32.const 8)))
-        (local.set $m (i32.add (local.get $m) (i32.const 8)))
-        (local.set $v (i32.add (local.get $v) (i32.const 8)))
-        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $pv (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))))
+        (local.set $gv (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))))
+        (if (i32.and (local.get $mode) (i32.const 1))
+          (then (local.set $gv (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (f64x2.add (local.get $gv) (f64x2.mul (local.get $W) (local.get $pv))))))))
+        (if (i32.and (local.get $mode) (i32.const 2))
+          (then
+            (local.set $bv (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero
+              (f64x2.add (f64x2.mul (local.get $M) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $b)))) (f64x2.mul (local.get $C) (local.get $gv))))))
+            (v128.store64_lane 0 (local.get $ob) (f32x4.demote_f64x2_zero (local.get $bv)))
+            (local.set $gv (if (result v128) (i32.and (local.get $mode) (i32.const 4))
+              (then (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (f64x2.add (local.get $gv) (f64x2.mul (local.get $M) (local.get $bv))))))
+              (else (local.get $bv))))))
+        (v128.store64_lane 0 (local.get $op) (f32x4.demote_f64x2_zero (f64x2.add (local.get $pv) (f64x2.mul (local.get $N) (local.get $gv)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 8)))
+        (local.set $g (i32.add (local.get $g) (i32.const 8)))
+        (local.set $b (i32.add (local.get $b) (i32.const 8)))
+        (local.set $op (i32.add (local.get $op) (i32.const 8)))
+        (local.set $ob (i32.add (local.get $ob) (i32.const 8)))
         (br $next))))
 
   ;; ---- the exponential, and the sigmoid on it ---------------------------------------------------

@@ -1,12 +1,12 @@
 import { Backend } from '../backend';
 import { grad } from '../grad';
 import { referenceKernels } from './reference-kernels';
-import type { ActivationGrad, BinaryOp, PoolKind, UnaryOp, Window2D } from '../kernels';
+import type { ActivationGrad, BinaryOp, PoolKind, UnaryOp, UpdateRule, Window2D } from '../kernels';
 import { BackendMismatchError, DisposedError, NeuroneError, ShapeError, ValueError } from '../errors';
 import { RNG } from '../random';
 import { col2im, im2col, pool, poolGrad } from '../windows';
 import { concat, stack, where } from '../ops';
-import { binaryCrossEntropy, emaSquare, rootStep } from '../fused';
+import { binaryCrossEntropy, optimizerUpdate } from '../fused';
 import { referenceMatmul } from './reference';
 import type { Shape } from '../shape';
 import type { Tensor } from '../tensor';
@@ -475,14 +475,56 @@ export const conformanceCases: ConformanceCase[] = [
     await expectClose(binaryCrossEntropy(yt, pt, true, 0.25), [37], Array.from(p, (q, i) => (0.25 * (q - y[i]!)) / Math.max(q * (1 - q), 1e-12)), rtol, atol, 'bce gradient');
     expectThrow(() => binaryCrossEntropy(yt, B.tensor(p.subarray(1), [36]), false), ShapeError, /bce: .*same shape/, 'bce with other shapes');
   }),
-  c('fused optimizer steps: emaSquare (with and without an average) and rootStep against float64, sizes off the SIMD width', async (B, { rtol, atol }) => {
-    const round = (v: Float64Array): Float64Array => (B.dtype === 'float32' ? v.map(Math.fround) : v);
-    const [x, a, p] = [round(rand(37, 21, -3, 3)), round(rand(37, 22, 0, 2)), round(rand(37, 23))];
-    const t = (v: Float64Array): Tensor => B.tensor(v, [37]);
-    await expectClose(emaSquare(t(a), t(x), 0.9), [37], Array.from(x, (v, i) => 0.9 * a[i]! + 0.1 * v * v), rtol, atol, 'emaSquare');
-    await expectClose(emaSquare(null, t(x), 0.999), [37], Array.from(x, (v) => 0.001 * v * v), rtol, atol, 'emaSquare, first step');
-    await expectClose(rootStep(t(p), t(x), t(a), 0.01, 3.2, 1e-8), [37], Array.from(p, (v, i) => v - (0.01 * x[i]!) / (Math.sqrt(a[i]!) * 3.2 + 1e-8)), rtol, atol, 'rootStep');
-    expectThrow(() => rootStep(t(p), t(x), B.tensor(a.subarray(1), [36]), 0.1, 1, 0), ShapeError, /rootStep: .*same shape/, 'rootStep with other shapes');
+  c('optimizerUpdate: SGD (momentum, dampening, Nesterov, L2), Adam (L2, decoupled), RMSprop (centered, momentum), first and second steps against float64, a size off the SIMD width', async (B, { rtol, atol }) => {
+    const n = 131;
+    const round = (v: Float64Array): number[] => Array.from(B.dtype === 'float32' ? v.map(Math.fround) : v);
+    const [p0, g0, g1] = [round(rand(n, 31)), round(rand(n, 32, -2, 2)), round(rand(n, 33, -2, 2))];
+    // one step in float64, PyTorch's formulas (h as optimizerUpdate takes it)
+    const ref = (rule: UpdateRule, p: number[], g: number[], st: (number[] | null)[], h: number[]): number[][] => {
+      const [a, b, c, d, e, f, mode, lr] = h as [number, number, number, number, number, number, number, number];
+      const ema = (prev: number[] | null | undefined, x: number[], beta: number): number[] => x.map((v, i) => beta * (prev?.[i] ?? 0) + (1 - beta) * v);
+      if (rule === 'sgd') {
+        const gw = g.map((v, i) => v + d * p[i]!);
+        const buf = b === 0 ? null : st[0] ? st[0].map((v, i) => b * v + (1 - c) * gw[i]!) : gw;
+        const u = buf && e ? gw.map((v, i) => v + b * buf[i]!) : (buf ?? gw);
+        return [p.map((v, i) => v - a * u[i]!), ...(buf ? [buf] : [])];
+      }
+      if (rule === 'adam') {
+        const gw = g.map((v, i) => v + (mode === 1 ? f * p[i]! : 0));
+        const [m, v2] = [ema(st[0], gw, b), ema(st[1], gw.map((v) => v * v), c)];
+        return [p.map((v, i) => v * (mode === 2 ? 1 - lr * f : 1) - (a * m[i]!) / (Math.sqrt(v2[i]!) * d + e)), m, v2];
+      }
+      const gw = g.map((v, i) => v + e * p[i]!);
+      const s = ema(st[0], gw.map((v) => v * v), b);
+      const avg = f ? ema(st[1], gw, b) : null;
+      const step = gw.map((v, i) => v / (Math.sqrt(s[i]! - (avg ? avg[i]! ** 2 : 0)) + c));
+      const prev = st[f ? 2 : 1];
+      const buf = d > 0 ? step.map((v, i) => d * (prev?.[i] ?? 0) + v) : null;
+      return [p.map((v, i) => v - a * (buf ?? step)[i]!), s, ...(avg ? [avg] : []), ...(buf ? [buf] : [])];
+    };
+    const cases: [UpdateRule, number, number[]][] = [
+      ['sgd', 0, [0.1, 0, 0, 0, 0]],
+      ['sgd', 1, [0.1, 0.9, 0.2, 0.01, 0]],
+      ['sgd', 1, [0.05, 0.8, 0, 0.01, 1]],
+      ['adam', 2, [0.01, 0.9, 0.999, 3.2, 1e-8, 0, 0, 0.001]],
+      ['adam', 2, [0.01, 0.8, 0.99, 1.5, 1e-8, 0.1, 1, 0.001]],
+      ['adam', 2, [0.01, 0.9, 0.999, 3.2, 1e-8, 0.1, 2, 0.001]],
+      ['rmsprop', 1, [0.01, 0.9, 1e-8, 0, 0.01, 0]],
+      ['rmsprop', 3, [0.01, 0.9, 1e-8, 0.5, 0, 1]],
+    ];
+    const t = (v: number[]): Tensor => B.tensor(v, [n]);
+    for (const [rule, count, h] of cases) {
+      let [p, st]: [number[], (number[] | null)[]] = [p0, Array.from({ length: count }, () => null)];
+      for (const g of [g0, g1]) {
+        const outs = optimizerUpdate(rule, t(p), t(g), st.map((s) => s && t(s)), h);
+        const want = ref(rule, p, g, st, h);
+        assert(outs.length === want.length, `${rule} ${h}: ${outs.length} outputs, ${want.length} expected`);
+        for (let j = 0; j < outs.length; j++) await expectClose(outs[j]!, [n], want[j]!, rtol, atol, `${rule} ${h}, output ${j}`);
+        const read = await Promise.all(outs.map(async (o) => Array.from(await o.data())));
+        [p, st] = [read[0]!, read.slice(1)];
+      }
+    }
+    expectThrow(() => optimizerUpdate('adam', t(p0), t(g0), [t(g1), B.tensor(g1.slice(1), [n - 1])], cases[3]![2]), ShapeError, /adam: .*parameter's shape/, 'a state of another shape');
   }),
   c('reductions: sum over all, each axis, several axes, keepDims, negative axis, no axes; argmax with ties', async (B, { rtol, atol }) => {
     const shape = [3, 4, 5];
