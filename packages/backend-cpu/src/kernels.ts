@@ -319,17 +319,16 @@ export class CpuKernels implements Kernels<TypedArray> {
   }
 
   optimizerUpdate(rule: UpdateRule, p: T, g: T, state: readonly (T | null)[], h: readonly number[]): TypedArray[] {
+    // float32 Adam, AdamW and plain RMSprop (as Adam without m) on WebAssembly once the state exists: updateChain's bits in one pass
     const [a, b, c, d, e, f, mode, lr] = h as number[];
-    if (rule === 'sgd' && !b && !d) return [this.axpby(1, p, -a!, g)]; // plain SGD: p − lr·g
-    // float32 SGD, Adam, AdamW and plain RMSprop (as Adam without m) on WebAssembly once the state exists: updateChain's bits in one pass
     const ins = [p.data, g.data, ...state.map((s) => s?.data)];
-    if ((rule !== 'rmsprop' || (!f && !(d! > 0))) && !ins.includes(undefined) && f32Wasm(p.data, ins as TypedArray[])) {
-      const args = rule === 'adam' ? [b, 1 - b!, c, 1 - c!, -a!, d, e, mode === 2 ? 1 - lr! * f! : f, mode] : rule === 'sgd' ? [-a!, b, 1 - c!, d, (d ? 1 : 0) | (b ? 2 : 0) | (e ? 4 : 0)] : [0, 1, b, 1 - b!, -a!, 1, c, e, (e ? 1 : 0) | 4];
+    if ((rule === 'adam' || (rule === 'rmsprop' && !f && !(d! > 0))) && !ins.includes(undefined) && f32Wasm(p.data, ins as TypedArray[])) {
+      const args = rule === 'adam' ? [b, 1 - b!, c, 1 - c!, -a!, d, e, mode === 2 ? 1 - lr! * f! : f, mode] : [0, 1, b, 1 - b!, -a!, 1, c, e, (e ? 1 : 0) | 4];
       const outs = [p, ...state].map(() => this.#alloc(p.data.length));
-      if (updateWasm(rule === 'sgd' ? 'sgd' : 'adam', ins as Float32Array[], outs as Float32Array[], args as number[])) return outs;
+      if (updateWasm(ins as Float32Array[], outs as Float32Array[], args as number[])) return outs;
       outs.forEach((o) => this.free(o));
     }
-    return updateChain(this, rule, p, g, state, h);
+    return updateChain(this, rule, p, g, state, h); // SGD: its axpby passes run on WebAssembly
   }
 
   oneHot(indices: T, depth: number): TypedArray {

@@ -24,9 +24,8 @@ export const MC = 128;
 export interface GemmExports {
   /** out = α·x + β·y on n floats (byte offsets; room for n rounded up to 4 at each). */
   axpby(x: number, y: number, out: number, n: number, alpha: number, beta: number): void;
-  /** Adam's and SGD's steps in one pass (core's updateChain on the CPU: the same bits): inputs, outputs, n, then updateWasm's numbers. */
+  /** Adam's step in one pass (core's updateChain on the CPU: the same bits): inputs, outputs, n, then updateWasm's numbers. */
   adam(...args: number[]): void;
-  sgd(...args: number[]): void;
   /** out = tanh(x) on n floats, kernels.ts's tanh32 two lanes at a time. */
   tanh(x: number, out: number, n: number): void;
   /** out = σ(x), kernels.ts's loop (V8's exp: the same bits). */
@@ -200,16 +199,14 @@ export const axpbyWasm = (alpha: number, x: Float32Array, beta: number, y: Float
   onWasm([x, y], [out], 0, (ex, [xo, yo, oo]) => ex.axpby(xo!, yo!, oo!, out.length, alpha, beta));
 
 /**
- * core's updateChain on WebAssembly, the same bits as on the CPU's primitives: gemm.wat's `adam`
- * (inputs p, g, m, v; or p, g, s for RMSprop's plain step) or `sgd` (p, g, and the buffer with
- * momentum); `args` are the kernel's numbers after the length (kernels.ts makes them from the
- * rule's h). False when unavailable.
+ * core's updateChain for Adam (inputs p, g, m, v) or RMSprop's plain step (p, g, s) on
+ * WebAssembly, the same bits as on the CPU's primitives; `args` are gemm.wat's `adam` numbers
+ * after the length (kernels.ts makes them from the rule's h). False when unavailable.
  */
-export const updateWasm = (kernel: 'adam' | 'sgd', inputs: readonly Float32Array[], outputs: readonly Float32Array[], args: readonly number[]): boolean =>
+export const updateWasm = (inputs: readonly Float32Array[], outputs: readonly Float32Array[], args: readonly number[]): boolean =>
   onWasm(inputs, outputs, 0, (ex, offs) => {
-    // a state the step has not (SGD's buffer, RMSprop's m): 0 for its input and output
-    if (offs.length < (kernel === 'sgd' ? 5 : 7)) for (const at of [2, inputs.length + 2]) offs.splice(at, 0, 0);
-    ex[kernel](...offs, outputs[0]!.length, ...args);
+    if (inputs.length === 3) for (const at of [2, 5]) offs.splice(at, 0, 0); // RMSprop: no m, 0 for its input and output
+    ex.adam(...offs, outputs[0]!.length, ...args);
   });
 
 /** gemm.wat's exp (V8's Math.exp) or log (log32) of x, or null when WebAssembly SIMD is unavailable: for tests. */

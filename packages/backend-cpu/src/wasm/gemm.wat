@@ -379,38 +379,6 @@
         (local.set $ov (i32.add (local.get $ov) (i32.const 16)))
         (br $next))))
 
-  ;; SGD's step in one pass (updateChain, rule sgd, the buffer given when momentum is on: the
-  ;; same bits): mode bit 1 g += w·p (L2); bit 2 (momentum) b = μ·b + c·g, u = g + μ·b (bit 4, Nesterov)
-  ;; or b; u = g without; p + (−lr)·u. Without momentum $b and $ob are not read or written.
-  (func (export "sgd") (param $p i32) (param $g i32) (param $b i32) (param $op i32) (param $ob i32) (param $n i32)
-        (param $nlr f64) (param $mu f64) (param $c f64) (param $w f64) (param $mode i32)
-    (local $end i32) (local $pv v128) (local $gv v128) (local $bv v128) (local $N v128) (local $M v128) (local $C v128) (local $W v128)
-    (local.set $N (f64x2.splat (local.get $nlr))) (local.set $M (f64x2.splat (local.get $mu)))
-    (local.set $C (f64x2.splat (local.get $c))) (local.set $W (f64x2.splat (local.get $w)))
-    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
-        (local.set $pv (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))))
-        (local.set $gv (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))))
-        (if (i32.and (local.get $mode) (i32.const 1))
-          (then (local.set $gv (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (f64x2.add (local.get $gv) (f64x2.mul (local.get $W) (local.get $pv))))))))
-        (if (i32.and (local.get $mode) (i32.const 2))
-          (then
-            (local.set $bv (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero
-              (f64x2.add (f64x2.mul (local.get $M) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $b)))) (f64x2.mul (local.get $C) (local.get $gv))))))
-            (v128.store64_lane 0 (local.get $ob) (f32x4.demote_f64x2_zero (local.get $bv)))
-            (local.set $gv (if (result v128) (i32.and (local.get $mode) (i32.const 4))
-              (then (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (f64x2.add (local.get $gv) (f64x2.mul (local.get $M) (local.get $bv))))))
-              (else (local.get $bv))))))
-        (v128.store64_lane 0 (local.get $op) (f32x4.demote_f64x2_zero (f64x2.add (local.get $pv) (f64x2.mul (local.get $N) (local.get $gv)))))
-        (local.set $p (i32.add (local.get $p) (i32.const 8)))
-        (local.set $g (i32.add (local.get $g) (i32.const 8)))
-        (local.set $b (i32.add (local.get $b) (i32.const 8)))
-        (local.set $op (i32.add (local.get $op) (i32.const 8)))
-        (local.set $ob (i32.add (local.get $ob) (i32.const 8)))
-        (br $next))))
-
   ;; ---- the exponential, and the sigmoid on it ---------------------------------------------------
   ;;
   ;; $exp is V8's Math.exp (fdlibm's __ieee754_exp with V8's two changes: exp(1) = e, and 2^k applied
