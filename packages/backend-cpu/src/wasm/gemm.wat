@@ -346,30 +346,50 @@
     (local.set $L (f64x2.splat (local.get $nlr))) (local.set $S (f64x2.splat (local.get $s)))
     (local.set $E (f64x2.splat (local.get $eps))) (local.set $W (f64x2.splat (local.get $w)))
     (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    ;; each compound value: an f64x2 for floats 0-1 and one for floats 2-3 (moved low by a shuffle),
+    ;; each demoted, the two joined by the shuffle 0…7 16…23
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
         (local.set $P (v128.load (local.get $p)))
         (local.set $G (v128.load (local.get $g)))
         (if (i32.and (local.get $mode) (i32.const 1))
-          (then (local.set $G (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4 (local.get $G)) (f64x2.mul (local.get $W) (f64x2.promote_low_f32x4 (local.get $P))))) (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $G) (local.get $G))) (f64x2.mul (local.get $W) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $P) (local.get $P))))))))))
+          (then (local.set $G
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+              (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4 (local.get $G)) (f64x2.mul (local.get $W) (f64x2.promote_low_f32x4 (local.get $P)))))
+              (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $G) (local.get $G))) (f64x2.mul (local.get $W) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $P) (local.get $P))))))))))
         (if (i32.and (local.get $mode) (i32.const 2))
-          (then (local.set $P (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $P)) (local.get $W)) (f64x2.splat (f64.const 0)))) (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $P) (local.get $P))) (local.get $W)) (f64x2.splat (f64.const 0))))))))
+          (then (local.set $P
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+              (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $P)) (local.get $W)) (f64x2.splat (f64.const 0))))
+              (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $P) (local.get $P))) (local.get $W)) (f64x2.splat (f64.const 0))))))))
         (if (i32.and (local.get $mode) (i32.const 4))
           (then (local.set $M (local.get $G)))
           (else
             (local.set $M (v128.load (local.get $m)))
-            (local.set $M (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $B1) (f64x2.promote_low_f32x4 (local.get $M))) (f64x2.mul (local.get $C1) (f64x2.promote_low_f32x4 (local.get $G))))) (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $B1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $M) (local.get $M)))) (f64x2.mul (local.get $C1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $G) (local.get $G))))))))
+            (local.set $M
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $B1) (f64x2.promote_low_f32x4 (local.get $M))) (f64x2.mul (local.get $C1) (f64x2.promote_low_f32x4 (local.get $G)))))
+                (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $B1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $M) (local.get $M)))) (f64x2.mul (local.get $C1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $G) (local.get $G))))))))
             (v128.store (local.get $om) (local.get $M))))
         ;; v, then √v, d and the quotient m / d in $V
         (local.set $V (v128.load (local.get $v)))
         (local.set $G (f32x4.mul (local.get $G) (local.get $G)))
-        (local.set $V (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $B2) (f64x2.promote_low_f32x4 (local.get $V))) (f64x2.mul (local.get $C2) (f64x2.promote_low_f32x4 (local.get $G))))) (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $B2) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $V) (local.get $V)))) (f64x2.mul (local.get $C2) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $G) (local.get $G))))))))
+        (local.set $V
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $B2) (f64x2.promote_low_f32x4 (local.get $V))) (f64x2.mul (local.get $C2) (f64x2.promote_low_f32x4 (local.get $G)))))
+            (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $B2) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $V) (local.get $V)))) (f64x2.mul (local.get $C2) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $G) (local.get $G))))))))
         (v128.store (local.get $ov) (local.get $V))
         (local.set $V (f32x4.sqrt (local.get $V)))
-        (local.set $V (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $V)) (local.get $S)) (local.get $E))) (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $V) (local.get $V))) (local.get $S)) (local.get $E)))))
+        (local.set $V
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $V)) (local.get $S)) (local.get $E)))
+            (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $V) (local.get $V))) (local.get $S)) (local.get $E)))))
         (local.set $V (f32x4.div (local.get $M) (local.get $V)))
-        (v128.store (local.get $op) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4 (local.get $P)) (f64x2.mul (local.get $L) (f64x2.promote_low_f32x4 (local.get $V))))) (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $P) (local.get $P))) (f64x2.mul (local.get $L) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $V) (local.get $V))))))))
+        (v128.store (local.get $op)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4 (local.get $P)) (f64x2.mul (local.get $L) (f64x2.promote_low_f32x4 (local.get $V)))))
+            (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $P) (local.get $P))) (f64x2.mul (local.get $L) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $V) (local.get $V))))))))
         (local.set $p (i32.add (local.get $p) (i32.const 16)))
         (local.set $g (i32.add (local.get $g) (i32.const 16)))
         (local.set $m (i32.add (local.get $m) (i32.const 16)))
