@@ -83,7 +83,8 @@ describe('element-wise maps on WebAssembly (tanh, relu, the activations\' backwa
       const p = rnd(n, 60 + n, 2);
       const gs = [rnd(n, 70 + n, 1e-2), rnd(n, 80 + n, 1e-3), rnd(n, 90 + n, 1)];
       p.set([0, -0, 1e-45, Infinity, -3]);
-      gs[1]!.set([-0, 0, 1e-30, 2, NaN, 1e-45]);
+      gs[1]!.set([-0, 0, 1e-30, 2, NaN, 1e-45, 0, -0]);
+      gs[0]!.set([0, -0], 6); // v = 0 at 6 and 7 in the second step: √0, and 0/0 where ε = 0
       for (const [rule, count, h] of cases) {
         // three steps (the first without state), each output compared as bits, wasm on and off
         const run = (): Float32Array[] => {
