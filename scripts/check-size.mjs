@@ -13,7 +13,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { xorSource } from './lib/xor.mjs';
 
-const BUDGET = 37_500; // bytes, minified + gzipped (README.md, "Size budget")
+const BUDGET = 37_600; // bytes, minified + gzipped (README.md, "Size budget")
 const root = resolve(import.meta.dirname, '..');
 const dir = join(root, 'examples/autoencoder/.size-check'); // resolves every @neurone package
 rmSync(dir, { recursive: true, force: true });

@@ -319,13 +319,16 @@ export class CpuKernels implements Kernels<TypedArray> {
   }
 
   optimizerUpdate(rule: UpdateRule, p: T, g: T, state: readonly (T | null)[], h: readonly number[]): TypedArray[] {
-    // float32 Adam, AdamW and plain RMSprop (as Adam without m) on WebAssembly once the state exists: updateChain's bits in one pass
+    // float32 Adam and RMSprop on WebAssembly once the state exists: updateChain's bits in one pass
     const [a, b, c, d, e, f, mode, lr] = h as number[];
-    const ins = [p.data, g.data, ...state.map((s) => s?.data)];
-    if ((rule === 'adam' || (rule === 'rmsprop' && !f && !(d! > 0))) && !ins.includes(undefined) && f32Wasm(p.data, ins as TypedArray[])) {
-      const args = rule === 'adam' ? [b, 1 - b!, c, 1 - c!, -a!, d, e, mode === 2 ? 1 - lr! * f! : f, mode] : [0, 1, b, 1 - b!, -a!, 1, c, e, (e ? 1 : 0) | 4];
+    const ins = [p.data, ...state.map((s) => s?.data)];
+    if (rule !== 'sgd' && !ins.includes(undefined) && f32Wasm(p.data, [g.data, ...(ins as TypedArray[])])) {
+      // the kernel's p, m, v, b from [p, ...state]: Adam's m and v; RMSprop's ḡ (centered), s and buffer (momentum)
+      const kernelOrder = (x: TypedArray[]): (TypedArray | null)[] => (rule === 'adam' ? [x[0]!, x[1]!, x[2]!, null] : [x[0]!, f ? x[2]! : null, x[1]!, d! > 0 ? x[f ? 3 : 2]! : null]);
+      const args = rule === 'adam' ? [b, 1 - b!, c, 1 - c!, -a!, d, e, mode === 2 ? 1 - lr! * f! : f, 0, mode] : [b, 1 - b!, b, 1 - b!, -a!, 1, c, e, d, (e ? 1 : 0) | 4 | (f ? 16 : 8) | (d! > 0 ? 32 : 0)];
       const outs = [p, ...state].map(() => this.#alloc(p.data.length));
-      if (updateWasm(ins as Float32Array[], outs as Float32Array[], args as number[])) return outs;
+      const [pi, ...si] = kernelOrder(ins as TypedArray[]);
+      if (updateWasm([pi!, g.data, ...si, ...kernelOrder(outs)] as (Float32Array | null)[], args as number[])) return outs;
       outs.forEach((o) => this.free(o));
     }
     return updateChain(this, rule, p, g, state, h); // SGD: its axpby passes run on WebAssembly

@@ -24,7 +24,7 @@ export const MC = 128;
 export interface GemmExports {
   /** out = α·x + β·y on n floats (byte offsets; room for n rounded up to 4 at each). */
   axpby(x: number, y: number, out: number, n: number, alpha: number, beta: number): void;
-  /** Adam's step in one pass (core's updateChain on the CPU: the same bits): inputs, outputs, n, then updateWasm's numbers. */
+  /** Adam's and RMSprop's step in one pass (core's updateChain on the CPU: the same bits): updateWasm's slots, n, then its numbers. */
   adam(...args: number[]): void;
   /** out = tanh(x) on n floats, kernels.ts's tanh32 two lanes at a time. */
   tanh(x: number, out: number, n: number): void;
@@ -199,15 +199,15 @@ export const axpbyWasm = (alpha: number, x: Float32Array, beta: number, y: Float
   onWasm([x, y], [out], 0, (ex, [xo, yo, oo]) => ex.axpby(xo!, yo!, oo!, out.length, alpha, beta));
 
 /**
- * core's updateChain for Adam (inputs p, g, m, v) or RMSprop's plain step (p, g, s) on
- * WebAssembly, the same bits as on the CPU's primitives; `args` are gemm.wat's `adam` numbers
- * after the length (kernels.ts makes them from the rule's h). False when unavailable.
+ * core's updateChain for Adam and RMSprop on WebAssembly (gemm.wat's `adam`), the same bits as on
+ * the CPU's primitives. `slots`: p, g, m, v, b, then the new p, m, v, b (null where the step has
+ * none: 0 for the kernel); `args` its numbers after the length (kernels.ts makes them from the
+ * rule's h). False when unavailable.
  */
-export const updateWasm = (inputs: readonly Float32Array[], outputs: readonly Float32Array[], args: readonly number[]): boolean =>
-  onWasm(inputs, outputs, 0, (ex, offs) => {
-    if (inputs.length === 3) for (const at of [2, 5]) offs.splice(at, 0, 0); // RMSprop: no m, 0 for its input and output
-    ex.adam(...offs, outputs[0]!.length, ...args);
-  });
+export const updateWasm = (slots: readonly (Float32Array | null)[], args: readonly number[]): boolean =>
+  onWasm(slots.slice(0, 5).filter((x) => x !== null), slots.slice(5).filter((x) => x !== null), 0, (ex, offs) =>
+    ex.adam(...slots.map((x) => (x ? offs.shift()! : 0)), slots[0]!.length, ...args),
+  );
 
 /** gemm.wat's exp (V8's Math.exp) or log (log32) of x, or null when WebAssembly SIMD is unavailable: for tests. */
 export const scalarWasm = (f: 'exp' | 'log', x: number): number | null => instance()?.ex[f](x) ?? null;

@@ -69,16 +69,18 @@ describe('element-wise maps on WebAssembly (tanh, relu, the activations\' backwa
     }
   });
 
-  it('optimizerUpdate: gemm.wat\'s adam (Adam, AdamW, L2, RMSprop\'s plain step) gives the chain of primitives bit for bit (wasm off), with zeros, tiny moments and specials; SGD, the first step and the other rules on the chain, wasm on and off', () => {
+  it('optimizerUpdate: gemm.wat\'s adam (Adam, AdamW, L2; RMSprop plain, centered, with momentum) gives the chain of primitives bit for bit (wasm off), with zeros, tiny moments and specials; SGD and the first step on the chain, wasm on and off', () => {
     const B = cpu({ threads: 1 });
     const cases: [UpdateRule, number, number[]][] = [
       ['sgd', 0, [0.1, 0, 0, 0, 0]], ['sgd', 0, [0.1, 0, 0, 0.01, 0]], ['sgd', 1, [0.1, 0.9, 0, 0, 0]], ['sgd', 1, [0.05, 0.8, 0.3, 1e-3, 0]], ['sgd', 1, [0.1, 0.9, 0, 0.02, 1]],
       ['adam', 2, [1e-3, 0.9, 0.999, 1.0005, 1e-8, 0, 0, 1e-3]], ['adam', 2, [0.05, 0.8, 0.99, 31.6, 1e-10, 0.1, 1, 0.01]], ['adam', 2, [0.02, 0.9, 0.999, 3.2, 0, 0.01, 2, 0.02]],
       ['rmsprop', 1, [0.01, 0.99, 1e-8, 0, 0, 0]], ['rmsprop', 1, [0.01, 0.9, 1e-8, 0, 0.01, 0]], ['rmsprop', 3, [0.01, 0.9, 1e-8, 0.5, 0.01, 1]], ['rmsprop', 2, [0.01, 0.9, 1e-8, 0.5, 0, 0]],
+      ['rmsprop', 2, [0.02, 0.9, 0, 0, 0, 1]], ['rmsprop', 3, [0.01, 0.8, 1e-6, 0.9, 0, 1]],
     ];
-    // the kernel is there (Adam's and RMSprop's plain step take it)
-    expect(updateWasm([rnd(64, 1), rnd(64, 2), rnd(64, 3), rnd(64, 4)], [new Float32Array(64), new Float32Array(64), new Float32Array(64)], [0.9, 0.1, 0.999, 0.001, -1e-3, 1, 1e-8, 0, 0])).toBe(true);
-    expect(updateWasm([rnd(64, 1), rnd(64, 2), rnd(64, 4)], [new Float32Array(64), new Float32Array(64)], [0, 1, 0.99, 0.01, -1e-3, 1, 1e-8, 0, 4])).toBe(true);
+    // the kernel is there (Adam's step; RMSprop's centered with momentum)
+    const out = (): Float32Array => new Float32Array(64);
+    expect(updateWasm([rnd(64, 1), rnd(64, 2), rnd(64, 3), rnd(64, 4), null, out(), out(), out(), null], [0.9, 0.1, 0.999, 0.001, -1e-3, 1, 1e-8, 0, 0, 0])).toBe(true);
+    expect(updateWasm([rnd(64, 1), rnd(64, 2), rnd(64, 3), rnd(64, 4), rnd(64, 5), out(), out(), out(), out()], [0.9, 0.1, 0.9, 0.1, -1e-3, 1, 1e-8, 0, 0.5, 4 | 16 | 32])).toBe(true);
     for (const n of [64, 65, 67, 131, 1001]) {
       const p = rnd(n, 60 + n, 2);
       const gs = [rnd(n, 70 + n, 1e-2), rnd(n, 80 + n, 1e-3), rnd(n, 90 + n, 1)];

@@ -329,22 +329,25 @@
         (local.set $out (i32.add (local.get $out) (i32.const 8)))
         (br $next))))
 
-  ;; Adam's step in one pass: core's updateChain (rule adam, m and v given) on the CPU's
+  ;; Adam's and RMSprop's step in one pass: core's updateChain (every state given) on the CPU's
   ;; primitives, the same bits, four floats at a time (room for n rounded up to 4 at each array).
   ;; Each compound step (a·x + b·y) is computed in float64 and rounded to float32, as a primitive
-  ;; stores it; g², √v and m / d are single operations on float32 values, where f32x4 gives the
-  ;; float64 result rounded (53 ≥ 2·24 + 2 bits: double rounding is innocuous). Mode bit 1 g += w·p
-  ;; (L2), bit 2 p = p·w + 0 (AdamW's decay); m = β₁·m + c₁·g; v = β₂·v + c₂·g²; d = √v·s + ε;
-  ;; p += (−lr)·(m / d). Bit 4: m is g, not read or stored (RMSprop's plain step: v its square
-  ;; average, s = 1).
-  (func (export "adam") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $op i32) (param $om i32) (param $ov i32) (param $n i32)
-        (param $b1 f64) (param $c1 f64) (param $b2 f64) (param $c2 f64) (param $nlr f64) (param $s f64) (param $eps f64) (param $w f64) (param $mode i32)
-    (local $end i32) (local $P v128) (local $G v128) (local $M v128) (local $V v128)
-    (local $B1 v128) (local $C1 v128) (local $B2 v128) (local $C2 v128) (local $L v128) (local $S v128) (local $E v128) (local $W v128)
+  ;; stores it; g², m², s − m², √v and the quotient are single operations on float32 values, where
+  ;; f32x4 gives the float64 result rounded (53 ≥ 2·24 + 2 bits: double rounding is innocuous).
+  ;; Mode bit 1 g += w·p (L2), bit 2 p = p·w + 0 (AdamW's decay); m = β₁·m + c₁·g (bit 8: no m, not
+  ;; read or stored); v = β₂·v + c₂·g²; v −= m² (bit 16: centered RMSprop, m its mean gradient);
+  ;; d = √v·s + ε; q = m / d, or g / d (bit 4: RMSprop); q = μ·b + q into b (bit 32: momentum);
+  ;; p += (−lr)·q. Adam: bits 1, 2; RMSprop: 4 and 8 or 16, 1, 32 (its v the square average, s = 1).
+  (func (export "adam") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $b i32)
+        (param $op i32) (param $om i32) (param $ov i32) (param $ob i32) (param $n i32)
+        (param $b1 f64) (param $c1 f64) (param $b2 f64) (param $c2 f64) (param $nlr f64) (param $s f64) (param $eps f64) (param $w f64) (param $mu f64) (param $mode i32)
+    (local $end i32) (local $P v128) (local $G v128) (local $M v128) (local $V v128) (local $Q v128) (local $B v128)
+    (local $B1 v128) (local $C1 v128) (local $B2 v128) (local $C2 v128) (local $L v128) (local $S v128) (local $E v128) (local $W v128) (local $MU v128)
     (local.set $B1 (f64x2.splat (local.get $b1))) (local.set $C1 (f64x2.splat (local.get $c1)))
     (local.set $B2 (f64x2.splat (local.get $b2))) (local.set $C2 (f64x2.splat (local.get $c2)))
     (local.set $L (f64x2.splat (local.get $nlr))) (local.set $S (f64x2.splat (local.get $s)))
     (local.set $E (f64x2.splat (local.get $eps))) (local.set $W (f64x2.splat (local.get $w)))
+    (local.set $MU (f64x2.splat (local.get $mu)))
     (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
     ;; each compound value: an f64x2 for floats 0-1 and one for floats 2-3 (moved low by a shuffle),
     ;; each demoted, the two joined by the shuffle 0…7 16…23
@@ -363,29 +366,38 @@
             (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
               (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $P)) (local.get $W)) (f64x2.splat (f64.const 0))))
               (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $P) (local.get $P))) (local.get $W)) (f64x2.splat (f64.const 0))))))))
-        (if (i32.and (local.get $mode) (i32.const 4))
-          (then (local.set $M (local.get $G)))
-          (else
+        (if (i32.eqz (i32.and (local.get $mode) (i32.const 8)))
+          (then
             (local.set $M (v128.load (local.get $m)))
             (local.set $M
               (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
                 (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $B1) (f64x2.promote_low_f32x4 (local.get $M))) (f64x2.mul (local.get $C1) (f64x2.promote_low_f32x4 (local.get $G)))))
                 (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $B1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $M) (local.get $M)))) (f64x2.mul (local.get $C1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $G) (local.get $G))))))))
             (v128.store (local.get $om) (local.get $M))))
-        ;; v, then √v, d and the quotient m / d in $V
+        ;; v, then v − m² (centered), √v, d and the quotient q in $V
         (local.set $V (v128.load (local.get $v)))
-        (local.set $G (f32x4.mul (local.get $G) (local.get $G)))
+        (local.set $Q (f32x4.mul (local.get $G) (local.get $G)))
         (local.set $V
           (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-            (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $B2) (f64x2.promote_low_f32x4 (local.get $V))) (f64x2.mul (local.get $C2) (f64x2.promote_low_f32x4 (local.get $G)))))
-            (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $B2) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $V) (local.get $V)))) (f64x2.mul (local.get $C2) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $G) (local.get $G))))))))
+            (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $B2) (f64x2.promote_low_f32x4 (local.get $V))) (f64x2.mul (local.get $C2) (f64x2.promote_low_f32x4 (local.get $Q)))))
+            (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $B2) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $V) (local.get $V)))) (f64x2.mul (local.get $C2) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $Q) (local.get $Q))))))))
         (v128.store (local.get $ov) (local.get $V))
+        (if (i32.and (local.get $mode) (i32.const 16))
+          (then (local.set $V (f32x4.sub (local.get $V) (f32x4.mul (local.get $M) (local.get $M))))))
         (local.set $V (f32x4.sqrt (local.get $V)))
         (local.set $V
           (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
             (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $V)) (local.get $S)) (local.get $E)))
             (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $V) (local.get $V))) (local.get $S)) (local.get $E)))))
-        (local.set $V (f32x4.div (local.get $M) (local.get $V)))
+        (local.set $V (f32x4.div (select (local.get $G) (local.get $M) (i32.and (local.get $mode) (i32.const 4))) (local.get $V)))
+        (if (i32.and (local.get $mode) (i32.const 32))
+          (then
+            (local.set $B (v128.load (local.get $b)))
+            (local.set $V
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $MU) (f64x2.promote_low_f32x4 (local.get $B))) (f64x2.promote_low_f32x4 (local.get $V))))
+                (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (local.get $MU) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $B) (local.get $B)))) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $V) (local.get $V)))))))
+            (v128.store (local.get $ob) (local.get $V))))
         (v128.store (local.get $op)
           (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
             (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4 (local.get $P)) (f64x2.mul (local.get $L) (f64x2.promote_low_f32x4 (local.get $V)))))
@@ -394,9 +406,11 @@
         (local.set $g (i32.add (local.get $g) (i32.const 16)))
         (local.set $m (i32.add (local.get $m) (i32.const 16)))
         (local.set $v (i32.add (local.get $v) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
         (local.set $op (i32.add (local.get $op) (i32.const 16)))
         (local.set $om (i32.add (local.get $om) (i32.const 16)))
         (local.set $ov (i32.add (local.get $ov) (i32.const 16)))
+        (local.set $ob (i32.add (local.get $ob) (i32.const 16)))
         (br $next))))
 
   ;; ---- the exponential, and the sigmoid on it ---------------------------------------------------
