@@ -321,6 +321,7 @@ export class CpuKernels implements Kernels<TypedArray> {
   optimizerUpdate(rule: UpdateRule, p: T, g: T, state: readonly (T | null)[], h: readonly number[]): TypedArray[] {
     // float32 Adam and RMSprop on WebAssembly once the state exists: updateChain's bits in one pass
     const [a, b, c, d, e, f, mode, lr] = h as number[];
+    if (rule === 'sgd' && !b && !d) return [this.axpby(1, p, -a!, g)]; // plain SGD: p − lr·g, as the chain
     const ins = [p.data, ...state.map((s) => s?.data)];
     if (rule !== 'sgd' && !ins.includes(undefined) && f32Wasm(p.data, [g.data, ...(ins as TypedArray[])])) {
       // the kernel's p, m, v, b from [p, ...state]: Adam's m and v; RMSprop's ḡ (centered), s and buffer (momentum)
