@@ -48,7 +48,7 @@ export class Adam extends BaseOptimizer<AdamHyper> {
     const [b1, b2] = h.betas as [number, number];
     const mode = h.weightDecay === 0 ? 0 : this instanceof AdamW ? 2 : 1;
     // Adam: g = grad + wd·p; AdamW: p −= lr·wd·p; m = β₁·m + (1 − β₁)·g; v = β₂·v + (1 − β₂)·g²; p −= lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
-    this.apply(i, p, 'adam', ['expAvg', 'expAvgSq'], [h.lr / (1 - b1 ** t), b1, b2, 1 / Math.sqrt(1 - b2 ** t), h.eps, h.weightDecay, mode, h.lr]);
+    this.apply(i, p, 'adam', this.stateKeys(), [h.lr / (1 - b1 ** t), b1, b2, 1 / Math.sqrt(1 - b2 ** t), h.eps, h.weightDecay, mode, h.lr]);
   }
 }
 
