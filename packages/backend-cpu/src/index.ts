@@ -7,13 +7,14 @@ import { cpuOptions } from './options';
 import type { CpuBackend, CpuOptions } from './options';
 import { ThreadPool, availableCores, canBlock, floors, sharedWasm } from './threads';
 import type { Arena } from './arena';
-import type { WasmMap } from './wasm-gemm';
+import { passWasm } from './wasm-gemm';
+import type { WasmMap, WasmPass } from './wasm-gemm';
 
 export { CpuKernels };
 export { wasmGemmFused as fusedMultiplyAdd } from './wasm-gemm';
 export type { CpuBackend, CpuOptions };
 
-/** The kernels of `cpu({ threads })` with threads > 1: large products, costly maps (BCE's terms among them) and the pools go to the thread pool (threads.ts). */
+/** The kernels of `cpu({ threads })` with threads > 1: large products, costly maps (BCE's terms among them), the pools and the optimizers' passes go to the thread pool (threads.ts). */
 class ThreadedKernels extends CpuKernels {
   override readonly threads: number;
   #pool: ThreadPool | null | undefined;
@@ -40,10 +41,12 @@ class ThreadedKernels extends CpuKernels {
       return gemm(a, b, c, m, n, k, ta, tb, bias);
     },
     map: (op: WasmMap, inputs: readonly TypedArray[], out: TypedArray, extra: readonly number[] = []): boolean =>
-      (wasmGemmEnabled() && this.#get(out.length, floors.map)?.map(op, inputs, out, extra)) || onWasm(op, inputs, out, extra),
+      (wasmGemmEnabled() && this.#get(out.length, floors.map)?.pass(op, [...inputs, out], extra)) || onWasm(op, inputs, out, extra),
     unaryRange: (op: UnaryOp, a: TypedArray, out: TypedArray, lo: number, hi: number, p: number): void => {
       if (!(lo === 0 && hi === a.length && this.#get(a.length, floors.unary)?.unary(op, a, out))) unaryRange(op, a, out, lo, hi, p);
     },
+    pass: (op: WasmPass, slots: readonly (Float32Array | null)[], numbers: readonly number[]): boolean =>
+      this.#get(slots[0]!.length, floors.map)?.pass(op, slots, numbers) || passWasm(op, slots, numbers),
     pool: (kind: PoolKind, x: TypedArray, out: TypedArray, g: ConvGeometry): void => void (this.#window(0, kind, x, null, out, g) || pool(kind, x, out, g)),
     poolGrad: (kind: PoolKind, x: TypedArray, d: TypedArray, out: TypedArray, g: ConvGeometry): void =>
       void (this.#window(1, kind, x, d, out, g) || poolGrad(kind, x, d, out, g)),

@@ -1,7 +1,7 @@
 import { BCE_GRAD_EPS, BCE_LOG_FLOOR, GELU_TANH, ValueError, activationSlope, erf, broadcastStrides, stridesOf, updateChain } from '@neurone/core';
 import type { ActivationGrad, AxisSplit, BinaryOp, ConvGeometry, DType, KernelTensor, Kernels, MatmulDims, PoolKind, Shape, TypedArray, UnaryOp, UpdateRule } from '@neurone/core';
 import { gemm, wasmGemmEnabled } from './gemm';
-import { axpbyWasm, colsumWasm, im2colWasm, mapOnWasm, maxPool2Fits, maxPool2GradWasm, maxPool2Wasm, updateWasm } from './wasm-gemm';
+import { colsumWasm, im2colWasm, mapOnWasm, maxPool2Fits, maxPool2GradWasm, maxPool2Wasm, passWasm } from './wasm-gemm';
 import type { WasmMap } from './wasm-gemm';
 import { col2im, im2col, pool, poolGrad } from './conv';
 import type { Arena } from './arena';
@@ -62,8 +62,8 @@ export class CpuKernels implements Kernels<TypedArray> {
   /** Threads that large kernels run on: 1 (`cpu({ threads })` in Node makes a subclass that splits them across more). */
   readonly threads: number = 1;
 
-  /** The loops behind the large kernels (gemm.ts, unaryRange, the wasm maps with BCE's terms among them, conv.ts's pools): the threaded subclass of index.ts splits them across threads. */
-  protected readonly k = { gemm, unaryRange, map: onWasm, pool, poolGrad };
+  /** The loops behind the large kernels (gemm.ts, unaryRange, the wasm maps with BCE's terms among them, conv.ts's pools, the wasm passes of SGD's and the optimizers' steps): the threaded subclass of index.ts splits them across threads. */
+  protected readonly k = { gemm, unaryRange, map: onWasm, pool, poolGrad, pass: passWasm };
 
   ready(): Promise<void> {
     return Promise.resolve();
@@ -209,7 +209,7 @@ export class CpuKernels implements Kernels<TypedArray> {
     const b = y.data;
     const out = this.#alloc(a.length);
     // float32 from WASM_MAP_MIN elements on WebAssembly (the same float64 arithmetic, ≈ 5× faster: SGD's step)
-    if (out.length >= WASM_MAP_MIN && out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array && wasmGemmEnabled() && axpbyWasm(alpha, a, beta, b, out)) return out;
+    if (out.length >= WASM_MAP_MIN && out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array && wasmGemmEnabled() && this.k.pass('axpby', [a, b, out], [alpha, beta])) return out;
     for (let i = 0; i < a.length; i++) out[i] = alpha * a[i]! + beta * b[i]!;
     return out;
   }
@@ -329,7 +329,7 @@ export class CpuKernels implements Kernels<TypedArray> {
       const args = rule === 'adam' ? [b, 1 - b!, c, 1 - c!, -a!, d, e, mode === 2 ? 1 - lr! * f! : f, 0, mode] : [b, 1 - b!, b, 1 - b!, -a!, 1, c, e, d, (e ? 1 : 0) | 4 | (f ? 16 : 8) | (d! > 0 ? 32 : 0)];
       const outs = [p, ...state].map(() => this.#alloc(p.data.length));
       const [pi, ...si] = kernelOrder(ins as TypedArray[]);
-      if (updateWasm([pi!, g.data, ...si, ...kernelOrder(outs)] as (Float32Array | null)[], args as number[])) return outs;
+      if (this.k.pass('adam', [pi!, g.data, ...si, ...kernelOrder(outs)] as (Float32Array | null)[], args as number[])) return outs;
       outs.forEach((o) => this.free(o));
     }
     return updateChain(this, rule, p, g, state, h); // SGD: its axpby passes run on WebAssembly

@@ -1,17 +1,20 @@
 /**
  * The thread pool of `cpu({ threads })`: threads − 1 workers (worker_threads in Node, Web Workers
  * in a browser worker or cross-origin-isolated page) and the calling thread share one WebAssembly
- * memory. Ops stay synchronous: the caller lays out the job in the shared memory, writes each
- * worker's part into a control block, wakes the workers (Atomics.notify), computes part 0 itself
- * and blocks in Atomics.wait until every part is done. Nothing here runs where the caller cannot
- * block (a browser's main thread): there `threads` is 1. Parts are fixed blocks of the output,
- * each computed in the same order as on one thread, so results are bit-identical for any count.
+ * memory. Ops stay synchronous: the caller lays out the job in the shared memory, writes its
+ * chunks (a few per thread) into a control block and wakes the workers (Atomics.notify); then
+ * every thread, the caller too, claims the next chunk until none is left, so a worker that wakes
+ * late or is descheduled costs only its chunk in progress; the caller spins, then blocks in
+ * Atomics.wait, until every chunk is done. Nothing here runs where the caller cannot block (a
+ * browser's main thread): there `threads` is 1. Chunks are fixed blocks of the output, each
+ * computed in the same order as on one thread whichever thread takes it, so results are
+ * bit-identical for any count.
  */
 import { GEMM_FMA_WASM_SHARED_HEX, GEMM_WASM_SHARED_HEX } from './wasm/gemm-shared.wasm';
 import { KC, MC, bindArena, compileGemm, packA, packB } from './wasm-gemm';
-import type { GemmExports, WasmMap } from './wasm-gemm';
+import type { GemmExports, WasmMap, WasmPass } from './wasm-gemm';
 import { Arena, place } from './arena';
-import { onWasm, unaryRange } from './kernels';
+import { unaryRange } from './kernels';
 import { pool, poolGrad, windowTable } from './conv';
 import type { ConvGeometry, PoolKind, TypedArray } from '@neurone/core';
 
@@ -32,8 +35,14 @@ export const floors = { gemm: 2 ** 22, intensity: 32, unary: 2 ** 14, map: 2 ** 
  */
 const THREADED_UNARY = ['sigmoid', 'exp', 'log', 'softplus'];
 
-/** gemm.wat's maps worth a thread now that their operands lie in the arena (relu and its backward are a pass over memory: not worth a wake-up). */
-const THREADED_MAPS: WasmMap[] = ['tanh', 'sigmoid', 'tanhGrad', 'sigmoidGrad', 'bce'];
+/**
+ * gemm.wat's maps and passes worth a thread, their operands in the arena: tanh, sigmoid, their
+ * backward and BCELoss's terms (a split costs a wake-up, not a copy), and the optimizers' adam
+ * (Adam, AdamW, RMSprop: 2× faster on 2 threads over 200,704 floats). relu and its backward, BCE's
+ * gradient and SGD's axpby are passes over memory: a second thread made axpby slower there
+ * (0.15–0.16 ms a step against 0.10–0.14), so they stay on the caller.
+ */
+const PASSES: (WasmMap | WasmPass)[] = ['tanh', 'sigmoid', 'tanhGrad', 'sigmoidGrad', 'bce', 'adam'];
 
 /** Sets the work floors (tests run every product across the threads with 0); returns the previous ones. Not public API. */
 export function setFloors(next: Partial<typeof floors>): typeof floors {
@@ -43,42 +52,59 @@ export function setFloors(next: Partial<typeof floors>): typeof floors {
 }
 
 /**
- * Control block (Int32): the job's sequence number, parts still running, workers started, the
- * job's kind (0: gemm, 1: unary, 2: pool, 3: a wasm map), a pool's geometry (GEOMETRY, 12 fields),
- * whether a worker failed its part; then 16 arguments per thread. Workers are unref'd: they end
- * with the process.
+ * Control block (Int32): the job's sequence number, (1 unused), workers started, the job's kind
+ * (0: gemm, 1: unary, 2: pool, 3: a wasm map or pass), a pool's geometry (GEOMETRY, 12
+ * fields), whether a worker failed a chunk; the claim word (the job's tag · 1024 + the next
+ * chunk), the chunks done and in all, a product's pack regions' base and size (bytes), a pass's
+ * count of numbers; from int 24 (byte 96) 16 float64 numbers (a pass's); then 16 arguments per
+ * chunk. Workers are unref'd: they end with the process. workerMain, claimChunks and runPart,
+ * sent as text, use these indices as literals.
  */
 const SEQ = 0;
-const PENDING = 1;
 const READY = 2;
 const KIND = 3;
 const GEO = 4;
 const FAILED = 16;
-const ARGS = 20;
+const NEXT = 17;
+const DONE = 18;
+const CHUNKS = 19;
+const REGION = 20;
+const REGION_SIZE = 21;
+const NUMBERS = 22;
+const F64 = 24;
+const ARGS = 56;
+/** A job's chunks per thread (at most 1023 in all: the claim word's 1023 closes a job): a late or descheduled thread's chunks go to the others. */
+const CHUNKS_PER_THREAD = 4;
 const GEOMETRY = ['batch', 'inH', 'inW', 'chan', 'outH', 'outW', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw'] as const;
+
+/** The names behind a job's codes. */
+const NAMES: Names = { unaryOps: THREADED_UNARY, passes: PASSES, geometry: GEOMETRY };
 
 /** What the workers run besides the wasm GEMM: kernels.ts's and conv.ts's own functions, sent as source text. */
 const KERNELS = { unaryRange, pool, poolGrad };
 type Kernels = typeof KERNELS;
 
-interface WorkerInit {
+interface WorkerInit extends Names {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   ctl: SharedArrayBuffer;
   id: number;
+}
+
+/** The names a job's codes stand for (sent to the workers with the module). */
+interface Names {
   unaryOps: string[];
-  mapOps: string[];
+  passes: string[];
   geometry: readonly string[];
 }
 
 /**
  * The worker's whole program; its source is sent to the worker as text, so it closes over
- * nothing: `k` holds the kernels of KERNELS, sent as text beside it.
+ * nothing: `k` holds the kernels of KERNELS, sent as text beside it, with runPart and claimChunks.
  */
 function workerMain(init: WorkerInit, k: Kernels): void {
   const ctl = new Int32Array(init.ctl);
   const ex = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports as unknown as GemmExports;
-  const o = 20 + init.id * 16;
   let heap = new Float32Array(init.memory.buffer);
   let seen = Atomics.load(ctl, 0);
   Atomics.add(ctl, 2, 1);
@@ -87,36 +113,66 @@ function workerMain(init: WorkerInit, k: Kernels): void {
     for (let i = 0; i < 4000 && Atomics.load(ctl, 0) === seen; i++);
     while (Atomics.load(ctl, 0) === seen) Atomics.wait(ctl, 0, seen);
     seen = Atomics.load(ctl, 0);
+    if (heap.length < init.memory.buffer.byteLength / 4) heap = new Float32Array(init.memory.buffer);
     try {
-      if (ctl[3] !== 0 && heap.length < init.memory.buffer.byteLength / 4) heap = new Float32Array(init.memory.buffer);
-      if (ctl[3] === 1) {
-        // unary: [op, in, out, lo, hi] in floats of the shared memory
-        const n = ctl[o + 4]!;
-        k.unaryRange(init.unaryOps[ctl[o]!] as Parameters<Kernels['unaryRange']>[0], heap.subarray(ctl[o + 1]!, ctl[o + 1]! + n), heap.subarray(ctl[o + 2]!, ctl[o + 2]! + n), ctl[o + 3]!, n, 0);
-      } else if (ctl[3] === 3) {
-        // a map of gemm.wat on [lo, hi): [op, inputs, in0, in1, out, lo, hi, extra] in floats of the shared memory (extra: BCE's log floor)
-        const [op, inputs, a, b, out, lo, hi, extra] = ctl.subarray(o, o + 8);
-        const args = [a!, b!].slice(0, inputs).concat(out!).map((at) => (at + lo!) * 4);
-        (ex[init.mapOps[op!] as 'tanh'] as (...x: number[]) => void)(...args, hi! - lo!, extra!);
-      } else if (ctl[3] === 2) {
-        // pool (op 0) or poolGrad (1) on images [b0, b1): [op, max?, x, x per image, delta, delta per image, out, out per image, b0, b1]
-        const [op, max, x, xs, d, ds, out, os, b0, b1] = ctl.subarray(o, o + 10);
-        const g: Record<string, number> = {};
-        init.geometry.forEach((f, i) => (g[f] = ctl[4 + i]!));
-        g.batch = b1! - b0!; // this part's images
-        const geo = g as unknown as ConvGeometry;
-        const at = (off: number, per: number): Float32Array => heap.subarray(off + b0! * per, off + b1! * per);
-        const kind = max ? 'max' : 'avg';
-        if (op === 0) k.pool(kind, at(x!, xs!), at(out!, os!), geo);
-        else k.poolGrad(kind, at(x!, xs!), at(d!, ds!), at(out!, os!), geo);
-      } else if (ctl[o + 3]! > 0 && ctl[o + 4]! > 0)
-        ex.gemm(ctl[o]!, ctl[o + 1]!, ctl[o + 2]!, ctl[o + 3]!, ctl[o + 4]!, ctl[o + 5]!, ctl[o + 6]!, ctl[o + 7]!,
-          ctl[o + 8]!, ctl[o + 9]!, ctl[o + 10]!, ctl[o + 11]!, ctl[o + 12]!, ctl[o + 13]!, ctl[o + 14]!, ctl[o + 15]!);
+      claimChunks(ctl, seen, (t) => runPart(ctl, init.id, t, ex, heap, k, init));
     } catch {
       Atomics.store(ctl, 16, 1); // the caller then computes the whole job itself
-    } finally {
-      if (Atomics.sub(ctl, 1, 1) === 1) Atomics.notify(ctl, 1);
     }
+  }
+}
+
+/**
+ * Runs the chunks of job `seq` that this thread claims (the claim word at 17 holds the job's tag
+ * and the next chunk; a claim for a finished or later job fails), counting each one done at 18
+ * and waking the caller after the last of the 19th's count. Sent to the workers as text.
+ */
+function claimChunks(ctl: Int32Array, seq: number, run: (chunk: number) => void): void {
+  const tag = (seq & 0xfffff) * 1024;
+  for (;;) {
+    const v = Atomics.load(ctl, 17);
+    if (v - (v % 1024) !== tag || v % 1024 >= ctl[19]!) return;
+    if (Atomics.compareExchange(ctl, 17, v, v + 1) !== v) continue;
+    try {
+      run(v % 1024);
+    } finally {
+      if (Atomics.add(ctl, 18, 1) + 1 === ctl[19]) Atomics.notify(ctl, 18);
+    }
+  }
+}
+
+/**
+ * Chunk t of the job in the control block, on thread `id` (whose pack region a product uses):
+ * the same code on the caller and the workers (sent to them as text). Offsets are in floats of
+ * the shared memory, a product's in bytes.
+ */
+function runPart(ctl: Int32Array, id: number, t: number, ex: GemmExports, heap: Float32Array, k: Kernels, names: Names): void {
+  const q = 56 + t * 16;
+  const kind = ctl[3];
+  if (kind === 0) {
+    // gemm's 16 arguments, the pack buffers and scratch tile relative to this thread's region
+    const r = ctl[20]! + id * ctl[21]!;
+    if (ctl[q + 3]! > 0 && ctl[q + 4]! > 0) ex.gemm(ctl[q]!, ctl[q + 1]!, ctl[q + 2]!, ctl[q + 3]!, ctl[q + 4]!, ctl[q + 5]!, ctl[q + 6]!, ctl[q + 7]!, ctl[q + 8]!, ctl[q + 9]!, r + ctl[q + 10]!, r + ctl[q + 11]!, ctl[q + 12]!, ctl[q + 13]!, ctl[q + 14]!, r + ctl[q + 15]!);
+  } else if (kind === 1) {
+    // unary: [op, in, out, lo, hi]
+    const n = ctl[q + 4]!;
+    k.unaryRange(names.unaryOps[ctl[q]!] as Parameters<Kernels['unaryRange']>[0], heap.subarray(ctl[q + 1]!, ctl[q + 1]! + n), heap.subarray(ctl[q + 2]!, ctl[q + 2]! + n), ctl[q + 3]!, n, 0);
+  } else if (kind === 3) {
+    // a map or pass of gemm.wat on [lo, hi): [op, slots, each slot's offset or −1 (none: 0 for the kernel), lo, hi]; its numbers at byte 96
+    const slots = ctl[q + 1]!;
+    const [lo, hi] = [ctl[q + 2 + slots]!, ctl[q + 3 + slots]!];
+    const at = Array.from(ctl.subarray(q + 2, q + 2 + slots), (o) => (o < 0 ? 0 : (o + lo) * 4));
+    (ex[names.passes[ctl[q]!] as 'adam'])(...at, hi - lo, ...new Float64Array(ctl.buffer, 96, ctl[22]!)); // slots, n, numbers
+  } else {
+    // pool (op 0) or poolGrad (1) on images [b0, b1): [op, max?, x, x per image, delta, delta per image, out, out per image, b0, b1]
+    const [op, max, x, xs, d, ds, out, os, b0, b1] = ctl.subarray(q, q + 10);
+    const g: Record<string, number> = {};
+    names.geometry.forEach((f, i) => (g[f] = ctl[4 + i]!));
+    g.batch = b1! - b0!; // this part's images
+    const geo = g as unknown as ConvGeometry;
+    const at = (off: number, per: number): Float32Array => heap.subarray(off + b0! * per, off + b1! * per);
+    if (op === 0) k.pool(max ? 'max' : 'avg', at(x!, xs!), at(out!, os!), geo);
+    else k.poolGrad(max ? 'max' : 'avg', at(x!, xs!), at(d!, ds!), at(out!, os!), geo);
   }
 }
 
@@ -127,7 +183,7 @@ interface NodeWorkerThreads {
 /** Starts one worker running workerMain(init); false where this environment cannot. */
 function spawn(init: WorkerInit): boolean {
   // each function under its own (possibly minified) name, as the others call it
-  const fns = [...Object.values(KERNELS), windowTable];
+  const fns = [...Object.values(KERNELS), windowTable, claimChunks, runPart];
   const main = `((init) => { const __name = (f) => f; ${fns.map((f) => `const ${f.name} = (${f.toString()});`).join('\n')}
     (${workerMain.toString()})(init, { ${Object.entries(KERNELS).map(([key, f]) => `${key}: ${f.name}`).join(', ')} }); })`;
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
@@ -193,16 +249,21 @@ export function sharedWasm(): SharedWasm | null {
 
 export class ThreadPool {
   readonly threads: number;
+  /** A job's chunks at most. */
+  readonly #chunks: number;
   readonly #ctl: Int32Array;
   readonly #arena: Arena;
   readonly #ex: GemmExports;
+  #heap: Float32Array;
 
   private constructor(threads: number, { arena, module, ex }: SharedWasm) {
     this.threads = threads;
-    this.#ctl = new Int32Array(new SharedArrayBuffer((ARGS + 16 * threads) * 4));
+    this.#chunks = Math.min(1023, threads * CHUNKS_PER_THREAD);
+    this.#ctl = new Int32Array(new SharedArrayBuffer((ARGS + 16 * this.#chunks) * 4));
     this.#arena = arena;
     this.#ex = ex;
-    for (let id = 1; id < threads; id++) spawn({ module, memory: arena.memory, ctl: this.#ctl.buffer as SharedArrayBuffer, id, unaryOps: THREADED_UNARY, mapOps: THREADED_MAPS, geometry: GEOMETRY });
+    this.#heap = new Float32Array(arena.memory.buffer);
+    for (let id = 1; id < threads; id++) spawn({ module, memory: arena.memory, ctl: this.#ctl.buffer as SharedArrayBuffer, id, ...NAMES });
   }
 
   static #pools = new Map<number, ThreadPool | null>();
@@ -229,97 +290,101 @@ export class ThreadPool {
   }
 
   /**
-   * Runs parts 1.. on the workers and part 0 on this thread; returns when all are done: true, or
-   * false when a worker failed its part (then the pool takes no more jobs, and the caller
-   * computes this one itself: never a result with a part missing).
-   */
-  #run(kind: number, args: number[][], part0: () => void): boolean {
-    const ctl = this.#ctl;
-    const workers = args.length - 1;
-    ctl[KIND] = kind;
-    for (let t = 1; t < args.length; t++) ctl.set(args[t]!, ARGS + t * 16);
-    Atomics.store(ctl, PENDING, workers);
-    Atomics.add(ctl, SEQ, 1);
-    Atomics.notify(ctl, SEQ);
-    try {
-      part0();
-    } finally {
-      for (let i = 0; i < 20_000 && Atomics.load(ctl, PENDING) !== 0; i++);
-      for (let p = Atomics.load(ctl, PENDING); p !== 0; p = Atomics.load(ctl, PENDING)) Atomics.wait(ctl, PENDING, p);
-    }
-    return Atomics.load(ctl, FAILED) === 0;
-  }
-
-  /**
-   * C[m×n] = op(A)·op(B) split over the threads (m, n, k ≥ 1): C in blocks of columns (multiples
-   * of 8) when n ≥ m, of rows (multiples of 4) otherwise, each part with its own pack buffers and
+   * C[m×n] = op(A)·op(B) split over the threads (m, n, k ≥ 1): C in chunks of columns (multiples
+   * of 8) when n ≥ m, of rows (multiples of 4) otherwise, each thread with its own pack buffers and
    * scratch tile in scratch (arena.ts's place: operands in the arena are read where they lie); a
-   * part may be empty. Every element is summed in the same order in any split. False when memory cannot grow.
+   * chunk may be empty. Every element is summed in the same order in any split, whichever thread
+   * computes it. False when memory cannot grow.
    */
   gemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transposeA: boolean, transposeB: boolean): boolean {
     if (a.length < m * k || b.length < k * n || c.length < m * n) return false; // never past an array's end
-    const parts = this.ready === this.threads - 1 ? this.threads : 1;
+    const threads = this.ready === this.threads - 1 ? this.threads : 1;
     const [ars, aps, brs, bps] = [transposeA ? 1 : k, transposeA ? m : 1, transposeB ? k : 1, transposeB ? 1 : n];
     const byCols = n >= m;
     const unit = byCols ? 8 : 4;
     const len = byCols ? n : m;
-    const chunk = Math.ceil(Math.ceil(len / unit) / parts) * unit;
+    const units = Math.ceil(len / unit);
+    const chunks = threads === 1 ? 1 : Math.min(units, this.#chunks);
+    const chunk = Math.ceil(units / chunks) * unit;
     const pa = packA(byCols ? m : chunk, k);
     const pb = packB(byCols ? chunk : n, k);
     const region = pa + pb + 32;
-    return place(this.#arena, [a.subarray(0, m * k), b.subarray(0, k * n)], [c.subarray(0, m * n)], parts * region, ([aOff, bOff, cOff], end) => {
+    return place(this.#arena, [a.subarray(0, m * k), b.subarray(0, k * n)], [c.subarray(0, m * n)], threads * region, ([aOff, bOff, cOff], end) => {
       const args: number[][] = [];
-      for (let t = 0; t < parts; t++) {
+      for (let t = 0; t < chunks; t++) {
         const lo = Math.min(len, t * chunk);
         const size = Math.min(len, lo + chunk) - lo;
-        const r = end + t * region;
         args.push([
           (aOff! + (byCols ? 0 : lo * ars)) * 4, (bOff! + (byCols ? lo * brs : 0)) * 4, (cOff! + (byCols ? lo : lo * n)) * 4,
-          byCols ? m : size, byCols ? size : n, k, ars, aps, brs, bps, r * 4, (r + pa) * 4, KC, MC, n, (r + pa + pb) * 4,
+          byCols ? m : size, byCols ? size : n, k, ars, aps, brs, bps, 0, pa * 4, KC, MC, n, (pa + pb) * 4,
         ]);
       }
-      const run0 = (): void => {
-        const [a0, b0, c0, m0, n0, ...rest] = args[0]!;
-        if (m0! > 0 && n0! > 0) this.#ex.gemm(a0!, b0!, c0!, m0!, n0!, ...(rest as [number, number, number, number, number, number, number, number, number, number, number]));
-      };
-      if (parts === 1) run0();
-      else return this.#run(0, args, run0);
+      const [a0, b0, c0, m0, n0, ...rest] = args[0]!;
+      if (chunks === 1) this.#ex.gemm(a0!, b0!, c0!, m0!, n0!, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!, end * 4 + rest[5]!, end * 4 + rest[6]!, rest[7]!, rest[8]!, rest[9]!, end * 4 + rest[10]!);
+      else return this.#claimed(0, args, [end * 4, region * 4]);
     });
   }
 
-  /** out = op(a) split over the threads, for the costly ops of THREADED_UNARY on float32; false when it does not take the job. */
+  /**
+   * Runs a job of `kind` in chunks (args: 16 numbers each, runPart's; a pass's `numbers` beside
+   * them) on every thread: each takes the next unclaimed chunk until none is left (a product's
+   * with its own pack region, `region`: base + thread · size bytes), so a thread that starts late or is descheduled costs the others
+   * only its chunk in progress. Returns when every chunk is done: true, or false when a worker
+   * failed one (then the pool takes no more jobs, and the caller computes this one itself: never
+   * a result with a part missing).
+   */
+  #claimed(kind: number, args: number[][], [base, size] = [0, 0], numbers: readonly number[] = []): boolean {
+    const ctl = this.#ctl;
+    const seq = (ctl[SEQ]! + 1) | 0;
+    // close the last job's claims first: a worker that read its claim word before cannot take a chunk of this one
+    Atomics.store(ctl, NEXT, (ctl[SEQ]! & 0xfffff) * 1024 + 1023);
+    ctl[KIND] = kind;
+    args.forEach((x, t) => ctl.set(x, ARGS + t * 16));
+    [ctl[REGION], ctl[REGION_SIZE], ctl[CHUNKS], ctl[NUMBERS]] = [base, size, args.length, numbers.length];
+    new Float64Array(ctl.buffer, F64 * 4, numbers.length).set(numbers);
+    Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, NEXT, (seq & 0xfffff) * 1024);
+    Atomics.store(ctl, SEQ, seq);
+    Atomics.notify(ctl, SEQ);
+    if (this.#heap.buffer !== this.#arena.memory.buffer) this.#heap = new Float32Array(this.#arena.memory.buffer);
+    let count = args.length;
+    try {
+      claimChunks(ctl, seq, (t) => runPart(ctl, 0, t, this.#ex, this.#heap, KERNELS, NAMES));
+    } catch (e) {
+      // no more claims; wait for the chunks the workers hold
+      count = Math.min(count, Atomics.exchange(ctl, NEXT, (seq & 0xfffff) * 1024 + 1023) % 1024);
+      throw e;
+    } finally {
+      // this thread has nothing else to do: spin up to 2 ms for the chunks in progress (waking a sleeping caller costs more), then sleep
+      for (const until = performance.now() + 2; Atomics.load(ctl, DONE) < count && performance.now() < until;);
+      for (let d = Atomics.load(ctl, DONE); d < count; d = Atomics.load(ctl, DONE)) Atomics.wait(ctl, DONE, d, count < args.length ? 1 : Infinity);
+    }
+    return Atomics.load(ctl, FAILED) === 0;
+  }
+
+  /** out = op(a) split over the threads by ranges of elements, for the costly ops of THREADED_UNARY on float32 (arrays off the arena copied through scratch: place); false when it does not take the job. */
   unary(op: string, a: Float32Array | Float64Array, out: Float32Array | Float64Array): boolean {
-    const code = THREADED_UNARY.indexOf(op);
-    return code >= 0 && this.#elementwise(1, [a], out, ([x, o], lo, hi) => [code, x!, o!, lo, hi], (chunk) => unaryRange(op as Parameters<typeof unaryRange>[0], a, out, 0, chunk, 0));
+    const [code, n] = [THREADED_UNARY.indexOf(op), out.length];
+    if (code < 0 || !(a instanceof Float32Array && out instanceof Float32Array) || this.ready !== this.threads - 1) return false;
+    const chunk = Math.ceil(n / this.#chunks / 4) * 4;
+    return place(this.#arena, [a], [out], 0, ([x, o]) => this.#claimed(1, Array.from({ length: Math.ceil(n / chunk) }, (_, t) => [code, x!, o!, t * chunk, Math.min(n, (t + 1) * chunk)])));
   }
 
   /**
-   * out = op(inputs) with gemm.wat's map `op` split over the threads, for THREADED_MAPS on float32
+   * A map or pass of gemm.wat among PASSES (wasm-gemm.ts's mapOnWasm: inputs then the output, or
+   * passWasm's slots; then its numbers) split over the threads by ranges of elements, on float32
    * arrays that all lie in the arena; false when it does not take the job. (Arrays off the arena
-   * would go through scratch, which the caller's own part, a wasm call too, reuses while the
+   * would go through scratch, which the caller's own chunks, wasm calls too, reuse while the
    * workers read it; and their copies would cost what the split saves.)
    */
-  map(op: WasmMap, inputs: readonly (Float32Array | Float64Array)[], out: Float32Array | Float64Array, extra: readonly number[] = []): boolean {
-    const code = extra.length < 2 && extra.every(Number.isInteger) && [...inputs, out].every((x) => this.#arena.at(x) >= 0) ? THREADED_MAPS.indexOf(op) : -1;
-    return code >= 0 && this.#elementwise(3, [...inputs], out, (offs, lo, hi) => [code, inputs.length, offs[0]!, offs[inputs.length - 1]!, offs.at(-1)!, lo, hi, extra[0] ?? 0],
-      (chunk) => onWasm(op, inputs.map((x) => x.subarray(0, chunk)), out.subarray(0, chunk), extra));
-  }
-
-  /**
-   * An element-wise job of `kind` on float32 arrays of out.length elements, split by ranges (of
-   * multiples of 4): the caller computes [0, chunk) in place (`part0`), the workers the rest on
-   * the arena (place); `slot` gives a part's arguments from the arrays' offsets and its range.
-   * False when it does not take the job.
-   */
-  #elementwise(kind: number, inputs: (Float32Array | Float64Array)[], out: Float32Array | Float64Array,
-    slot: (offsets: number[], lo: number, hi: number) => number[], part0: (chunk: number) => boolean | void): boolean {
-    const n = out.length;
-    if (n < floors.unary || ![...inputs, out].every((x) => x instanceof Float32Array) || this.ready !== this.threads - 1) return false;
-    const parts = this.threads;
-    const chunk = Math.min(n, Math.ceil(n / parts / 4) * 4);
-    let own = true; // part0 done (a wasm map's may fail: then the caller computes the whole job)
-    return place(this.#arena, inputs as Float32Array[], [out as Float32Array], 0, (offsets) =>
-      this.#run(kind, Array.from({ length: parts }, (_, t) => slot(offsets, Math.min(n, t * chunk), Math.min(n, (t + 1) * chunk))), () => void (own = part0(chunk) !== false)) && own, [...inputs, out].map(() => chunk));
+  pass(op: WasmMap | WasmPass, slots: readonly (Float32Array | Float64Array | null)[], numbers: readonly number[] = []): boolean {
+    const n = slots[0]!.length;
+    const code = PASSES.indexOf(op);
+    if (code < 0 || numbers.length > 16 || this.ready !== this.threads - 1) return false;
+    const offsets = slots.map((x) => (x ? this.#arena.at(x) : -1));
+    if (offsets.some((o, i) => slots[i] && o < 0)) return false;
+    const chunk = Math.ceil(n / this.#chunks / 4) * 4;
+    return this.#claimed(3, Array.from({ length: Math.ceil(n / chunk) }, (_, t) => [code, slots.length, ...offsets, t * chunk, Math.min(n, (t + 1) * chunk)]), [0, 0], numbers);
   }
 
   /**
@@ -328,25 +393,17 @@ export class ThreadPool {
    */
   window(op: 0 | 1, kind: PoolKind, x: TypedArray, delta: TypedArray | null, out: TypedArray, g: ConvGeometry): boolean {
     if (!(x instanceof Float32Array) || !(out instanceof Float32Array) || (delta && !(delta instanceof Float32Array)) || g.batch < 2 || this.ready !== this.threads - 1) return false;
-    const parts = this.threads;
     const xs = x.length / g.batch;
     const ds = delta ? delta.length / g.batch : 0;
     const os = out.length / g.batch;
-    const chunk = Math.ceil(g.batch / parts);
+    const chunk = Math.ceil(g.batch / Math.min(g.batch, this.#chunks));
     const ctl = this.#ctl;
     GEOMETRY.forEach((f, i) => (ctl[GEO + i] = g[f]));
-    const own = { ...g, batch: chunk };
-    // the caller computes its own images in place, the workers theirs on the arena
     return place(this.#arena, (delta ? [x, delta] : [x]) as Float32Array[], [out], 0, (offs) => {
       const [xo, dOff, oOff] = delta ? offs : [offs[0]!, 0, offs[1]!];
       const args: number[][] = [];
-      for (let t = 0; t < parts; t++) args.push([op, kind === 'max' ? 1 : 0, xo!, xs, dOff!, ds, oOff!, os, Math.min(g.batch, t * chunk), Math.min(g.batch, (t + 1) * chunk)]);
-      return this.#run(2, args, () => {
-        const xa = x.subarray(0, chunk * xs);
-        const oa = out.subarray(0, chunk * os);
-        if (op === 0) pool(kind, xa, oa, own);
-        else poolGrad(kind, xa, delta!.subarray(0, chunk * ds), oa, own);
-      });
-    }, delta ? [chunk * xs, chunk * ds, chunk * os] : [chunk * xs, chunk * os]);
+      for (let b0 = 0; b0 < g.batch; b0 += chunk) args.push([op, kind === 'max' ? 1 : 0, xo!, xs, dOff!, ds, oOff!, os, b0, Math.min(g.batch, b0 + chunk)]);
+      return this.#claimed(2, args);
+    });
   }
 }

@@ -24,7 +24,7 @@ export const MC = 128;
 export interface GemmExports {
   /** out = α·x + β·y on n floats (byte offsets; room for n rounded up to 4 at each). */
   axpby(x: number, y: number, out: number, n: number, alpha: number, beta: number): void;
-  /** Adam's and RMSprop's step in one pass (core's updateChain on the CPU: the same bits): updateWasm's slots, n, then its numbers. */
+  /** Adam's and RMSprop's step in one pass (core's updateChain on the CPU: the same bits): passWasm's slots, n, then its numbers. */
   adam(...args: number[]): void;
   /** out = tanh(x) on n floats, kernels.ts's tanh32 two lanes at a time. */
   tanh(x: number, out: number, n: number): void;
@@ -194,19 +194,22 @@ export function gemmWasm(
   });
 }
 
-/** out = α·x + β·y with gemm.wat's `axpby` (the same bits as kernels.ts's loop); false when unavailable. */
-export const axpbyWasm = (alpha: number, x: Float32Array, beta: number, y: Float32Array, out: Float32Array): boolean =>
-  onWasm([x, y], [out], 0, (ex, [xo, yo, oo]) => ex.axpby(xo!, yo!, oo!, out.length, alpha, beta));
-
 /**
- * core's updateChain for Adam and RMSprop on WebAssembly (gemm.wat's `adam`), the same bits as on
- * the CPU's primitives. `slots`: p, g, m, v, b, then the new p, m, v, b (null where the step has
- * none: 0 for the kernel); `args` its numbers after the length (kernels.ts makes them from the
- * rule's h). False when unavailable.
+ * gemm.wat's out-of-place passes that take numbers after the length: `axpby`, out = α·x + β·y
+ * (slots x, y, out; numbers α, β: kernels.ts's loop, the same bits), and `adam`, core's
+ * updateChain for Adam and RMSprop (the same bits as on the CPU's primitives; slots p, g, m, v,
+ * b, then the new p, m, v, b, null where the step has none: 0 for the kernel; numbers from the
+ * rule's h, made by kernels.ts).
  */
-export const updateWasm = (slots: readonly (Float32Array | null)[], args: readonly number[]): boolean =>
-  onWasm(slots.slice(0, 5).filter((x) => x !== null), slots.slice(5).filter((x) => x !== null), 0, (ex, offs) =>
-    ex.adam(...slots.map((x) => (x ? offs.shift()! : 0)), slots[0]!.length, ...args),
+export type WasmPass = 'axpby' | 'adam';
+
+/** Each pass's input slots (its outputs follow them). */
+export const PASS_INPUTS: Record<WasmPass, number> = { axpby: 2, adam: 5 };
+
+/** A pass of gemm.wat over the first slot's length, on this thread; false when unavailable. */
+export const passWasm = (op: WasmPass, slots: readonly (Float32Array | null)[], numbers: readonly number[]): boolean =>
+  onWasm(slots.slice(0, PASS_INPUTS[op]).filter((x) => x !== null), slots.slice(PASS_INPUTS[op]).filter((x) => x !== null), 0, (ex, offs) =>
+    (ex[op] as (...args: number[]) => void)(...slots.map((x) => (x ? offs.shift()! : 0)), slots[0]!.length, ...numbers),
   );
 
 /** gemm.wat's exp (V8's Math.exp) or log (log32) of x, or null when WebAssembly SIMD is unavailable: for tests. */

@@ -99,9 +99,9 @@ describe('arena: float32 storage in the shared WebAssembly memory', () => {
     for (const [op, ins, extra] of maps) {
       const want = new Float32Array(n + 4);
       expect(mapOnWasm(op, ins.map((a) => a.slice()), want.subarray(0, n), extra)).toBe(true);
-      expect(pool.map(op, ins, out, extra)).toBe(true);
+      expect(pool.pass(op, [...ins, out], extra)).toBe(true);
       expect(Array.from(out)).toEqual(Array.from(want.subarray(0, n)));
-      expect(pool.map(op, ins.map((a) => a.slice()), new Float32Array(n), extra)).toBe(false); // heap arrays: the caller's own path
+      expect(pool.pass(op, [...ins.map((a) => a.slice()), new Float32Array(n)], extra)).toBe(false); // heap arrays: the caller's own path
     }
     for (const a of [xa, da, ya, pa, out]) arena.give(a);
   });

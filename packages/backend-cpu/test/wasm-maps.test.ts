@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cpu } from '../src/index';
 import { withoutWasm } from './without-wasm';
 import { tanh32, unaryRange } from '../src/kernels';
-import { axpbyWasm, colsumWasm, scalarWasm, im2colWasm, mapOnWasm, maxPool2Fits, maxPool2GradWasm, maxPool2Wasm, updateWasm } from '../src/wasm-gemm';
+import { colsumWasm, scalarWasm, im2colWasm, mapOnWasm, maxPool2Fits, maxPool2GradWasm, maxPool2Wasm, passWasm } from '../src/wasm-gemm';
 import { im2col, pool, poolGrad } from '../src/conv';
 import { optimizerUpdate } from '@neurone/core';
 import type { ConvGeometry, Tensor, UpdateRule } from '@neurone/core';
@@ -63,7 +63,7 @@ describe('element-wise maps on WebAssembly (tanh, relu, the activations\' backwa
       const y = rnd(n, 20 + n, 1e-3);
       const out = new Float32Array(n);
       for (const [alpha, beta] of [[1, -0.1], [0.9, 0.1], [-3.5, 1e-7]] as const) {
-        expect(axpbyWasm(alpha, x, beta, y, out)).toBe(true);
+        expect(passWasm('axpby', [x, y, out], [alpha, beta])).toBe(true);
         expect(firstDiff(out, Array.from(x, (v, i) => Math.fround(alpha * v + beta * y[i]!))), `n = ${n}`).toBeNull();
       }
     }
@@ -79,8 +79,8 @@ describe('element-wise maps on WebAssembly (tanh, relu, the activations\' backwa
     ];
     // the kernel is there (Adam's step; RMSprop's centered with momentum)
     const out = (): Float32Array => new Float32Array(64);
-    expect(updateWasm([rnd(64, 1), rnd(64, 2), rnd(64, 3), rnd(64, 4), null, out(), out(), out(), null], [0.9, 0.1, 0.999, 0.001, -1e-3, 1, 1e-8, 0, 0, 0])).toBe(true);
-    expect(updateWasm([rnd(64, 1), rnd(64, 2), rnd(64, 3), rnd(64, 4), rnd(64, 5), out(), out(), out(), out()], [0.9, 0.1, 0.9, 0.1, -1e-3, 1, 1e-8, 0, 0.5, 4 | 16 | 32])).toBe(true);
+    expect(passWasm('adam', [rnd(64, 1), rnd(64, 2), rnd(64, 3), rnd(64, 4), null, out(), out(), out(), null], [0.9, 0.1, 0.999, 0.001, -1e-3, 1, 1e-8, 0, 0, 0])).toBe(true);
+    expect(passWasm('adam', [rnd(64, 1), rnd(64, 2), rnd(64, 3), rnd(64, 4), rnd(64, 5), out(), out(), out(), out()], [0.9, 0.1, 0.9, 0.1, -1e-3, 1, 1e-8, 0, 0.5, 4 | 16 | 32])).toBe(true);
     for (const n of [64, 65, 67, 131, 1001]) {
       const p = rnd(n, 60 + n, 2);
       const gs = [rnd(n, 70 + n, 1e-2), rnd(n, 80 + n, 1e-3), rnd(n, 90 + n, 1)];
