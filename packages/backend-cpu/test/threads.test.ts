@@ -195,7 +195,7 @@ describe('cpu({ threads })', () => {
       for (let round = 0; round < 240; round++) {
         if (round % 7 === 3) await new Promise((r) => setTimeout(r, round % 3)); // the workers spin out and sleep
         const [c, u, o] = [new Float32Array(9 * 41), new Float32Array(1001), new Float32Array(7 * 8)];
-        expect(p.gemm(a, b, c, 9, 41, 13, false, false)).toBe(true); // 6 chunks of 8 columns (the last 1)
+        expect(p.gemm(a, b, c, 9, 41, 13, false, false)).toBe(true); // 41 columns: on 2 threads 4 chunks of 16, 16, 9 and 0; on 3, 6 of 8 (the last 1)
         expect(p.unary('exp', x, u)).toBe(true);
         expect(p.window(0, 'max', img, null, o, g)).toBe(true);
         for (const [got, want, what] of [[c, c1, 'gemm'], [u, u1, 'exp'], [o, o1, 'pool']] as const)
