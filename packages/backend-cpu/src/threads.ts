@@ -56,29 +56,15 @@ export function setFloors(next: Partial<typeof floors>): typeof floors {
  * (0: gemm, 1: unary, 2: pool, 3: a wasm map or pass), a pool's geometry (GEOMETRY, 12
  * fields), whether a worker failed a chunk; the claim word (the job's tag · 1024 + the next
  * chunk), the chunks done and in all, a product's pack regions' base and size (bytes), a pass's
- * count of numbers; from int 24 (byte 96) 16 float64 numbers (a pass's); then 16 arguments per
+ * count of numbers; from int 24 (byte 96) 16 float64 numbers (a pass's); then 20 arguments per
  * chunk. Workers are unref'd: they end with the process. workerMain, claimChunks and runPart,
  * sent as text, use these indices as literals.
  */
-const SEQ = 0;
-const READY = 2;
-const KIND = 3;
-const GEO = 4;
-const FAILED = 16;
-const NEXT = 17;
-const DONE = 18;
-const CHUNKS = 19;
-const REGION = 20;
-const REGION_SIZE = 21;
-const NUMBERS = 22;
-const F64 = 24;
-const ARGS = 56;
+const [SEQ, READY, KIND, GEO, FAILED, NEXT, DONE, CHUNKS, REGION, REGION_SIZE, NUMBERS, F64, ARGS] = [0, 2, 3, 4, 16, 17, 18, 19, 20, 21, 22, 24, 56] as const;
 /**
  * A job's chunks per thread (at most 1023 in all: the claim word's 1023 closes a job): a late or
- * descheduled thread's chunks go to the others. Each chunk of a product packs the operand all
- * of them read (A split by columns, B by rows): W2's 64×784·784×256 in 4 and 8 chunks took 7 %
- * and 19 % longer than whole on one thread, and 2 chunks per thread trained W2 and W3 no slower
- * than 4 on 2 threads.
+ * descheduled thread's chunks go to the others. Two per thread trained W2 and W3 on 2 threads no
+ * slower than four, and each chunk of a product packs its own part of the operand split.
  */
 const CHUNKS_PER_THREAD = 2;
 const GEOMETRY = ['batch', 'inH', 'inW', 'chan', 'outH', 'outW', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw'] as const;
@@ -112,6 +98,7 @@ function workerMain(init: WorkerInit, k: Kernels): void {
   const ctl = new Int32Array(init.ctl);
   const ex = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports as unknown as GemmExports;
   let heap = new Float32Array(init.memory.buffer);
+  const mine = { job: -1 }; // the product whose shared operand this thread has packed
   let seen = Atomics.load(ctl, 0);
   Atomics.add(ctl, 2, 1);
   for (;;) {
@@ -121,7 +108,7 @@ function workerMain(init: WorkerInit, k: Kernels): void {
     seen = Atomics.load(ctl, 0);
     if (heap.length < init.memory.buffer.byteLength / 4) heap = new Float32Array(init.memory.buffer);
     try {
-      claimChunks(ctl, seen, (t) => runPart(ctl, init.id, t, ex, heap, k, init));
+      claimChunks(ctl, seen, (t) => runPart(ctl, init.id, t, ex, heap, k, init, mine));
     } catch {
       Atomics.store(ctl, 16, 1); // the caller then computes the whole job itself
     }
@@ -152,13 +139,22 @@ function claimChunks(ctl: Int32Array, seq: number, run: (chunk: number) => void)
  * the same code on the caller and the workers (sent to them as text). Offsets are in floats of
  * the shared memory, a product's in bytes.
  */
-function runPart(ctl: Int32Array, id: number, t: number, ex: GemmExports, heap: Float32Array, k: Kernels, names: Names): void {
-  const q = 56 + t * 16;
+function runPart(ctl: Int32Array, id: number, t: number, ex: GemmExports, heap: Float32Array, k: Kernels, names: Names, mine: { job: number }): void {
+  const q = 56 + t * 20;
   const kind = ctl[3];
   if (kind === 0) {
-    // gemm's 16 arguments, the pack buffers and scratch tile relative to this thread's region
+    // gemm's 17 arguments, the pack buffers and scratch tile in this thread's region; pre (1: A, 2: B): the operand all
+    // chunks read whole, which this thread packs, every block, on its first chunk of the product (gemm.wat's header)
+    const [a, b, c, m, n, kk, ars, aps, brs, bps, pa, pb, kcMax, mcMax, ldc, sc, pre] = ctl.subarray(q, q + 17);
     const r = ctl[20]! + id * ctl[21]!;
-    if (ctl[q + 3]! > 0 && ctl[q + 4]! > 0) ex.gemm(ctl[q]!, ctl[q + 1]!, ctl[q + 2]!, ctl[q + 3]!, ctl[q + 4]!, ctl[q + 5]!, ctl[q + 6]!, ctl[q + 7]!, ctl[q + 8]!, ctl[q + 9]!, r + ctl[q + 10]!, r + ctl[q + 11]!, ctl[q + 12]!, ctl[q + 13]!, ctl[q + 14]!, r + ctl[q + 15]!);
+    if (!(m! > 0 && n! > 0)) return;
+    for (let k0 = 0; pre && mine.job !== ctl[0] && k0 < kk!; k0 += kcMax!) {
+      const kc = Math.min(kcMax!, kk! - k0);
+      if (pre === 2) ex.pack(b!, n!, k0, kc, brs!, bps!, r + pb! + k0 * Math.ceil(n! / 8) * 32, 8);
+      else for (let i0 = 0; i0 < m!; i0 += mcMax!) ex.pack(a! + i0 * ars! * 4, Math.min(mcMax!, m! - i0), k0, kc, ars!, aps!, r + pa! + (k0 * Math.ceil(m! / 4) * 4 + i0 * kc) * 4, 4);
+    }
+    mine.job = ctl[0]!;
+    ex.gemm(a!, b!, c!, m!, n!, kk!, ars!, aps!, brs!, bps!, r + pa!, r + pb!, kcMax!, mcMax!, ldc!, r + sc!, pre!);
   } else if (kind === 1) {
     // unary: [op, in, out, lo, hi]
     const n = ctl[q + 4]!;
@@ -261,11 +257,12 @@ export class ThreadPool {
   readonly #arena: Arena;
   readonly #ex: GemmExports;
   #heap: Float32Array;
+  readonly #mine = { job: -1 };
 
   private constructor(threads: number, { arena, module, ex }: SharedWasm) {
     this.threads = threads;
     this.#chunks = Math.min(1023, threads * CHUNKS_PER_THREAD);
-    this.#ctl = new Int32Array(new SharedArrayBuffer((ARGS + 16 * this.#chunks) * 4));
+    this.#ctl = new Int32Array(new SharedArrayBuffer((ARGS + 20 * this.#chunks) * 4));
     this.#arena = arena;
     this.#ex = ex;
     this.#heap = new Float32Array(arena.memory.buffer);
@@ -298,8 +295,8 @@ export class ThreadPool {
   /**
    * C[m×n] = op(A)·op(B) split over the threads (m, n, k ≥ 1): C in chunks of columns (multiples
    * of 8) when n ≥ m, of rows (multiples of 4) otherwise, each thread with its own pack buffers and
-   * scratch tile in scratch (arena.ts's place: operands in the arena are read where they lie); a
-   * chunk may be empty. Every element is summed in the same order in any split, whichever thread
+   * scratch tile in scratch (arena.ts's place: operands in the arena are read where they lie), the
+   * operand all chunks read packed whole there once per product (runPart); a chunk may be empty. Every element is summed in the same order in any split, whichever thread
    * computes it. False when memory cannot grow.
    */
   gemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transposeA: boolean, transposeB: boolean): boolean {
@@ -312,8 +309,9 @@ export class ThreadPool {
     const units = Math.ceil(len / unit);
     const chunks = threads === 1 ? 1 : Math.min(units, this.#chunks);
     const chunk = Math.ceil(units / chunks) * unit;
-    const pa = packA(byCols ? m : chunk, k);
-    const pb = packB(byCols ? chunk : n, k);
+    const pre = chunks === 1 ? 0 : byCols ? 1 : 2; // several chunks: each thread packs the shared operand whole, once
+    const pa = pre === 1 ? Math.ceil(m / 4) * 4 * k : packA(byCols ? m : chunk, k);
+    const pb = pre === 2 ? Math.ceil(n / 8) * 8 * k : packB(byCols ? chunk : n, k);
     const region = pa + pb + 32;
     return place(this.#arena, [a.subarray(0, m * k), b.subarray(0, k * n)], [c.subarray(0, m * n)], threads * region, ([aOff, bOff, cOff], end) => {
       const args: number[][] = [];
@@ -322,17 +320,17 @@ export class ThreadPool {
         const size = Math.min(len, lo + chunk) - lo;
         args.push([
           (aOff! + (byCols ? 0 : lo * ars)) * 4, (bOff! + (byCols ? lo * brs : 0)) * 4, (cOff! + (byCols ? lo : lo * n)) * 4,
-          byCols ? m : size, byCols ? size : n, k, ars, aps, brs, bps, 0, pa * 4, KC, MC, n, (pa + pb) * 4,
+          byCols ? m : size, byCols ? size : n, k, ars, aps, brs, bps, 0, pa * 4, KC, MC, n, (pa + pb) * 4, pre,
         ]);
       }
       const [a0, b0, c0, m0, n0, ...rest] = args[0]!;
-      if (chunks === 1) this.#ex.gemm(a0!, b0!, c0!, m0!, n0!, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!, end * 4 + rest[5]!, end * 4 + rest[6]!, rest[7]!, rest[8]!, rest[9]!, end * 4 + rest[10]!);
+      if (chunks === 1) this.#ex.gemm(a0!, b0!, c0!, m0!, n0!, rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!, end * 4 + rest[5]!, end * 4 + rest[6]!, rest[7]!, rest[8]!, rest[9]!, end * 4 + rest[10]!, 0);
       else return this.#claimed(0, args, [end * 4, region * 4]);
     });
   }
 
   /**
-   * Runs a job of `kind` in chunks (args: 16 numbers each, runPart's; a pass's `numbers` beside
+   * Runs a job of `kind` in chunks (args: up to 20 numbers each, runPart's; a pass's `numbers` beside
    * them) on every thread: each takes the next unclaimed chunk until none is left (a product's
    * with its own pack region, `region`: base + thread · size bytes), so a thread that starts late or is descheduled costs the others
    * only its chunk in progress. Returns when every chunk is done: true, or false when a worker
@@ -345,7 +343,7 @@ export class ThreadPool {
     // close the last job's claims first: a worker that read its claim word before cannot take a chunk of this one
     Atomics.store(ctl, NEXT, (ctl[SEQ]! & 0xfffff) * 1024 + 1023);
     ctl[KIND] = kind;
-    args.forEach((x, t) => ctl.set(x, ARGS + t * 16));
+    args.forEach((x, t) => ctl.set(x, ARGS + t * 20));
     [ctl[REGION], ctl[REGION_SIZE], ctl[CHUNKS], ctl[NUMBERS]] = [base, size, args.length, numbers.length];
     new Float64Array(ctl.buffer, F64 * 4, numbers.length).set(numbers);
     Atomics.store(ctl, DONE, 0);
@@ -355,7 +353,7 @@ export class ThreadPool {
     if (this.#heap.buffer !== this.#arena.memory.buffer) this.#heap = new Float32Array(this.#arena.memory.buffer);
     let count = args.length;
     try {
-      claimChunks(ctl, seq, (t) => runPart(ctl, 0, t, this.#ex, this.#heap, KERNELS, NAMES));
+      claimChunks(ctl, seq, (t) => runPart(ctl, 0, t, this.#ex, this.#heap, KERNELS, NAMES, this.#mine));
     } catch (e) {
       // no more claims; wait for the chunks the workers hold
       count = Math.min(count, Atomics.exchange(ctl, NEXT, (seq & 0xfffff) * 1024 + 1023) % 1024);

@@ -51,11 +51,14 @@ export interface GemmExports {
   maxpool2Grad(x: number, d: number, out: number, batch: number, inH: number, inW: number, C: number, outH: number, outW: number): void;
   im2col(x: number, out: number, batch: number, inH: number, inW: number, C: number, outH: number, outW: number,
     kh: number, kw: number, sh: number, sw: number, ph: number, pw: number): void;
+  /** pre: 1 when A lies packed at pa already (every block), 2 when B does at pb (gemm.wat's header). */
   gemm(
     a: number, b: number, c: number, m: number, n: number, k: number,
     ars: number, aps: number, brs: number, bps: number,
-    pa: number, pb: number, kcMax: number, mcMax: number, ldc: number, scratch: number,
+    pa: number, pb: number, kcMax: number, mcMax: number, ldc: number, scratch: number, pre: number,
   ): void;
+  /** Rows [0, rows) × k [k0, k0 + kc) of X[r, p] = src[r·rs + p·ps] into panels of R rows at dst. */
+  pack(src: number, rows: number, k0: number, kc: number, rs: number, ps: number, dst: number, R: number): void;
 }
 
 /** A module's own memory above this is released after the call (the instance is dropped and re-made on demand). */
@@ -189,7 +192,7 @@ export function gemmWasm(
   // logical Bᵀ is n×k: element (j,p) at b[p*n+j], or b[j*k+p] when B is transposed
   return onWasm(ins, [c.subarray(0, m * n)], 32 + pa + packB(n, k), (ex, offs, x) => {
     const co = offs.at(-1)!;
-    ex.gemm(offs[0]!, offs[1]!, co, m, n, k, transposeA ? 1 : k, transposeA ? m : 1, transposeB ? k : 1, transposeB ? 1 : n, x + 128, x + 128 + pa * 4, KC, MC, n, x);
+    ex.gemm(offs[0]!, offs[1]!, co, m, n, k, transposeA ? 1 : k, transposeA ? m : 1, transposeB ? k : 1, transposeB ? 1 : n, x + 128, x + 128 + pa * 4, KC, MC, n, x, 0);
     if (bias) ex.addBias(co, offs[2]!, m, n);
   });
 }

@@ -20,7 +20,7 @@ async function readyPool(threads: number): Promise<ThreadPool> {
 
 const FLAGS: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
 // none a multiple of the SIMD width (4), the tile (4×8), the blocks (KC 256, MC 128) or the thread counts
-const SHAPES: [number, number, number][] = [[131, 259, 97], [67, 515, 301], [5, 7, 3], [1, 300, 1001], [1001, 3, 1], [29, 1, 37]];
+const SHAPES: [number, number, number][] = [[131, 259, 97], [150, 270, 301], [67, 515, 301], [5, 7, 3], [1, 300, 1001], [1001, 3, 1], [29, 1, 37]];
 
 describe('cpu({ threads })', () => {
   let floors: ReturnType<typeof setFloors>;

@@ -22,7 +22,7 @@
   ;; zero-filled past the last row. Works on groups of 4 rows: a 4×4 shuffle transpose when
   ;; rows are contiguous along k (ps = 1), a vector copy when adjacent rows are adjacent in
   ;; memory (rs = 1), scalar moves otherwise (and for the ragged last group).
-  (func $pack (param $src i32) (param $rows i32) (param $k0 i32) (param $kc i32)
+  (func $pack (export "pack") (param $src i32) (param $rows i32) (param $k0 i32) (param $kc i32)
               (param $rs i32) (param $ps i32) (param $dst i32) (param $R i32)
     (local $q i32) (local $qend i32) (local $d i32) (local $dstep i32) (local $p i32)
     (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32) (local $sstep i32)
@@ -233,38 +233,48 @@
 
   ;; C = op(A)·op(B) with m, n, k ≥ 1 (addresses in bytes, strides and ldc in floats; see the header).
   ;; pa holds ceil(min(m, mcMax)/4)·4·min(k, kcMax) floats, pb ceil(n/8)·8·min(k, kcMax) floats.
+  ;; $pre 1: A lies packed at pa already, every block (k block k0, m block i0) at floats
+  ;; k0·ceil(m/4)·4 + i0·kc as $pack leaves it; 2: B likewise at pb, k block k0 at k0·ceil(n/8)·8
+  ;; (a thread of the pool packs the operand its chunks share once per product).
   (func (export "gemm")
     (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32)
     (param $ars i32) (param $aps i32) (param $brs i32) (param $bps i32)
-    (param $pa i32) (param $pb i32) (param $kcMax i32) (param $mcMax i32) (param $ldcf i32) (param $sc i32)
+    (param $pa i32) (param $pb i32) (param $kcMax i32) (param $mcMax i32) (param $ldcf i32) (param $sc i32) (param $pre i32)
     (local $k0 i32) (local $kc i32) (local $i0 i32) (local $mc i32) (local $j0 i32) (local $i i32)
-    (local $ldc i32) (local $first i32) (local $cols i32) (local $bpanel i32) (local $crow i32)
+    (local $ldc i32) (local $first i32) (local $cols i32) (local $bpanel i32) (local $crow i32) (local $ap i32) (local $bp i32)
     (local.set $ldc (i32.shl (local.get $ldcf) (i32.const 2)))
     (local.set $k0 (i32.const 0))
     (loop $kblock
       (local.set $kc (i32.sub (local.get $k) (local.get $k0)))
       (if (i32.gt_u (local.get $kc) (local.get $kcMax)) (then (local.set $kc (local.get $kcMax))))
       (local.set $first (i32.eqz (local.get $k0)))
-      (call $pack (local.get $b) (local.get $n) (local.get $k0) (local.get $kc)
-                  (local.get $brs) (local.get $bps) (local.get $pb) (i32.const 8))
+      (local.set $bp (local.get $pb))
+      (if (i32.and (local.get $pre) (i32.const 2))
+        (then (local.set $bp (i32.add (local.get $pb) (i32.shl (i32.mul (local.get $k0) (i32.and (i32.add (local.get $n) (i32.const 7)) (i32.const -8))) (i32.const 2)))))
+        (else (call $pack (local.get $b) (local.get $n) (local.get $k0) (local.get $kc)
+                          (local.get $brs) (local.get $bps) (local.get $pb) (i32.const 8))))
       (local.set $i0 (i32.const 0))
       (loop $mblock
         (local.set $mc (i32.sub (local.get $m) (local.get $i0)))
         (if (i32.gt_u (local.get $mc) (local.get $mcMax)) (then (local.set $mc (local.get $mcMax))))
-        (call $pack (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i0) (local.get $ars)) (i32.const 2)))
-                    (local.get $mc) (local.get $k0) (local.get $kc)
-                    (local.get $ars) (local.get $aps) (local.get $pa) (i32.const 4))
+        (local.set $ap (local.get $pa))
+        (if (i32.and (local.get $pre) (i32.const 1))
+          (then (local.set $ap (i32.add (local.get $pa) (i32.shl (i32.add (i32.mul (local.get $k0) (i32.and (i32.add (local.get $m) (i32.const 3)) (i32.const -4)))
+                                                                           (i32.mul (local.get $i0) (local.get $kc))) (i32.const 2)))))
+          (else (call $pack (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i0) (local.get $ars)) (i32.const 2)))
+                            (local.get $mc) (local.get $k0) (local.get $kc)
+                            (local.get $ars) (local.get $aps) (local.get $pa) (i32.const 4))))
         (local.set $j0 (i32.const 0))
         (loop $jpanel
           (local.set $cols (i32.sub (local.get $n) (local.get $j0)))
           (if (i32.gt_u (local.get $cols) (i32.const 8)) (then (local.set $cols (i32.const 8))))
-          (local.set $bpanel (i32.add (local.get $pb) (i32.shl (i32.mul (local.get $j0) (local.get $kc)) (i32.const 2))))
+          (local.set $bpanel (i32.add (local.get $bp) (i32.shl (i32.mul (local.get $j0) (local.get $kc)) (i32.const 2))))
           (local.set $i (i32.const 0))
           (loop $ipanel
             (local.set $crow (i32.sub (local.get $mc) (local.get $i)))
             (if (i32.gt_u (local.get $crow) (i32.const 4)) (then (local.set $crow (i32.const 4))))
             (call $kernel
-              (i32.add (local.get $pa) (i32.shl (i32.mul (local.get $i) (local.get $kc)) (i32.const 2)))
+              (i32.add (local.get $ap) (i32.shl (i32.mul (local.get $i) (local.get $kc)) (i32.const 2)))
               (local.get $bpanel) (local.get $kc)
               (i32.add (local.get $c)
                 (i32.shl (i32.add (i32.mul (i32.add (local.get $i0) (local.get $i)) (local.get $ldcf)) (local.get $j0))
