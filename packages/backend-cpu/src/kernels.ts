@@ -62,7 +62,7 @@ export class CpuKernels implements Kernels<TypedArray> {
   /** Threads that large kernels run on: 1 (`cpu({ threads })` in Node makes a subclass that splits them across more). */
   readonly threads: number = 1;
 
-  /** The loops behind the large kernels (gemm.ts, unaryRange, the wasm maps with BCE's terms among them, conv.ts's pools, the wasm passes of SGD's and the optimizers' steps): the threaded subclass of index.ts splits them across threads. */
+  /** The loops behind the large kernels (gemm.ts, unaryRange, the wasm maps with BCE's terms among them, conv.ts's pools, the optimizers' wasm pass `adam`): the threaded subclass of index.ts splits them across threads. */
   protected readonly k = { gemm, unaryRange, map: onWasm, pool, poolGrad, pass: passWasm };
 
   ready(): Promise<void> {
@@ -209,7 +209,7 @@ export class CpuKernels implements Kernels<TypedArray> {
     const b = y.data;
     const out = this.#alloc(a.length);
     // float32 from WASM_MAP_MIN elements on WebAssembly (the same float64 arithmetic, ≈ 5× faster: SGD's step)
-    if (out.length >= WASM_MAP_MIN && out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array && wasmGemmEnabled() && this.k.pass('axpby', [a, b, out], [alpha, beta])) return out;
+    if (out.length >= WASM_MAP_MIN && out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array && wasmGemmEnabled() && passWasm('axpby', [a, b, out], [alpha, beta])) return out; // a pass over memory: on this thread
     for (let i = 0; i < a.length; i++) out[i] = alpha * a[i]! + beta * b[i]!;
     return out;
   }

@@ -39,9 +39,9 @@ const THREADED_UNARY = ['sigmoid', 'exp', 'log', 'softplus'];
  * gemm.wat's maps and passes worth a thread, their operands in the arena: tanh, sigmoid, their
  * backward and BCELoss's terms (a split costs a wake-up, not a copy), and the optimizers' adam
  * (Adam, AdamW, RMSprop: Adam's step over 200,704 floats took a median 0.37 ms on 2 threads
- * against 0.51 on one, in eight runs). relu and its backward, BCE's
- * gradient and SGD's axpby are passes over memory: a second thread made axpby slower there
- * (0.15–0.16 ms a step against 0.10–0.14), so they stay on the caller.
+ * against 0.51 on one, in eight runs). relu and its backward, BCE's gradient and SGD's axpby are
+ * passes over memory: a second thread made axpby slower there (0.15–0.16 ms a step against
+ * 0.10–0.14), so they stay on the caller.
  */
 const PASSES: (WasmMap | WasmPass)[] = ['tanh', 'sigmoid', 'tanhGrad', 'sigmoidGrad', 'bce', 'adam'];
 

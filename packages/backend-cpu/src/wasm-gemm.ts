@@ -207,7 +207,7 @@ export function gemmWasm(
 export type WasmPass = 'axpby' | 'adam';
 
 /** Each pass's input slots (its outputs follow them). */
-export const PASS_INPUTS: Record<WasmPass, number> = { axpby: 2, adam: 5 };
+const PASS_INPUTS: Record<WasmPass, number> = { axpby: 2, adam: 5 };
 
 /** A pass of gemm.wat over the first slot's length, on this thread; false when unavailable. */
 export const passWasm = (op: WasmPass, slots: readonly (Float32Array | null)[], numbers: readonly number[]): boolean =>
